@@ -1,0 +1,68 @@
+#pragma once
+// The Notification model: one element of `notifications` in POST /push, and one Redis job.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace pushgw::job {
+
+enum class Platform { ios, android };
+enum class Priority { high, normal };
+
+// Set by pushgw when a notification is stored as a job; absent in what producers LPUSH.
+struct JobMeta {
+  std::string id;                    // unique job id (pushgw-generated)
+  std::int64_t enqueued_ms = 0;      // unix ms when stored; latency is measured from here
+  int attempt = 0;                   // delivery attempts already made (retries)
+  int redeliveries = 0;              // times recovered from a dead instance
+  bool operator==(const JobMeta&) const = default;
+};
+
+struct Notification {
+  Platform platform = Platform::ios;
+  std::vector<std::string> tokens;
+  std::string app;                   // empty = the only configured app
+
+  std::optional<std::string> title;
+  std::optional<std::string> message;
+  std::optional<std::int64_t> badge;
+  std::optional<std::string> sound;
+  std::optional<std::string> category;
+  std::optional<std::string> thread_id;
+  std::optional<std::string> image;
+  std::optional<nlohmann::json> data;     // object
+  std::optional<Priority> priority;
+  std::optional<std::string> collapse_id;
+  std::optional<std::int64_t> expiration; // unix s
+  std::optional<std::string> push_type;   // apns-push-type: alert, background, voip, ...
+  std::optional<bool> content_available;
+  std::optional<bool> mutable_content;
+  std::optional<std::string> topic;
+
+  std::optional<nlohmann::json> apns;     // {"headers": {...}, "payload": {...}}
+  std::optional<nlohmann::json> fcm;      // merged into the FCM v1 `message`
+
+  std::optional<std::string> id;          // producer's idempotency key
+  std::optional<std::string> lane;        // "high" | "default" | "bulk"; absent = default
+  std::optional<std::int64_t> send_at;    // unix s; delivered no earlier
+
+  std::optional<JobMeta> job;             // present once stored by pushgw
+
+  bool operator==(const Notification&) const = default;
+};
+
+// A problem in one field of the input, named by its JSON path.
+struct FieldError {
+  std::string path;     // e.g. "notifications[3].tokens[0]"
+  std::string message;  // e.g. "must be a 64-character hex APNs device token"
+  bool operator==(const FieldError&) const = default;
+};
+
+std::string_view to_string(Platform p);
+std::string_view to_string(Priority p);
+
+}  // namespace pushgw::job

@@ -1,0 +1,30 @@
+#pragma once
+// What happened to one token's send: the provider-neutral result the dispatcher acts on.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace pushgw::job {
+
+enum class OutcomeKind {
+  delivered,          // accepted by the provider
+  retry,              // transient (429, 5xx, timeout, connection loss): try again later
+  token_dead,         // the token will never work again: mark inactive, report to the backend
+  rejected,           // the provider refused this notification (bad payload...): dead-letter
+  credentials_error,  // our credentials/config are wrong: not the notification's fault
+};
+
+struct SendOutcome {
+  OutcomeKind kind = OutcomeKind::delivered;
+  int status = 0;                                       // HTTP status, 0 when none (I/O error)
+  std::string reason;                                   // provider reason / error text
+  std::optional<std::chrono::seconds> retry_after;      // from Retry-After
+  std::optional<std::int64_t> token_invalid_since_ms;   // APNs 410 timestamp
+  std::string provider_id;                              // apns-id / FCM message name
+};
+
+std::string_view to_string(OutcomeKind kind);
+
+}  // namespace pushgw::job

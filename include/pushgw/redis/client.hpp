@@ -1,0 +1,78 @@
+#pragma once
+// Redis client in the shape of Boost.Redis: one owner coroutine per connection does all the
+// I/O (connect, AUTH/SELECT, write, read, reconnect with backoff); any number of callers
+// co_await exec() and their requests are pipelined on the one connection. hiredis is used
+// only to format commands (Request) and parse replies.
+//
+// Blocking commands (BLMOVE, BRPOP) must get a Client of their own: a blocked connection
+// cannot pipeline.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/error_code.hpp>
+
+#include "pushgw/config/config.hpp"
+#include "pushgw/redis/reply.hpp"
+
+namespace pushgw::redis {
+
+enum class error {
+  not_connected = 1,   // the connection is down; the request was not sent
+  timeout,             // no reply within the command timeout
+  connection_lost,     // the connection dropped after the request was written
+  protocol,            // the server sent bytes that are not RESP
+  auth_failed,         // AUTH or SELECT was refused
+  stopped,             // the client is stopping
+};
+const boost::system::error_category& error_category();
+boost::system::error_code make_error_code(error e);
+
+struct ClientConfig {
+  config::RedisEndpoint endpoint;
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds command_timeout{2000};   // 0 = none (blocking commands)
+  std::chrono::milliseconds reconnect_min{100};
+  std::chrono::milliseconds reconnect_max{5000};
+  std::string name = "pushgw";                        // CLIENT SETNAME, visible in CLIENT LIST
+};
+
+struct Result {
+  boost::system::error_code ec;     // set when the request failed as a whole
+  std::vector<Reply> replies;       // one per command when !ec (a Reply may be an error)
+};
+
+class Client {
+ public:
+  Client(boost::asio::any_io_executor executor, ClientConfig config);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Spawns the owner coroutine; it connects and keeps reconnecting until stop().
+  void start();
+  // Stops reconnecting, closes the socket and fails pending requests with error::stopped.
+  void stop();
+
+  // Sends the request (pipelined with other callers') and waits for its replies.
+  // Fails fast with not_connected while the connection is down; never throws for Redis or
+  // network errors.
+  boost::asio::awaitable<Result> exec(Request request);
+
+  bool connected() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace pushgw::redis
+
+namespace boost::system {
+template <>
+struct is_error_code_enum<pushgw::redis::error> : std::true_type {};
+}  // namespace boost::system
