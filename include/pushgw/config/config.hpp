@@ -17,6 +17,7 @@ using std::chrono::milliseconds;
 struct ListenAddress {
   std::string host = "0.0.0.0";
   std::uint16_t port = 8088;
+  bool operator==(const ListenAddress&) const = default;
 };
 
 struct RedisConfig {
@@ -26,6 +27,7 @@ struct RedisConfig {
   milliseconds command_timeout{2000};
   milliseconds reconnect_min{100};                 // reconnect backoff, doubling up to max
   milliseconds reconnect_max{5000};
+  bool operator==(const RedisConfig&) const = default;
 };
 
 struct LimitsConfig {
@@ -37,6 +39,7 @@ struct LimitsConfig {
   std::size_t max_connections = 1024;              // concurrent HTTP connections
   milliseconds read_timeout{10000};                // to receive one whole request
   milliseconds idle_timeout{60000};                // keep-alive connection with no request
+  bool operator==(const LimitsConfig&) const = default;
 };
 
 enum class LogFormat { text, json };
@@ -46,6 +49,7 @@ struct LogConfig {
   LogFormat format = LogFormat::text;
   bool redact_tokens = true;                       // device tokens shortened in every log line
   bool access_log = true;                          // one line per HTTP request
+  bool operator==(const LogConfig&) const = default;
 };
 
 struct ApnsAuthConfig {
@@ -58,6 +62,7 @@ struct ApnsAuthConfig {
   // certificate auth (PEM cert + key, or PKCS#12 in cert_file with key_file empty)
   std::string cert_file;
   std::string cert_password;
+  bool operator==(const ApnsAuthConfig&) const = default;
 };
 
 struct ApnsConfig {
@@ -69,6 +74,7 @@ struct ApnsConfig {
   std::size_t max_inflight = 1000;                 // requests in flight over all connections
   milliseconds request_timeout{10000};
   milliseconds ping_interval{60000};               // 0 = no PING
+  bool operator==(const ApnsConfig&) const = default;
 };
 
 struct FcmConfig {
@@ -79,12 +85,14 @@ struct FcmConfig {
   std::size_t max_inflight = 1000;
   milliseconds request_timeout{10000};
   milliseconds ping_interval{0};                   // FCM closes connections that only ping
+  bool operator==(const FcmConfig&) const = default;
 };
 
 struct AppConfig {
   std::string name;
   std::optional<ApnsConfig> apns;
   std::optional<FcmConfig> fcm;
+  bool operator==(const AppConfig&) const = default;
 };
 
 struct Config {
@@ -96,9 +104,9 @@ struct Config {
   std::map<std::string, AppConfig> apps;
   std::string instance_id;                         // empty = hostname + pid
   milliseconds shutdown_timeout{10000};            // SIGTERM: drain deadline
+  bool operator==(const Config&) const = default;
 };
 
-// One problem found in a config file.
 // The parts of a redis:// URL.
 struct RedisEndpoint {
   std::string host = "127.0.0.1";
@@ -131,11 +139,44 @@ using EnvLookup = std::optional<std::string> (*)(const std::string& name);
 std::optional<std::string> process_env(const std::string& name);
 
 // Parses YAML text. `${VAR}` and `${VAR:-default}` are substituted in scalar values.
-LoadResult parse_config(const std::string& yaml_text, EnvLookup env = &process_env);
+// Relative file paths (ca_file, key_file, cert_file, service_account_file) are joined to
+// `base_dir` when it is not empty. Never touches the filesystem.
+LoadResult parse_config(const std::string& yaml_text, EnvLookup env = &process_env,
+                        const std::string& base_dir = {});
 // Reads and parses a file; a missing/unreadable file is one error with path "" and line 0.
+// Relative file paths are resolved against the config file's directory (made absolute), and
+// every referenced file must exist and be readable.
 LoadResult load_config(const std::string& file_path, EnvLookup env = &process_env);
 
 // "file:line: path: message", the format `pushgw check-config` prints.
 std::string format_error(const std::string& file, const ConfigError& error);
+
+// ---- Value parsers used by parse_config; also usable for command-line flags. ----
+// Each returns nullopt on failure and sets *error (when not null) to what is wrong.
+
+// A duration with a unit: "250ms", "10s", "2m", "1h", "1.5s", "1m30s". A bare number is an
+// error (its message asks for a unit).
+std::optional<milliseconds> parse_duration(const std::string& text, std::string* error);
+
+// A byte count: 65536, "64KiB", "1MiB", "4KB" (KB/MB/GB = 1000^n, KiB/MiB/GiB = 1024^n).
+std::optional<std::size_t> parse_size(const std::string& text, std::string* error);
+
+// "host:port", "[::1]:8088" (IPv6 in brackets, stored without them) or ":8088" (all
+// interfaces, host "0.0.0.0"). Port 1-65535.
+std::optional<ListenAddress> parse_listen_address(const std::string& text, std::string* error);
+
+// The parts of an https:// endpoint ("https://api.push.apple.com", "https://[::1]:8443").
+struct HttpsEndpoint {
+  std::string host;        // IPv6 without brackets
+  std::uint16_t port = 443;
+  bool operator==(const HttpsEndpoint&) const = default;
+};
+// Accepts https://host[:port] with an optional trailing "/"; no path, query or user info.
+std::optional<HttpsEndpoint> parse_https_endpoint(const std::string& url, std::string* error);
+
+// Replaces `${VAR}` and `${VAR:-default}` (default when VAR is unset or empty); `$${` gives a
+// literal `${`. An unset VAR without a default is an error naming it.
+std::optional<std::string> substitute_env(const std::string& text, EnvLookup env,
+                                          std::string* error);
 
 }  // namespace pushgw::config

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -64,5 +65,10 @@ struct FieldError {
 
 std::string_view to_string(Platform p);
 std::string_view to_string(Priority p);
+
+// The lanes a job can go to; a notification without `lane` goes to kDefaultLane.
+inline constexpr std::string_view kDefaultLane = "default";
+inline constexpr std::string_view kLanes[] = {"high", "default", "bulk"};
+std::string_view lane_of(const Notification& n);
 
 }  // namespace pushgw::job

@@ -4,8 +4,9 @@
 // co_await exec() and their requests are pipelined on the one connection. hiredis is used
 // only to format commands (Request) and parse replies.
 //
-// Blocking commands (BLMOVE, BRPOP) must get a Client of their own: a blocked connection
-// cannot pipeline.
+// Blocking commands (BLMOVE, BRPOP) must get a Client of their own (with command_timeout 0 or
+// longer than the block): a blocked connection cannot pipeline. Pub/Sub and MONITOR are not
+// supported: their messages are not replies to requests.
 
 #include <chrono>
 #include <memory>
@@ -41,6 +42,12 @@ struct ClientConfig {
   std::string name = "pushgw";                        // CLIENT SETNAME, visible in CLIENT LIST
 };
 
+// How long to wait before reconnect attempt `attempt` (0 for the first after a failure):
+// reconnect_min doubled per attempt, capped at reconnect_max, then scaled by a jitter factor
+// in [0.5, 1] taken from `jitter` in [0, 1], so that many clients do not reconnect in step.
+std::chrono::milliseconds reconnect_delay(const ClientConfig& config, unsigned attempt,
+                                          double jitter);
+
 struct Result {
   boost::system::error_code ec;     // set when the request failed as a whole
   std::vector<Reply> replies;       // one per command when !ec (a Reply may be an error)
@@ -53,17 +60,27 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // Spawns the owner coroutine; it connects and keeps reconnecting until stop().
+  // Spawns the owner coroutine; it connects and keeps reconnecting until stop(). Once: a
+  // stopped client does not start again.
   void start();
   // Stops reconnecting, closes the socket and fails pending requests with error::stopped.
+  // The destructor calls it; destroy the Client before its execution context.
   void stop();
 
   // Sends the request (pipelined with other callers') and waits for its replies.
   // Fails fast with not_connected while the connection is down; never throws for Redis or
-  // network errors.
+  // network errors. A request failed with not_connected was not sent (safe to retry); one
+  // failed with connection_lost or timeout may have been executed. Callers may run on
+  // another executor (the work hops to the client's); cancelling the caller abandons the
+  // request (the result is operation_aborted and late replies are discarded).
   boost::asio::awaitable<Result> exec(Request request);
 
+  // True once the connection is up and the handshake (AUTH, SELECT, CLIENT SETNAME) is done.
+  // Safe to call from any thread.
   bool connected() const;
+  // Why the last connection attempt failed or the last connection ended (auth_failed,
+  // connection_refused, timed_out, ...); cleared when a handshake succeeds. Any thread.
+  boost::system::error_code last_error() const;
 
  private:
   struct Impl;

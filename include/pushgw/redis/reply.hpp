@@ -2,6 +2,9 @@
 // RESP values and command building. Pure: no I/O (hiredis formats and parses; see client.hpp).
 
 #include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +23,11 @@ struct Reply {
   bool operator==(const Reply&) const = default;
 };
 
+// Text in the style of redis-cli, for logs and test failures: a status as is, an error as
+// (error) ERR ..., a string quoted with bytes other than printable ASCII as \xNN, an integer as
+// (integer) 5, nil as (nil), an array as [a, b].
+std::ostream& operator<<(std::ostream& out, const Reply& reply);
+
 // A pipeline of commands sent in one write; exec() answers with one Reply per command.
 class Request {
  public:
@@ -30,6 +38,10 @@ class Request {
     push_argv(argv);
   }
   // The command and its arguments as one list (for a variable number of values).
+  // GCC 12 rejects ("array used as initializer") a braced list written inside a co_await
+  // expression: build the Request in a statement of its own before co_await client.exec().
+  // Throws std::invalid_argument for an empty list: Redis answers nothing to it, which would
+  // leave the request waiting for a reply that never comes.
   void push_argv(const std::vector<std::string_view>& argv);
 
   std::size_t size() const { return commands_; }
@@ -38,6 +50,30 @@ class Request {
  private:
   std::string payload_;
   std::size_t commands_ = 0;
+};
+
+// Incremental RESP parser (hiredis's redisReader): feed bytes as they arrive from the socket
+// and take out each reply once all of its bytes are there.
+class ReplyParser {
+ public:
+  ReplyParser();
+  ~ReplyParser();
+  ReplyParser(ReplyParser&&) noexcept;
+  ReplyParser& operator=(ReplyParser&&) noexcept;
+
+  void feed(std::string_view bytes);
+  // The next complete reply, or nullopt when more bytes are needed or the bytes are not RESP
+  // (then failed() is true, error() says why, and the parser stays failed).
+  std::optional<Reply> next();
+  bool failed() const { return !error_.empty(); }
+  const std::string& error() const { return error_; }
+
+ private:
+  struct ReaderDeleter {
+    void operator()(void* reader) const;
+  };
+  std::unique_ptr<void, ReaderDeleter> reader_;  // redisReader*, kept out of this header
+  std::string error_;
 };
 
 }  // namespace pushgw::redis

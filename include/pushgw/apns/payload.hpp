@@ -1,0 +1,56 @@
+#pragma once
+// The APNs request body and headers for one notification (pure logic, no I/O).
+//
+// Payload: {"aps": {...}, <data keys>...} built from the notification's fields:
+//   title → aps.alert.title, message → aps.alert.body, badge → aps.badge, sound → aps.sound,
+//   category → aps.category, thread_id → aps.thread-id, content_available → aps.content-available
+//   = 1, mutable_content → aps.mutable-content = 1, data keys at the top level beside "aps".
+//   `image` has no APNs equivalent (a notification service extension reads it from `data`).
+// Then `apns.payload`, when given, is merged over it as a JSON merge patch (RFC 7386/7396):
+// objects merge key by key, any other value replaces, and null removes a built key — so the
+// pass-through always wins.
+//
+// Headers: apns-push-type, apns-priority, apns-topic, and apns-expiration / apns-collapse-id
+// when set; then `apns.headers` override by name (case-insensitive). apns-id is not set here:
+// the sender assigns it per request.
+
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "pushgw/job/notification.hpp"
+
+namespace pushgw::apns {
+
+inline constexpr std::size_t kPayloadLimit = 4096;      // bytes
+inline constexpr std::size_t kVoipPayloadLimit = 5120;  // bytes, push type voip
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+// The payload as JSON, and as the compact text sent to APNs.
+nlohmann::json build_apns_payload_json(const job::Notification& n);
+std::string build_apns_payload(const job::Notification& n);
+
+// The push type the request will carry: apns.headers' apns-push-type, else push_type, else
+// "background" when the payload has content-available and no alert, sound or badge, else
+// "alert".
+std::string effective_push_type(const job::Notification& n);
+
+// kVoipPayloadLimit when the effective push type is voip, else kPayloadLimit.
+std::size_t apns_payload_limit(const job::Notification& n);
+
+// apns-push-type: effective_push_type.
+// apns-priority: "10" for priority high, "5" for normal; when unset "10", except that
+//   background pushes are always "5" (APNs rejects 10 for them).
+// apns-topic: `topic`, else default_topic, with the suffix APNs requires for the push type
+//   (voip ".voip", complication ".complication", fileprovider ".pushkit.fileprovider",
+//   location ".location-query", liveactivity ".push-type.liveactivity", pushtotalk
+//   ".voip-ptt") unless already there; omitted when both topics are empty.
+// apns-expiration: `expiration` (unix s); apns-collapse-id: `collapse_id`.
+// Names are lowercase (HTTP/2). Pass-through headers replace built ones of the same name.
+HeaderList build_apns_headers(const job::Notification& n, const std::string& default_topic);
+
+}  // namespace pushgw::apns

@@ -1,0 +1,73 @@
+#pragma once
+// A fixed number of HTTP/2 connections to one endpoint. Requests go to the ready connection
+// with the fewest in flight; a semaphore (max_inflight) bounds the requests in flight over the
+// whole pool, so callers wait for a permit and memory stays bounded. Closed connections are
+// re-established in the background with exponential backoff and jitter. A request that
+// fails with not_processed (it never reached the server) is resent on another connection,
+// at most max_not_processed_retries times.
+//
+// Threading: as Connection — the pool and its connections live on one executor (a strand if
+// several threads run the io_context); request() may be awaited from any executor, stats()
+// called from any thread.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "pushgw/h2/connection.hpp"
+
+namespace pushgw::h2 {
+
+struct PoolConfig {
+  ConnectionConfig connection;
+  std::size_t connections = 4;            // connections kept open
+  std::size_t max_inflight = 1000;        // requests in flight over all connections
+  milliseconds reconnect_min{100};        // first reconnect delay, doubling...
+  milliseconds reconnect_max{30000};      // ...up to this, each with ±25% jitter
+  std::size_t max_not_processed_retries = 3;
+};
+
+struct PoolStats {
+  std::size_t connecting = 0;    // connecting or waiting to reconnect
+  std::size_t ready = 0;
+  std::size_t draining = 0;      // includes connections retired after GOAWAY, still finishing
+  std::size_t closed = 0;        // 0 unless the pool is stopped
+  std::size_t in_flight = 0;     // requests holding a permit
+  std::size_t waiting = 0;       // requests waiting for a permit
+  std::uint64_t reconnects = 0;  // connections (re)established after the first one per slot
+};
+
+class Pool {
+ public:
+  Pool(boost::asio::any_io_executor executor, PoolConfig config);
+  ~Pool();  // as stop() with no deadline
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  // Builds the TLS context and starts connecting every connection. Returns false and sets
+  // *error (naming the file or setting) when the configuration cannot work, e.g. an
+  // unreadable ca_file. Connection failures are not errors here: they are retried.
+  bool start(std::string* error = nullptr);
+
+  // Graceful: new requests fail with error::closed; in-flight ones may finish until
+  // `deadline`; then every connection is closed (remaining requests fail).
+  boost::asio::awaitable<void> stop(milliseconds deadline);
+
+  // Waits for a permit and for a ready connection (up to connect_timeout; then
+  // no_connection, or the last connection error), sends, and returns the response.
+  boost::asio::awaitable<Result> request(Request request);
+
+  PoolStats stats() const;
+  const PoolConfig& config() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace pushgw::h2

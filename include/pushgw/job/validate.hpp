@@ -1,0 +1,71 @@
+#pragma once
+// Validation of a decoded Notification against the configuration: token formats, limits, the
+// app and its providers, and the value sets the providers accept. Every error names the field
+// by its JSON path. Shapes (types, enums) were already checked by decode_notification.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "pushgw/config/config.hpp"
+#include "pushgw/job/notification.hpp"
+
+namespace pushgw::job {
+
+inline constexpr std::size_t kApnsTokenMinLength = 64;   // 32 bytes in hex, the size today
+inline constexpr std::size_t kApnsTokenMaxLength = 200;  // room for longer tokens later
+inline constexpr std::size_t kFcmTokenMaxLength = 4096;
+inline constexpr std::size_t kMaxCollapseIdBytes = 64;   // APNs apns-collapse-id limit
+inline constexpr std::size_t kMaxIdLength = 256;         // producer's `id`
+// A stored job's id may carry the "#<n>" suffix split_into_jobs appends (split.hpp).
+inline constexpr std::size_t kMaxJobIdLength = kMaxIdLength + 21;
+// Latest accepted `expiration` / `send_at` (9999-12-31T23:59:59Z): catches milliseconds sent
+// by mistake, and keeps send_at * 1000 in range.
+inline constexpr std::int64_t kMaxUnixSeconds = 253402300799;
+
+// The values of apns-push-type that APNs defines.
+inline constexpr std::string_view kApnsPushTypes[] = {
+    "alert", "background", "voip", "complication", "fileprovider",
+    "mdm",   "location",   "liveactivity", "pushtotalk"};
+
+// Which providers one configured app has.
+struct AppProviders {
+  bool apns = false;
+  bool fcm = false;
+};
+
+// What validation needs to know about the configuration.
+struct ValidationContext {
+  config::LimitsConfig limits;
+  std::map<std::string, AppProviders, std::less<>> apps;  // app name → its providers
+
+  static ValidationContext from_config(const config::Config& config);
+};
+
+// The first problem in `n` (a notification found at `path`), or nullopt when it can be sent.
+// Checks, in order: app (must be configured; may be omitted only when exactly one app exists)
+// and its provider for the platform (ios → apns, android → fcm); tokens (non-empty, at most
+// limits.max_tokens_per_notification, format per platform, no duplicates: the error names the
+// second occurrence); collapse_id ≤ 64 bytes; badge ≥ 0; expiration, send_at 0..kMaxUnixSeconds;
+// push_type one of
+// kApnsPushTypes; id 1..256 bytes (stored jobs: ..kMaxJobIdLength); for iOS no `data` key
+// "aps"; apns.headers only apns-* names (not apns-id, which the sender assigns) with valid
+// values; apns.payload.aps an object.
+std::optional<FieldError> validate_notification(const Notification& n,
+                                                const ValidationContext& ctx,
+                                                const std::string& path);
+
+// The app a notification goes to: its `app` when configured, else the only configured app;
+// nullopt when neither applies.
+std::optional<std::string> resolve_app(const Notification& n, const ValidationContext& ctx);
+
+// Token formats: APNs = even number of hex digits, 64..200; FCM = 1..4096 characters of
+// [A-Za-z0-9_:.-]. Each returns nullopt when valid, else what is wrong.
+std::optional<std::string> check_apns_token(std::string_view token);
+std::optional<std::string> check_fcm_token(std::string_view token);
+
+}  // namespace pushgw::job

@@ -1,0 +1,45 @@
+#pragma once
+// Every metric pushgw exports (DESIGN.md §4 "Metrics"), registered once on a Registry so all
+// modules use the same names, labels and types:
+//
+//   metrics.http_requests.with({"/push", "202"}).inc();
+//   metrics.send_duration.with({"ios"}).observe(seconds);
+//
+// Label values are the lowercase names used elsewhere: platform "ios" | "android", lane
+// "high" | "default" | "bulk", outcome as job::to_string(OutcomeKind), code as "202".
+
+#include "pushgw/metrics/metrics.hpp"
+
+namespace pushgw::metrics {
+
+struct PushgwMetrics {
+  // Registers everything below, plus the process_* metrics (RSS, CPU, fds).
+  explicit PushgwMetrics(Registry& registry);
+
+  // pushgw_notifications_total{app,platform,outcome}: one per token send outcome.
+  Family<Counter>& notifications;
+  // pushgw_send_duration_seconds{platform}: provider request round trip.
+  Family<Histogram>& send_duration;
+  // pushgw_queue_depth{lane}, pushgw_processing_depth{lane}, pushgw_retry_depth{lane}.
+  Family<Gauge>& queue_depth;
+  Family<Gauge>& processing_depth;
+  Family<Gauge>& retry_depth;
+  // pushgw_dead_letters_total{lane,reason}.
+  Family<Counter>& dead_letters;
+  // pushgw_inflight_sends{platform}: requests awaiting a provider answer.
+  Family<Gauge>& inflight_sends;
+  // pushgw_h2_connections{app,platform,state}: provider connections by state.
+  Family<Gauge>& h2_connections;
+  // pushgw_tokens_marked_inactive_total{platform,reason}.
+  Family<Counter>& tokens_marked_inactive;
+  // pushgw_tokens_skipped_inactive_total{platform}: sends skipped for a known-dead token.
+  Family<Counter>& tokens_skipped_inactive;
+  // pushgw_http_requests_total{route,code}.
+  Family<Counter>& http_requests;
+  // pushgw_http_request_duration_seconds{route}.
+  Family<Histogram>& http_request_duration;
+  // pushgw_jobs_total{outcome}: jobs acked, by how they ended.
+  Family<Counter>& jobs;
+};
+
+}  // namespace pushgw::metrics

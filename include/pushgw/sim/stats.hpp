@@ -1,0 +1,57 @@
+#pragma once
+// What the simulator has seen, served as GET /sim/stats and zeroed by POST /sim/reset.
+// Shared by every server thread.
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace pushgw::sim {
+
+struct StatsSnapshot {
+  std::uint64_t received = 0;     // service requests (APNs/FCM/OAuth), answered or not
+  std::uint64_t unique = 0;       // distinct delivered notifications (token + payload)
+  std::uint64_t duplicates = 0;   // deliveries of a notification already delivered
+  std::map<int, std::uint64_t> by_status;
+  std::map<std::string, std::uint64_t, std::less<>> by_reason;
+  std::uint64_t connections = 0;          // accepted since start/reset
+  std::uint64_t connections_open = 0;     // a gauge: not zeroed by reset
+  std::uint64_t max_concurrent_streams_seen = 0;  // on any one connection
+  std::uint64_t max_inflight_seen = 0;            // over all connections at once
+  std::uint64_t goaways_sent = 0;
+  std::uint64_t connections_dropped = 0;
+};
+
+class Stats {
+ public:
+  void request_received();
+  // An answer went out (status, its APNs/FCM reason if any); `delivered` with the key of
+  // the notification (token + payload hash) counts unique and duplicate deliveries.
+  void response_sent(int status, std::string_view reason, bool delivered, std::uint64_t key);
+
+  void connection_opened();
+  void connection_closed();
+  // A stream opened; `open_on_connection` counts it.
+  void stream_opened(std::uint64_t open_on_connection);
+  void stream_closed();
+  void goaway_sent();
+  void connection_dropped();
+
+  StatsSnapshot snapshot() const;
+  std::string to_json() const;
+  void reset();
+
+ private:
+  mutable std::mutex mutex_;
+  StatsSnapshot data_;
+  std::uint64_t inflight_ = 0;
+  std::unordered_map<std::uint64_t, std::uint32_t> deliveries_;  // key → times delivered
+};
+
+// The delivery key of a notification: a hash of the device token and the payload.
+std::uint64_t delivery_key(std::string_view token, std::string_view payload);
+
+}  // namespace pushgw::sim

@@ -1,0 +1,204 @@
+#include "pushgw/apns/provider.hpp"
+
+#include <mutex>
+#include <utility>
+
+#include "pushgw/apns/error.hpp"
+#include "pushgw/apns/reason.hpp"
+#include "pushgw/apns/request.hpp"
+#include "pushgw/h2/endpoint.hpp"
+#include "pushgw/log/log.hpp"
+
+namespace pushgw::apns {
+
+using job::OutcomeKind;
+
+struct Provider::Impl {
+  Impl(boost::asio::any_io_executor executor, config::ApnsConfig config, Credentials credentials,
+       ProviderOptions options)
+      : executor(std::move(executor)),
+        config(std::move(config)),
+        credentials(std::move(credentials)),
+        options(std::move(options)),
+        logger(log::get("apns")) {
+    if (this->credentials.type == config::ApnsAuthConfig::Type::token && this->credentials.signing_key) {
+      tokens.emplace(*this->credentials.signing_key, this->credentials.key_id, this->credentials.team_id,
+                     this->options.token_cache, this->options.clock);
+    }
+  }
+
+  std::string app_label() const { return options.app.empty() ? std::string("apns") : "app " + options.app; }
+
+  // Acts on what a response says about the provider itself (token age, credentials).
+  void observe(const job::SendOutcome& outcome) {
+    if (outcome.reason == "ExpiredProviderToken" && tokens) {
+      if (tokens->on_expired_token_reported()) {
+        logger->info("{}: APNs reported ExpiredProviderToken; minted a new provider token", app_label());
+      } else {
+        logger->debug("{}: ExpiredProviderToken for a token younger than {} s; keeping it", app_label(),
+                      options.token_cache.min_refresh_interval.count());
+      }
+    }
+    if (outcome.kind == OutcomeKind::credentials_error) {
+      set_credentials_error("APNs answered " + std::to_string(outcome.status) + " " + outcome.reason);
+    } else if (outcome.status != 0 && outcome.kind != OutcomeKind::retry) {
+      clear_credentials_error();  // APNs accepted our credentials and judged the notification
+    }
+  }
+
+  // Logs once per distinct problem, not once per send.
+  void set_credentials_error(const std::string& text) {
+    std::lock_guard lock(health_mutex);
+    if (credentials_error == text) return;
+    credentials_error = text;
+    logger->error("{}: {}: APNs refuses our credentials or config ({}); every send of this app will fail "
+                  "until auth (key_file, key_id, team_id or certificate), topic or endpoint is fixed",
+                  app_label(), text, credentials.describe());
+  }
+
+  void clear_credentials_error() {
+    std::lock_guard lock(health_mutex);
+    if (credentials_error.empty()) return;
+    logger->info("{}: APNs accepts our credentials again (was: {})", app_label(), credentials_error);
+    credentials_error.clear();
+  }
+
+  boost::asio::any_io_executor executor;
+  const config::ApnsConfig config;
+  const Credentials credentials;
+  const ProviderOptions options;
+  std::shared_ptr<spdlog::logger> logger;
+  std::optional<TokenCache> tokens;  // token auth only
+  std::unique_ptr<h2::Pool> pool;    // created by start()
+
+  mutable std::mutex health_mutex;
+  std::string credentials_error;  // empty while APNs accepts us
+};
+
+Provider::Provider(boost::asio::any_io_executor executor, config::ApnsConfig config, Credentials credentials,
+                   ProviderOptions options)
+    : impl_(std::make_shared<Impl>(std::move(executor), std::move(config), std::move(credentials),
+                                   std::move(options))) {}
+
+Provider::~Provider() = default;
+
+bool Provider::start(std::string* error) {
+  auto& impl = *impl_;
+  std::string endpoint_error;
+  const auto endpoint = h2::parse_https_endpoint(impl.config.endpoint, &endpoint_error);
+  if (!endpoint) {
+    if (error) *error = "endpoint \"" + impl.config.endpoint + "\": " + endpoint_error;
+    return false;
+  }
+
+  h2::PoolConfig pool_config;
+  pool_config.connections = impl.config.connections;
+  pool_config.max_inflight = impl.config.max_inflight;
+  pool_config.reconnect_min = impl.options.reconnect_min;
+  pool_config.reconnect_max = impl.options.reconnect_max;
+  auto& connection = pool_config.connection;
+  connection.host = endpoint->host;
+  connection.port = endpoint->port;
+  connection.ca_file = impl.config.ca_file;
+  connection.connect_timeout = impl.options.connect_timeout;
+  connection.request_timeout = impl.config.request_timeout;
+  connection.ping_interval = impl.config.ping_interval;
+  if (impl.credentials.type == config::ApnsAuthConfig::Type::certificate) {
+    connection.client_cert_file = impl.config.auth.cert_file;
+    connection.client_key_file = impl.config.auth.key_file;
+    connection.client_cert_password = impl.config.auth.cert_password;
+  }
+
+  auto pool = std::make_unique<h2::Pool>(impl.executor, std::move(pool_config));
+  if (!pool->start(error)) return false;
+  impl.pool = std::move(pool);
+  impl.logger->info("{}: sending to {} over {} connection(s), {}", impl.app_label(), impl.config.endpoint,
+                    impl.config.connections, impl.credentials.describe());
+  if (impl.credentials.certificate) {
+    if (auto problem = impl.credentials.certificate->validity_problem(std::chrono::system_clock::now())) {
+      impl.logger->error("{}: {}", impl.app_label(), *problem);
+    }
+  }
+  return true;
+}
+
+boost::asio::awaitable<void> Provider::stop(std::chrono::milliseconds deadline) {
+  auto impl = impl_;
+  if (impl->pool) co_await impl->pool->stop(deadline);
+}
+
+boost::asio::awaitable<job::SendOutcome> Provider::send(const job::Notification& n, const std::string& device_token) {
+  auto impl = impl_;  // the provider may be destroyed while this send is suspended
+
+  std::string authorization;
+  if (impl->tokens) {
+    try {
+      authorization = "bearer " + impl->tokens->token();
+    } catch (const CredentialsError& e) {
+      job::SendOutcome outcome;
+      outcome.kind = OutcomeKind::credentials_error;
+      outcome.reason = e.what();
+      impl->set_credentials_error(outcome.reason);
+      co_return outcome;
+    }
+  }
+
+  auto built = build_apns_request(n, device_token, impl->config.topic, authorization);
+  if (auto* refused = std::get_if<job::SendOutcome>(&built)) co_return std::move(*refused);
+  auto& request = std::get<ApnsRequest>(built);
+
+  if (!impl->pool) {
+    job::SendOutcome outcome;
+    outcome.kind = OutcomeKind::retry;
+    outcome.reason = "APNs provider not started";
+    co_return outcome;
+  }
+
+  h2::Request h2_request;
+  h2_request.method = "POST";
+  h2_request.path = std::move(request.path);
+  h2_request.body = std::move(request.body);
+  h2_request.timeout = impl->config.request_timeout;
+  h2_request.headers.reserve(request.headers.size());
+  for (auto& [name, value] : request.headers) h2_request.headers.push_back({std::move(name), std::move(value)});
+
+  const h2::Result result = co_await impl->pool->request(std::move(h2_request));
+  job::SendOutcome outcome;
+  if (result.ec) {
+    outcome = classify_transport_error(result.ec);
+    outcome.provider_id = request.apns_id;
+    impl->logger->debug("{}: send to {} failed: {}", impl->app_label(), log::token(device_token), outcome.reason);
+    co_return outcome;
+  }
+
+  std::optional<std::string_view> retry_after;
+  if (const std::string* header = result.response.find_header("retry-after")) retry_after = *header;
+  outcome = classify_apns_response(result.response.status, result.response.body, retry_after,
+                                   ResponseContext{.topic_from_notification = request.topic_from_notification,
+                                                   .now = std::nullopt});
+  const std::string* echoed_id = result.response.find_header("apns-id");
+  outcome.provider_id = echoed_id != nullptr ? *echoed_id : request.apns_id;
+  impl->observe(outcome);
+  co_return outcome;
+}
+
+ProviderHealth Provider::health() const {
+  const auto& impl = *impl_;
+  ProviderHealth health;
+  health.credentials = impl.credentials.describe();
+  {
+    std::lock_guard lock(impl.health_mutex);
+    health.error = impl.credentials_error;
+  }
+  if (health.error.empty() && impl.credentials.certificate) {
+    health.error = impl.credentials.certificate->validity_problem(std::chrono::system_clock::now()).value_or("");
+  }
+  health.ok = health.error.empty();
+  return health;
+}
+
+h2::PoolStats Provider::pool_stats() const { return impl_->pool ? impl_->pool->stats() : h2::PoolStats{}; }
+
+std::uint64_t Provider::tokens_minted() const { return impl_->tokens ? impl_->tokens->tokens_minted() : 0; }
+
+}  // namespace pushgw::apns

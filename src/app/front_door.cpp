@@ -1,0 +1,192 @@
+#include "front_door.hpp"
+
+#include <boost/asio.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+
+#include "pushgw/api/gorush.hpp"
+#include "pushgw/api/push_request.hpp"
+#include "pushgw/job/codec.hpp"
+#include "pushgw/job/split.hpp"
+#include "pushgw/log/log.hpp"
+
+namespace pushgw::app {
+
+namespace asio = boost::asio;
+using http::Request;
+using http::Response;
+
+namespace {
+
+std::int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// "application/json", optionally with parameters ("; charset=utf-8"), in any case.
+bool is_json_content(const Request& request) {
+  auto type = request.header("content-type");
+  if (!type) return false;
+  std::string media(type->substr(0, type->find(';')));
+  while (!media.empty() && media.back() == ' ') media.pop_back();
+  for (auto& c : media) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return media == "application/json";
+}
+
+Response unsupported_media_type(const Request& request) {
+  auto type = request.header("content-type");
+  return Response::error(415, type ? "Content-Type must be application/json, got \"" + std::string(*type) + "\""
+                                   : std::string("Content-Type must be application/json"));
+}
+
+Response api_error(const api::ApiError& e) { return Response::json(e.status, e.to_json().dump()); }
+
+// Why a reply means "not stored", or "" when it is a success.
+std::string reply_problem(const redis::Reply& reply) {
+  if (reply.is_error()) return reply.str;
+  if (reply.is_nil()) return "transaction aborted";
+  for (const auto& element : reply.elements) {
+    if (auto problem = reply_problem(element); !problem.empty()) return problem;
+  }
+  return {};
+}
+
+}  // namespace
+
+FrontDoor::FrontDoor(const config::Config& config, redis::Client& redis,
+                     metrics::PushgwMetrics& metrics, metrics::Registry& registry)
+    : config_(config),
+      redis_(redis),
+      metrics_(metrics),
+      registry_(registry),
+      validation_(job::ValidationContext::from_config(config)),
+      keys_(config.redis.prefix) {}
+
+std::vector<http::Route> FrontDoor::routes() {
+  auto bind = [this](auto member) {
+    return [this, member](const Request& r) { return (this->*member)(r); };
+  };
+  return {
+      {"POST", "/push", true, bind(&FrontDoor::push)},
+      {"POST", "/api/push", true, bind(&FrontDoor::gorush_push)},
+      {"GET", "/healthz", false,
+       [](const Request&) -> asio::awaitable<Response> { co_return Response::json(200, R"({"status":"ok"})"); }},
+      {"GET", "/readyz", false, bind(&FrontDoor::ready)},
+      {"GET", "/metrics", false, bind(&FrontDoor::metrics_text)},
+  };
+}
+
+asio::awaitable<Response> FrontDoor::push(const Request& request) {
+  if (!is_json_content(request)) co_return unsupported_media_type(request);
+  auto parsed = api::parse_push_request(request.body, validation_);
+  if (auto* error = std::get_if<api::ApiError>(&parsed)) co_return api_error(*error);
+  const auto& push = std::get<api::ParsedPush>(parsed);
+
+  const auto now = unix_ms();
+  const auto jobs = api::make_jobs(push, config_.limits.job_split_size, job::random_job_id, now);
+  if (auto problem = co_await store(jobs, now); !problem.empty()) {
+    co_return Response::error(503, "notifications not stored: " + problem);
+  }
+  co_return Response::json(202, api::accepted_response(push, jobs).dump());
+}
+
+asio::awaitable<Response> FrontDoor::gorush_push(const Request& request) {
+  if (!is_json_content(request)) co_return unsupported_media_type(request);
+  auto parsed = api::parse_gorush_request(request.body, validation_);
+  if (auto* error = std::get_if<api::ApiError>(&parsed)) {
+    co_return Response::json(error->status, api::gorush_error_response(*error).dump());
+  }
+  const auto& push = std::get<api::ParsedPush>(parsed);
+
+  const auto now = unix_ms();
+  const auto jobs = api::make_jobs(push, config_.limits.job_split_size, job::random_job_id, now);
+  if (auto problem = co_await store(jobs, now); !problem.empty()) {
+    co_return Response::json(503, api::gorush_error_response(
+                                      api::ApiError{503, "notifications not stored: " + problem, ""})
+                                      .dump());
+  }
+  co_return Response::json(api::kGorushSuccessStatus, api::gorush_success_response(push).dump());
+}
+
+asio::awaitable<FrontDoor::StoreError> FrontDoor::store(const std::vector<job::Notification>& jobs,
+                                                        std::int64_t now_ms) {
+  const auto entries = api::plan_enqueue(jobs, now_ms);
+
+  // One LPUSH per lane (values in job order, so consumers popping from the right take them in
+  // order) and one ZADD per lane for scheduled jobs, all in one MULTI/EXEC: every job is
+  // stored, or none is.
+  redis::Request request;
+  std::vector<std::string_view> argv;
+  std::size_t commands = 0;
+  for (const auto lane : queue::kLanes) {
+    for (const bool scheduled : {false, true}) {
+      const std::string key = scheduled ? keys_.retry(lane) : keys_.queue(lane);
+      std::vector<std::string> scores;  // kept alive while argv points into it
+      scores.reserve(entries.size());
+      argv.assign({scheduled ? "ZADD" : "LPUSH", key});
+      for (const auto& entry : entries) {
+        if (entry.lane != lane || entry.scheduled_at_ms.has_value() != scheduled) continue;
+        if (scheduled) argv.push_back(scores.emplace_back(std::to_string(*entry.scheduled_at_ms)));
+        argv.push_back(entry.job_text);
+      }
+      if (argv.size() == 2) continue;
+      if (commands++ == 0) request.push("MULTI");
+      request.push_argv(argv);
+    }
+  }
+  if (commands == 0) co_return StoreError{};
+  request.push("EXEC");
+
+  const auto result = co_await redis_.exec(std::move(request));
+  if (result.ec) co_return "redis: " + result.ec.message();
+  for (const auto& reply : result.replies) {
+    if (auto problem = reply_problem(reply); !problem.empty()) co_return "redis: " + problem;
+  }
+  metrics_.jobs.with({"enqueued"}).inc(static_cast<double>(jobs.size()));
+  co_return StoreError{};
+}
+
+asio::awaitable<Response> FrontDoor::ready(const Request&) {
+  redis::Request ping;
+  ping.push("PING");
+  const auto result = co_await redis_.exec(std::move(ping));
+  std::string redis_state = "ok";
+  if (result.ec) {
+    redis_state = "unreachable: " + result.ec.message();
+  } else if (auto problem = reply_problem(result.replies.at(0)); !problem.empty()) {
+    redis_state = "error: " + problem;
+  }
+  const bool ready = redis_state == "ok";
+  nlohmann::json body = {{"status", ready ? "ready" : "not ready"}, {"checks", {{"redis", redis_state}}}};
+  co_return Response::json(ready ? 200 : 503, body.dump());
+}
+
+asio::awaitable<void> FrontDoor::refresh_queue_gauges() {
+  if (!redis_.connected()) co_return;
+  redis::Request request;
+  for (const auto lane : queue::kLanes) {
+    request.push("LLEN", keys_.queue(lane));
+    request.push("ZCARD", keys_.retry(lane));
+  }
+  const auto result = co_await redis_.exec(std::move(request));
+  if (result.ec) co_return;
+  std::size_t i = 0;
+  for (const auto lane : queue::kLanes) {
+    const std::string name(lane);
+    const auto& depth = result.replies.at(i++);
+    const auto& retry = result.replies.at(i++);
+    if (depth.type == redis::Reply::Type::integer) metrics_.queue_depth.with({name}).set(static_cast<double>(depth.integer));
+    if (retry.type == redis::Reply::Type::integer) metrics_.retry_depth.with({name}).set(static_cast<double>(retry.integer));
+  }
+}
+
+asio::awaitable<Response> FrontDoor::metrics_text(const Request&) {
+  co_await refresh_queue_gauges();
+  Response response = Response::json(200, registry_.render());
+  response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  co_return response;
+}
+
+}  // namespace pushgw::app

@@ -1,0 +1,51 @@
+#pragma once
+// The front door's routes: POST /push and /api/push store notifications as Redis jobs;
+// /healthz, /readyz and /metrics serve operators. Validation and the JSON shapes live in the
+// api module; this file only wires them to Redis and HTTP.
+
+#include <boost/asio/awaitable.hpp>
+
+#include <vector>
+
+#include "pushgw/config/config.hpp"
+#include "pushgw/http/server.hpp"
+#include "pushgw/job/notification.hpp"
+#include "pushgw/job/validate.hpp"
+#include "pushgw/metrics/metrics.hpp"
+#include "pushgw/metrics/pushgw_metrics.hpp"
+#include "pushgw/queue/keys.hpp"
+#include "pushgw/redis/client.hpp"
+
+namespace pushgw::app {
+
+class FrontDoor {
+ public:
+  FrontDoor(const config::Config& config, redis::Client& redis, metrics::PushgwMetrics& metrics,
+            metrics::Registry& registry);
+
+  std::vector<http::Route> routes();
+
+ private:
+  // Why storing failed, for the 503 body; empty when every job is in Redis.
+  using StoreError = std::string;
+
+  boost::asio::awaitable<http::Response> push(const http::Request& request);
+  boost::asio::awaitable<http::Response> gorush_push(const http::Request& request);
+  boost::asio::awaitable<http::Response> ready(const http::Request& request);
+  boost::asio::awaitable<http::Response> metrics_text(const http::Request& request);
+
+  // Validated notifications → jobs → one MULTI/EXEC; returns the jobs stored.
+  boost::asio::awaitable<StoreError> store(const std::vector<job::Notification>& jobs,
+                                           std::int64_t now_ms);
+  // Refreshes queue_depth / retry_depth per lane (skipped while Redis is down).
+  boost::asio::awaitable<void> refresh_queue_gauges();
+
+  const config::Config& config_;
+  redis::Client& redis_;
+  metrics::PushgwMetrics& metrics_;
+  metrics::Registry& registry_;
+  job::ValidationContext validation_;
+  queue::Keys keys_;
+};
+
+}  // namespace pushgw::app

@@ -1,0 +1,889 @@
+#include "pushgw/h2/connection.hpp"
+
+#include <array>
+#include <atomic>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <unordered_map>
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <nghttp2/nghttp2.h>
+#include <openssl/err.h>
+#include <openssl/pkcs12.h>
+#include <openssl/ssl.h>
+#include <spdlog/spdlog.h>
+
+namespace pushgw::h2 {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+const std::string* Response::find_header(std::string_view name) const {
+  for (const auto& header : headers) {
+    if (header.name == name) return &header.value;
+  }
+  return nullptr;
+}
+
+std::string_view to_string(ConnectionState state) {
+  switch (state) {
+    case ConnectionState::connecting: return "connecting";
+    case ConnectionState::ready: return "ready";
+    case ConnectionState::draining: return "draining";
+    case ConnectionState::closed: return "closed";
+  }
+  return "unknown";
+}
+
+// ---------------------------------------------------------------------------------------
+// TLS context
+// ---------------------------------------------------------------------------------------
+namespace {
+
+std::string openssl_errors() {
+  std::string text;
+  while (const unsigned long code = ERR_get_error()) {
+    char buffer[256];
+    ERR_error_string_n(code, buffer, sizeof buffer);
+    if (!text.empty()) text += "; ";
+    text += buffer;
+  }
+  return text.empty() ? "unknown OpenSSL error" : text;
+}
+
+bool ends_with_ci(std::string_view text, std::string_view suffix) {
+  if (text.size() < suffix.size()) return false;
+  for (std::size_t i = 0; i < suffix.size(); ++i) {
+    const char a = text[text.size() - suffix.size() + i];
+    if (std::tolower(static_cast<unsigned char>(a)) != suffix[i]) return false;
+  }
+  return true;
+}
+
+// Loads a PKCS#12 bundle (certificate, key and chain) into the context.
+bool use_pkcs12(SSL_CTX* ctx, const std::string& file, const std::string& password,
+                std::string* error) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    *error = "client_cert_file " + file + ": cannot be read";
+    return false;
+  }
+  const std::string der((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  PKCS12* p12 = d2i_PKCS12(nullptr, &p, static_cast<long>(der.size()));
+  if (!p12) {
+    *error = "client_cert_file " + file + ": not a PKCS#12 file: " + openssl_errors();
+    return false;
+  }
+  EVP_PKEY* key = nullptr;
+  X509* cert = nullptr;
+  STACK_OF(X509)* chain = nullptr;
+  const bool parsed = PKCS12_parse(p12, password.c_str(), &key, &cert, &chain) == 1;
+  PKCS12_free(p12);
+  bool ok = parsed && cert && key && SSL_CTX_use_certificate(ctx, cert) == 1 &&
+            SSL_CTX_use_PrivateKey(ctx, key) == 1;
+  for (int i = 0; ok && chain && i < sk_X509_num(chain); ++i) {
+    X509* extra = sk_X509_value(chain, i);
+    ok = SSL_CTX_add1_chain_cert(ctx, extra) == 1;
+  }
+  if (!ok) {
+    *error = "client_cert_file " + file + ": cannot use the PKCS#12 contents (wrong password?): " +
+             openssl_errors();
+  }
+  EVP_PKEY_free(key);
+  X509_free(cert);
+  sk_X509_pop_free(chain, X509_free);
+  return ok;
+}
+
+}  // namespace
+
+std::shared_ptr<asio::ssl::context> make_tls_context(const ConnectionConfig& config,
+                                                     std::string* error) {
+  std::string ignored;
+  if (!error) error = &ignored;
+  ERR_clear_error();
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  SSL_CTX* native = ctx->native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_compression);
+  static constexpr unsigned char alpn[] = {2, 'h', '2'};
+  if (SSL_CTX_set_alpn_protos(native, alpn, sizeof alpn) != 0) {
+    *error = "cannot set ALPN: " + openssl_errors();
+    return nullptr;
+  }
+
+  error_code ec;
+  if (config.verify_peer) {
+    ctx->set_verify_mode(asio::ssl::verify_peer, ec);
+    if (config.ca_file.empty()) {
+      ctx->set_default_verify_paths(ec);
+      if (ec) {
+        *error = "cannot load the system CA store: " + ec.message();
+        return nullptr;
+      }
+    } else {
+      ctx->load_verify_file(config.ca_file, ec);
+      if (ec) {
+        *error = "ca_file " + config.ca_file + ": " + ec.message();
+        return nullptr;
+      }
+    }
+  } else {
+    ctx->set_verify_mode(asio::ssl::verify_none, ec);
+  }
+
+  if (!config.client_cert_file.empty()) {
+    const bool pkcs12 = ends_with_ci(config.client_cert_file, ".p12") ||
+                        ends_with_ci(config.client_cert_file, ".pfx");
+    if (pkcs12) {
+      if (!use_pkcs12(native, config.client_cert_file, config.client_cert_password, error)) {
+        return nullptr;
+      }
+    } else {
+      ctx->use_certificate_chain_file(config.client_cert_file, ec);
+      if (ec) {
+        *error = "client_cert_file " + config.client_cert_file + ": " + ec.message();
+        return nullptr;
+      }
+      const std::string& key_file =
+          config.client_key_file.empty() ? config.client_cert_file : config.client_key_file;
+      ctx->use_private_key_file(key_file, asio::ssl::context::pem, ec);
+      if (ec) {
+        *error = "client_key_file " + key_file + ": " + ec.message();
+        return nullptr;
+      }
+    }
+    if (SSL_CTX_check_private_key(native) != 1) {
+      *error = "client_key_file does not match client_cert_file " + config.client_cert_file;
+      return nullptr;
+    }
+  } else if (!config.client_key_file.empty()) {
+    *error = "client_key_file is set but client_cert_file is empty";
+    return nullptr;
+  }
+  return ctx;
+}
+
+// ---------------------------------------------------------------------------------------
+// Connection
+// ---------------------------------------------------------------------------------------
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::size_t max_response_body = 1 << 20;  // bigger responses are a protocol error
+constexpr std::size_t max_response_headers = 100;
+
+// A coroutine waiting for its response. Lives on the request coroutine's frame.
+struct StreamWaiter {
+  explicit StreamWaiter(const asio::any_io_executor& ex) : timer(ex) {}
+  asio::steady_timer timer;
+  Response response;
+  error_code ec;
+  bool done = false;
+};
+
+// A coroutine waiting for a stream slot (the server's concurrency limit).
+struct SlotWaiter {
+  explicit SlotWaiter(const asio::any_io_executor& ex) : timer(ex, Clock::time_point::max()) {}
+  asio::steady_timer timer;
+  bool granted = false;   // a slot was reserved for it
+  bool failed = false;    // the connection stopped taking requests
+};
+
+// A coroutine waiting for a state change (connect(), wait_unusable(), wait_closed(), request()
+// on a connection still connecting).
+struct StateWaiter {
+  explicit StateWaiter(const asio::any_io_executor& ex) : timer(ex, Clock::time_point::max()) {}
+  asio::steady_timer timer;
+};
+
+// One submitted stream, owned by the connection until nghttp2 closes the stream (the body
+// must outlive the request coroutine when it times out).
+struct Stream {
+  std::string body;
+  std::size_t body_offset = 0;
+  StreamWaiter* caller = nullptr;  // null once the caller has its result
+  bool headers_sent = false;       // HEADERS reached the socket buffer: the server may act on it
+};
+
+bool valid_header_text(std::string_view text) {
+  return text.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+bool valid_header_name(std::string_view name) {
+  if (name.empty() || name.front() == ':') return false;
+  for (const char c : name) {
+    if (c >= 'A' && c <= 'Z') return false;
+    if (c <= ' ' || c == 0x7f) return false;
+  }
+  return true;
+}
+
+nghttp2_nv make_nv(std::string_view name, std::string_view value) {
+  return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
+                    reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
+                    value.size(), NGHTTP2_NV_FLAG_NONE};
+}
+
+}  // namespace
+
+struct Connection::Impl : std::enable_shared_from_this<Impl> {
+  Impl(asio::any_io_executor executor, ConnectionConfig configuration,
+       std::shared_ptr<asio::ssl::context> context)
+      : ex(std::move(executor)),
+        cfg(std::move(configuration)),
+        tls(std::move(context)),
+        resolver(ex),
+        write_wake(ex, Clock::time_point::max()),
+        ping_timer(ex),
+        watchdog(ex) {}
+
+  ~Impl() {
+    if (session) nghttp2_session_del(session);
+  }
+
+  asio::any_io_executor ex;
+  ConnectionConfig cfg;
+  std::shared_ptr<asio::ssl::context> tls;
+  tcp::resolver resolver;
+  std::optional<asio::ssl::stream<tcp::socket>> socket;
+  nghttp2_session* session = nullptr;
+
+  std::atomic<ConnectionState> state{ConnectionState::connecting};
+  std::atomic<std::size_t> inflight{0};
+  std::atomic<std::uint32_t> remote_max_streams{0};
+  mutable std::mutex detail_mutex;
+  std::string detail;
+
+  bool connect_started = false;
+  bool in_nghttp2 = false;          // inside mem_recv/mem_send: callbacks must not re-enter
+  bool close_after_flush = false;   // drained: close once the write buffer is out
+  bool timed_out = false;           // the connect watchdog fired
+
+  std::unordered_map<int32_t, std::unique_ptr<Stream>> streams;
+  std::list<SlotWaiter*> slot_waiters;
+  std::size_t reserved_slots = 0;   // granted to waiters that have not submitted yet
+  std::list<StateWaiter*> state_waiters;
+
+  asio::steady_timer write_wake;
+  bool writer_waiting = false;
+  std::string write_buffer;
+  std::array<uint8_t, 32 * 1024> read_buffer{};
+
+  asio::steady_timer ping_timer;
+  Clock::time_point last_received = Clock::now();
+  bool ping_outstanding = false;
+
+  asio::steady_timer watchdog;
+
+  // --- small helpers ------------------------------------------------------------------
+
+  void set_detail(std::string text) {
+    std::lock_guard lock(detail_mutex);
+    detail = std::move(text);
+  }
+
+  std::string get_detail() const {
+    std::lock_guard lock(detail_mutex);
+    return detail;
+  }
+
+  void set_state(ConnectionState next) {
+    state.store(next);
+    for (auto* waiter : state_waiters) waiter->timer.cancel();
+  }
+
+  void signal_write() {
+    if (writer_waiting) write_wake.cancel();
+  }
+
+  bool can_start_stream() const {
+    return streams.size() + reserved_slots < remote_max_streams.load();
+  }
+
+  // Hands free stream slots to waiting requests, oldest first.
+  void grant_slots() {
+    while (!slot_waiters.empty() && state.load() == ConnectionState::ready && can_start_stream()) {
+      SlotWaiter* waiter = slot_waiters.front();
+      slot_waiters.pop_front();
+      waiter->granted = true;
+      ++reserved_slots;
+      waiter->timer.cancel();
+    }
+  }
+
+  void fail_slot_waiters() {
+    for (auto* waiter : slot_waiters) {
+      waiter->failed = true;
+      waiter->timer.cancel();
+    }
+    slot_waiters.clear();
+  }
+
+  static void complete(Stream& stream, error_code ec) {
+    StreamWaiter* caller = std::exchange(stream.caller, nullptr);
+    if (!caller) return;
+    caller->ec = ec;
+    caller->done = true;
+    caller->timer.cancel();
+  }
+
+  // After a GOAWAY or shutdown(): no new streams; close once the open ones are done.
+  void begin_draining(std::string why) {
+    if (state.load() != ConnectionState::ready && state.load() != ConnectionState::connecting) {
+      return;
+    }
+    set_detail(std::move(why));
+    set_state(ConnectionState::draining);
+    fail_slot_waiters();
+    check_drained();
+  }
+
+  void check_drained() {
+    if (state.load() == ConnectionState::draining && streams.empty() && !close_after_flush) {
+      close_after_flush = true;
+      signal_write();
+    }
+  }
+
+  // Closes the socket and completes everything. `sent_error` is what streams whose HEADERS
+  // went out get; the others get not_processed.
+  void fail(error_code sent_error, std::string why) {
+    if (state.load() == ConnectionState::closed) return;
+    if (!why.empty()) set_detail(std::move(why));
+    for (auto& [id, stream] : streams) {
+      complete(*stream, stream->headers_sent ? sent_error : error::not_processed);
+    }
+    streams.clear();
+    fail_slot_waiters();
+    error_code ignored;
+    resolver.cancel();
+    if (socket) socket->lowest_layer().close(ignored);
+    write_wake.cancel();
+    ping_timer.cancel();
+    watchdog.cancel();
+    set_state(ConnectionState::closed);
+  }
+
+  // --- nghttp2 callbacks (run inside mem_recv/mem_send; they only record and wake) ------
+
+  static Impl& self(void* user_data) { return *static_cast<Impl*>(user_data); }
+
+  Stream* find(int32_t stream_id) {
+    const auto it = streams.find(stream_id);
+    return it == streams.end() ? nullptr : it->second.get();
+  }
+
+  static int on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
+                       size_t name_length, const uint8_t* value, size_t value_length, uint8_t,
+                       void* user_data) {
+    if (frame->hd.type != NGHTTP2_HEADERS) return 0;
+    Stream* stream = self(user_data).find(frame->hd.stream_id);
+    if (!stream || !stream->caller) return 0;
+    const std::string_view key(reinterpret_cast<const char*>(name), name_length);
+    const std::string_view text(reinterpret_cast<const char*>(value), value_length);
+    Response& response = stream->caller->response;
+    if (key == ":status") {
+      int status = 0;
+      for (const char c : text) status = status * 10 + (c - '0');  // nghttp2 validated digits
+      response.status = status;
+    } else if (response.headers.size() < max_response_headers) {
+      response.headers.push_back({std::string(key), std::string(text)});
+    }
+    return 0;
+  }
+
+  static int on_data_chunk(nghttp2_session* session, uint8_t, int32_t stream_id,
+                           const uint8_t* data, size_t length, void* user_data) {
+    Stream* stream = self(user_data).find(stream_id);
+    if (!stream || !stream->caller) return 0;
+    std::string& body = stream->caller->response.body;
+    if (body.size() + length > max_response_body) {
+      complete(*stream, error::protocol);
+      nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_CANCEL);
+      return 0;
+    }
+    body.append(reinterpret_cast<const char*>(data), length);
+    return 0;
+  }
+
+  static int on_frame_recv(nghttp2_session* session, const nghttp2_frame* frame, void* user_data) {
+    Impl& impl = self(user_data);
+    switch (frame->hd.type) {
+      case NGHTTP2_SETTINGS:
+        if (frame->hd.flags & NGHTTP2_FLAG_ACK) break;
+        impl.remote_max_streams.store(
+            nghttp2_session_get_remote_settings(session, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS));
+        if (impl.state.load() == ConnectionState::connecting && !impl.timed_out) {
+          impl.set_state(ConnectionState::ready);
+        }
+        impl.grant_slots();
+        break;
+      case NGHTTP2_HEADERS:
+      case NGHTTP2_DATA:
+        if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) {
+          if (Stream* stream = impl.find(frame->hd.stream_id); stream && stream->caller) {
+            // A final response; an interim (1xx) one never carries END_STREAM.
+            complete(*stream, stream->caller->response.status >= 200 ? error_code{}
+                                                                     : error::protocol);
+          }
+        }
+        break;
+      case NGHTTP2_GOAWAY: {
+        std::string why = "server sent GOAWAY (error " +
+                          std::string(nghttp2_http2_strerror(frame->goaway.error_code)) +
+                          ", last stream " + std::to_string(frame->goaway.last_stream_id) + ")";
+        if (frame->goaway.opaque_data_len > 0) {
+          why += ": " + std::string(reinterpret_cast<const char*>(frame->goaway.opaque_data),
+                                    std::min<size_t>(frame->goaway.opaque_data_len, 200));
+        }
+        // nghttp2 itself closes our streams above last_stream_id with REFUSED_STREAM.
+        impl.begin_draining(std::move(why));
+        break;
+      }
+      case NGHTTP2_PING:
+        if (frame->hd.flags & NGHTTP2_FLAG_ACK) impl.ping_outstanding = false;
+        break;
+      default:
+        break;
+    }
+    return 0;
+  }
+
+  static int on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
+    if (frame->hd.type == NGHTTP2_HEADERS) {
+      if (Stream* stream = self(user_data).find(frame->hd.stream_id)) stream->headers_sent = true;
+    }
+    return 0;
+  }
+
+  static int on_frame_not_send(nghttp2_session*, const nghttp2_frame* frame, int,
+                               void* user_data) {
+    if (frame->hd.type != NGHTTP2_HEADERS) return 0;
+    Impl& impl = self(user_data);
+    const auto it = impl.streams.find(frame->hd.stream_id);
+    if (it == impl.streams.end()) return 0;
+    // The request never left (e.g. a GOAWAY arrived first): safe to send elsewhere.
+    complete(*it->second, error::not_processed);
+    impl.streams.erase(it);
+    impl.grant_slots();
+    return 0;
+  }
+
+  static int on_stream_close(nghttp2_session*, int32_t stream_id, uint32_t error_code,
+                             void* user_data) {
+    Impl& impl = self(user_data);
+    const auto it = impl.streams.find(stream_id);
+    if (it == impl.streams.end()) return 0;
+    if (it->second->caller) {
+      // Closed before a complete response.
+      complete(*it->second, error_code == NGHTTP2_REFUSED_STREAM ? error::not_processed
+                                                                 : error::stream_reset);
+    }
+    impl.streams.erase(it);
+    impl.grant_slots();
+    return 0;
+  }
+
+  static ssize_t read_body(nghttp2_session*, int32_t, uint8_t* buffer, size_t length,
+                           uint32_t* data_flags, nghttp2_data_source* source, void*) {
+    auto* stream = static_cast<Stream*>(source->ptr);
+    const size_t n = std::min(length, stream->body.size() - stream->body_offset);
+    std::memcpy(buffer, stream->body.data() + stream->body_offset, n);
+    stream->body_offset += n;
+    if (stream->body_offset == stream->body.size()) *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+    return static_cast<ssize_t>(n);
+  }
+
+  bool create_session() {
+    nghttp2_session_callbacks* callbacks = nullptr;
+    nghttp2_session_callbacks_new(&callbacks);
+    nghttp2_session_callbacks_set_on_header_callback(callbacks, &on_header);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, &on_data_chunk);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, &on_frame_recv);
+    nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, &on_frame_send);
+    nghttp2_session_callbacks_set_on_frame_not_send_callback(callbacks, &on_frame_not_send);
+    nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, &on_stream_close);
+    const int rv = nghttp2_session_client_new(&session, callbacks, this);
+    nghttp2_session_callbacks_del(callbacks);
+    if (rv != 0) return false;
+
+    const nghttp2_settings_entry settings[] = {
+        {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, cfg.stream_window},
+    };
+    if (nghttp2_submit_settings(session, NGHTTP2_FLAG_NONE, settings, std::size(settings)) != 0) {
+      return false;
+    }
+    // The connection window is not a SETTING: raise it with a WINDOW_UPDATE.
+    return nghttp2_session_set_local_window_size(session, NGHTTP2_FLAG_NONE, 0,
+                                                 static_cast<int32_t>(cfg.connection_window)) == 0;
+  }
+
+  // --- coroutines -----------------------------------------------------------------------
+
+  asio::awaitable<void> wait_for(auto predicate) {
+    StateWaiter waiter(ex);
+    auto it = state_waiters.insert(state_waiters.end(), &waiter);
+    struct Remove {
+      std::list<StateWaiter*>& list;
+      std::list<StateWaiter*>::iterator it;
+      ~Remove() { list.erase(it); }
+    } remove{state_waiters, it};
+    while (!predicate()) {
+      co_await waiter.timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+  }
+
+  asio::awaitable<error_code> connect() {
+    auto keep = shared_from_this();
+    if (connect_started) co_return make_error_code(error::closed);
+    connect_started = true;
+
+    if (!tls) {
+      std::string why;
+      tls = make_tls_context(cfg, &why);
+      if (!tls) {
+        fail({}, "TLS configuration: " + why);
+        co_return make_error_code(error::tls_failed);
+      }
+    }
+    socket.emplace(ex, *tls);
+
+    // One deadline for the whole connect: the watchdog closes the socket when it fires.
+    watchdog.expires_after(cfg.connect_timeout);
+    watchdog.async_wait([weak = weak_from_this()](error_code ec) {
+      auto impl = weak.lock();
+      if (ec || !impl || impl->state.load() != ConnectionState::connecting) return;
+      impl->timed_out = true;
+      impl->fail({}, "connect to " + impl->cfg.host + ":" + std::to_string(impl->cfg.port) +
+                         " timed out after " + std::to_string(impl->cfg.connect_timeout.count()) +
+                         " ms");
+    });
+    const auto failed = [this](error e, std::string why) {
+      if (timed_out) return make_error_code(error::timeout);
+      fail({}, std::move(why));
+      return make_error_code(e);
+    };
+    const std::string where = cfg.host + ":" + std::to_string(cfg.port);
+
+    auto [resolve_ec, endpoints] = co_await resolver.async_resolve(
+        cfg.host, std::to_string(cfg.port), asio::as_tuple(asio::use_awaitable));
+    if (resolve_ec || state.load() != ConnectionState::connecting) {
+      co_return failed(error::connect_failed, "resolve " + cfg.host + ": " + resolve_ec.message());
+    }
+    auto [connect_ec, endpoint] = co_await asio::async_connect(
+        socket->lowest_layer(), endpoints, asio::as_tuple(asio::use_awaitable));
+    if (connect_ec || state.load() != ConnectionState::connecting) {
+      co_return failed(error::connect_failed, "connect " + where + ": " + connect_ec.message());
+    }
+    error_code ignored;
+    socket->lowest_layer().set_option(tcp::no_delay(true), ignored);
+
+    SSL* ssl = socket->native_handle();
+    error_code not_ip;
+    asio::ip::make_address(cfg.host, not_ip);
+    if (not_ip) SSL_set_tlsext_host_name(ssl, cfg.host.c_str());  // SNI is for names only
+    if (cfg.verify_peer) socket->set_verify_callback(asio::ssl::host_name_verification(cfg.host));
+    auto [handshake_ec] = co_await socket->async_handshake(asio::ssl::stream_base::client,
+                                                           asio::as_tuple(asio::use_awaitable));
+    if (handshake_ec || state.load() != ConnectionState::connecting) {
+      std::string why = "TLS handshake with " + where + ": " + handshake_ec.message();
+      if (const long verify = SSL_get_verify_result(ssl); verify != X509_V_OK) {
+        why += " (certificate: " + std::string(X509_verify_cert_error_string(verify)) + ")";
+      }
+      co_return failed(error::tls_failed, std::move(why));
+    }
+    const unsigned char* alpn = nullptr;
+    unsigned alpn_length = 0;
+    SSL_get0_alpn_selected(ssl, &alpn, &alpn_length);
+    if (alpn_length != 2 || std::memcmp(alpn, "h2", 2) != 0) {
+      const std::string selected =
+          alpn_length ? std::string(reinterpret_cast<const char*>(alpn), alpn_length) : "none";
+      co_return failed(error::alpn_not_h2,
+                       where + " did not select HTTP/2 via ALPN (selected: " + selected + ")");
+    }
+
+    if (!create_session()) co_return failed(error::protocol, "cannot create the nghttp2 session");
+    asio::co_spawn(ex, reader(), asio::detached);
+    asio::co_spawn(ex, writer(), asio::detached);
+
+    // Ready once the server's SETTINGS arrive (its stream limit is then known).
+    co_await wait_for([this] { return state.load() != ConnectionState::connecting; });
+    if (state.load() != ConnectionState::ready) {
+      co_return timed_out ? make_error_code(error::timeout) : make_error_code(error::protocol);
+    }
+    watchdog.cancel();
+    last_received = Clock::now();
+    if (cfg.ping_interval.count() > 0) asio::co_spawn(ex, pinger(), asio::detached);
+    co_return error_code{};
+  }
+
+  asio::awaitable<void> reader() {
+    auto keep = shared_from_this();
+    while (state.load() != ConnectionState::closed) {
+      auto [ec, n] = co_await socket->async_read_some(asio::buffer(read_buffer),
+                                                      asio::as_tuple(asio::use_awaitable));
+      if (state.load() == ConnectionState::closed) break;
+      if (ec) {
+        const bool eof = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
+        fail(make_error_code(error::connection_lost),
+             eof ? "the server closed the connection" : "read: " + ec.message());
+        break;
+      }
+      last_received = Clock::now();
+      in_nghttp2 = true;
+      const auto rv = nghttp2_session_mem_recv(session, read_buffer.data(), n);
+      in_nghttp2 = false;
+      if (rv < 0) {
+        fail(make_error_code(error::protocol),
+             std::string("HTTP/2 error: ") + nghttp2_strerror(static_cast<int>(rv)));
+        break;
+      }
+      check_drained();
+      signal_write();
+    }
+  }
+
+  asio::awaitable<void> writer() {
+    auto keep = shared_from_this();
+    while (state.load() != ConnectionState::closed) {
+      write_buffer.clear();
+      in_nghttp2 = true;
+      while (write_buffer.size() < cfg.write_buffer_limit) {
+        const uint8_t* data = nullptr;
+        const auto n = nghttp2_session_mem_send(session, &data);
+        if (n <= 0) {
+          if (n < 0) {
+            in_nghttp2 = false;
+            fail(make_error_code(error::protocol),
+                 std::string("HTTP/2 error: ") + nghttp2_strerror(static_cast<int>(n)));
+            co_return;
+          }
+          break;
+        }
+        write_buffer.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
+      }
+      in_nghttp2 = false;
+      check_drained();
+
+      if (write_buffer.empty()) {
+        if (close_after_flush ||
+            (!nghttp2_session_want_read(session) && !nghttp2_session_want_write(session))) {
+          fail(make_error_code(error::connection_lost), {});
+          co_return;
+        }
+        writer_waiting = true;
+        co_await write_wake.async_wait(asio::as_tuple(asio::use_awaitable));
+        writer_waiting = false;
+        continue;
+      }
+      auto [ec, written] = co_await asio::async_write(*socket, asio::buffer(write_buffer),
+                                                      asio::as_tuple(asio::use_awaitable));
+      if (ec) {
+        fail(make_error_code(error::connection_lost), "write: " + ec.message());
+        co_return;
+      }
+    }
+  }
+
+  // PINGs when nothing has been received for ping_interval; closes if no ACK comes back.
+  asio::awaitable<void> pinger() {
+    auto keep = shared_from_this();
+    while (state.load() == ConnectionState::ready || state.load() == ConnectionState::draining) {
+      ping_timer.expires_at(last_received + cfg.ping_interval);
+      co_await ping_timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (state.load() == ConnectionState::closed) break;
+      if (Clock::now() < last_received + cfg.ping_interval) continue;
+      if (nghttp2_submit_ping(session, NGHTTP2_FLAG_NONE, nullptr) != 0) break;
+      ping_outstanding = true;
+      signal_write();
+      ping_timer.expires_after(cfg.ping_timeout);
+      co_await ping_timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (state.load() == ConnectionState::closed) break;
+      if (ping_outstanding) {
+        fail(make_error_code(error::connection_lost),
+             "no PING ACK within " + std::to_string(cfg.ping_timeout.count()) + " ms");
+        break;
+      }
+    }
+  }
+
+  asio::awaitable<Result> request(Request request) {
+    auto keep = shared_from_this();
+    if (state.load() == ConnectionState::connecting) {
+      co_await wait_for([this] { return state.load() != ConnectionState::connecting; });
+    }
+    if (state.load() != ConnectionState::ready) co_return Result{error::not_processed, {}};
+    for (const auto& header : request.headers) {
+      if (!valid_header_name(header.name) || !valid_header_text(header.value)) {
+        co_return Result{error::bad_request, {}};
+      }
+    }
+    if (request.path.empty() || request.path.front() != '/' || !valid_header_text(request.path) ||
+        request.method.empty() || !valid_header_text(request.method)) {
+      co_return Result{error::bad_request, {}};
+    }
+
+    ++inflight;
+    struct Count {
+      std::atomic<std::size_t>& n;
+      ~Count() { --n; }
+    } count{inflight};
+
+    // Wait for a stream slot, first come first served.
+    if (!slot_waiters.empty() || !can_start_stream()) {
+      SlotWaiter waiter(ex);
+      auto it = slot_waiters.insert(slot_waiters.end(), &waiter);
+      struct Remove {
+        Impl& impl;
+        SlotWaiter& waiter;
+        std::list<SlotWaiter*>::iterator it;
+        ~Remove() {
+          if (!waiter.granted && !waiter.failed) impl.slot_waiters.erase(it);
+        }
+      } remove{*this, waiter, it};
+      while (!waiter.granted && !waiter.failed) {
+        co_await waiter.timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      }
+      if (waiter.granted) --reserved_slots;
+      if (waiter.failed || state.load() != ConnectionState::ready) {
+        co_return Result{error::not_processed, {}};
+      }
+    }
+
+    StreamWaiter waiter(ex);
+    auto owned = std::make_unique<Stream>();
+    Stream* stream = owned.get();
+    stream->body = std::move(request.body);
+    stream->caller = &waiter;
+
+    const std::string authority =
+        cfg.port == 443 ? cfg.host : cfg.host + ":" + std::to_string(cfg.port);
+    std::vector<nghttp2_nv> nva;
+    nva.reserve(request.headers.size() + 4);
+    nva.push_back(make_nv(":method", request.method));
+    nva.push_back(make_nv(":scheme", "https"));
+    nva.push_back(make_nv(":authority", authority));
+    nva.push_back(make_nv(":path", request.path));
+    for (const auto& header : request.headers) nva.push_back(make_nv(header.name, header.value));
+    nghttp2_data_provider body_provider{};
+    body_provider.source.ptr = stream;
+    body_provider.read_callback = &read_body;
+
+    const int32_t stream_id =
+        nghttp2_submit_request(session, nullptr, nva.data(), nva.size(),
+                               stream->body.empty() ? nullptr : &body_provider, nullptr);
+    if (stream_id < 0) {
+      if (stream_id == NGHTTP2_ERR_STREAM_ID_NOT_AVAILABLE) {
+        begin_draining("stream IDs exhausted");
+        co_return Result{error::not_processed, {}};
+      }
+      co_return Result{error::bad_request, {}};
+    }
+    streams.emplace(stream_id, std::move(owned));
+    // If this coroutine is destroyed while waiting (io_context torn down), detach from it.
+    struct Detach {
+      Impl& impl;
+      int32_t id;
+      ~Detach() {
+        if (Stream* s = impl.find(id)) s->caller = nullptr;
+      }
+    } detach{*this, stream_id};
+    signal_write();
+
+    const milliseconds timeout = request.timeout.count() > 0 ? request.timeout : cfg.request_timeout;
+    const auto deadline = Clock::now() + timeout;
+    waiter.timer.expires_at(deadline);
+    while (!waiter.done) {
+      co_await waiter.timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (!waiter.done && Clock::now() >= deadline) {
+        // APNs sometimes never answers a stream: give up on it and free the slot.
+        if (Stream* s = find(stream_id)) s->caller = nullptr;
+        if (state.load() != ConnectionState::closed) {
+          nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_CANCEL);
+          signal_write();
+        }
+        co_return Result{error::timeout, {}};
+      }
+    }
+    co_return Result{waiter.ec, std::move(waiter.response)};
+  }
+
+  void shutdown() {
+    if (state.load() == ConnectionState::closed) return;
+    if (!session || state.load() == ConnectionState::connecting) {
+      fail(make_error_code(error::closed), "shut down");
+      return;
+    }
+    if (state.load() == ConnectionState::ready) {
+      nghttp2_submit_goaway(session, NGHTTP2_FLAG_NONE, 0, NGHTTP2_NO_ERROR, nullptr, 0);
+      begin_draining("shut down by us");
+    }
+    signal_write();
+  }
+};
+
+// ---------------------------------------------------------------------------------------
+
+Connection::Connection(asio::any_io_executor executor, ConnectionConfig config,
+                       std::shared_ptr<asio::ssl::context> tls)
+    : impl_(std::make_shared<Impl>(std::move(executor), std::move(config), std::move(tls))) {}
+
+Connection::~Connection() {
+  // The coroutines keep the Impl alive; closing makes them finish. Closing must happen on
+  // the executor, like every other state change.
+  asio::dispatch(impl_->ex, [impl = impl_] {
+    impl->fail(make_error_code(error::connection_lost), "closed by its owner");
+  });
+}
+
+asio::awaitable<error_code> Connection::connect() {
+  const auto caller = co_await asio::this_coro::executor;
+  if (caller == impl_->ex) co_return co_await impl_->connect();
+  co_return co_await asio::co_spawn(impl_->ex, impl_->connect(), asio::use_awaitable);
+}
+
+asio::awaitable<Result> Connection::request(Request request) {
+  const auto caller = co_await asio::this_coro::executor;
+  if (caller == impl_->ex) co_return co_await impl_->request(std::move(request));
+  co_return co_await asio::co_spawn(impl_->ex, impl_->request(std::move(request)),
+                                    asio::use_awaitable);
+}
+
+void Connection::shutdown() { impl_->shutdown(); }
+
+void Connection::close() {
+  impl_->fail(make_error_code(error::connection_lost), "closed by its owner");
+}
+
+asio::awaitable<void> Connection::wait_unusable() {
+  auto impl = impl_;
+  co_await impl->wait_for([&impl] {
+    const auto s = impl->state.load();
+    return s == ConnectionState::draining || s == ConnectionState::closed;
+  });
+}
+
+asio::awaitable<void> Connection::wait_closed() {
+  auto impl = impl_;
+  co_await impl->wait_for([&impl] { return impl->state.load() == ConnectionState::closed; });
+}
+
+ConnectionState Connection::state() const { return impl_->state.load(); }
+std::size_t Connection::in_flight() const { return impl_->inflight.load(); }
+std::uint32_t Connection::max_concurrent_streams() const {
+  return impl_->remote_max_streams.load();
+}
+std::string Connection::last_error_detail() const { return impl_->get_detail(); }
+const ConnectionConfig& Connection::config() const { return impl_->cfg; }
+
+}  // namespace pushgw::h2

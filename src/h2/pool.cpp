@@ -1,0 +1,312 @@
+#include "pushgw/h2/pool.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <list>
+#include <random>
+#include <deque>
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <spdlog/spdlog.h>
+
+namespace pushgw::h2 {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// A coroutine parked until something changes (a permit frees, a connection gets ready).
+struct Waiter {
+  explicit Waiter(const asio::any_io_executor& ex) : timer(ex, Clock::time_point::max()) {}
+  asio::steady_timer timer;
+  bool woken = false;
+  bool granted = false;  // a permit was handed over with the wake-up
+};
+
+// Parks `waiter` in `list` until woken or `deadline`; removes it again in every case.
+asio::awaitable<void> park(std::list<Waiter*>& list, Waiter& waiter, Clock::time_point deadline) {
+  auto it = list.insert(list.end(), &waiter);
+  struct Remove {
+    std::list<Waiter*>& list;
+    Waiter& waiter;
+    std::list<Waiter*>::iterator it;
+    ~Remove() {
+      if (!waiter.woken) list.erase(it);
+    }
+  } remove{list, waiter, it};
+  waiter.timer.expires_at(deadline);
+  while (!waiter.woken && Clock::now() < deadline) {
+    co_await waiter.timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+void wake_one(std::list<Waiter*>& list) {
+  if (list.empty()) return;
+  Waiter* waiter = list.front();
+  list.pop_front();
+  waiter->woken = true;
+  waiter->timer.cancel();
+}
+
+void wake_all(std::list<Waiter*>& list) {
+  while (!list.empty()) wake_one(list);
+}
+
+milliseconds with_jitter(milliseconds base) {
+  thread_local std::mt19937 random{std::random_device{}()};
+  std::uniform_real_distribution<double> factor(0.75, 1.25);
+  return milliseconds(static_cast<long>(static_cast<double>(base.count()) * factor(random)));
+}
+
+}  // namespace
+
+struct Pool::Impl : std::enable_shared_from_this<Impl> {
+  Impl(asio::any_io_executor executor, PoolConfig configuration)
+      : ex(std::move(executor)), cfg(std::move(configuration)) {
+    if (cfg.connections == 0) cfg.connections = 1;
+    if (cfg.max_inflight == 0) cfg.max_inflight = 1;
+    for (std::size_t i = 0; i < cfg.connections; ++i) slots.emplace_back(ex);
+  }
+
+  // One of the `connections` places; its supervisor coroutine keeps a connection in it.
+  struct Slot {
+    explicit Slot(const asio::any_io_executor& ex) : backoff_timer(ex) {}
+    std::shared_ptr<Connection> connection;  // null while waiting to reconnect
+    asio::steady_timer backoff_timer;
+    std::atomic<bool> ready{false};
+  };
+
+  asio::any_io_executor ex;
+  PoolConfig cfg;
+  std::shared_ptr<asio::ssl::context> tls;
+  std::deque<Slot> slots;  // a deque: Slot cannot move
+  std::list<std::shared_ptr<Connection>> retiring;  // draining after GOAWAY
+
+  bool started = false;
+  bool stopping = false;
+  std::size_t permits_in_use = 0;
+  std::list<Waiter*> permit_waiters;
+  std::list<Waiter*> ready_waiters;
+  std::list<Waiter*> idle_waiters;  // stop() waiting for in-flight requests to finish
+  error_code last_connect_error;
+
+  std::atomic<std::size_t> stat_in_flight{0};
+  std::atomic<std::size_t> stat_waiting{0};
+  std::atomic<std::size_t> stat_retiring{0};
+  std::atomic<std::uint64_t> stat_reconnects{0};
+  std::atomic<bool> stat_stopped{false};
+
+  std::shared_ptr<Connection> pick_ready() {
+    std::shared_ptr<Connection> best;
+    for (auto& slot : slots) {
+      const auto& c = slot.connection;
+      if (!c || c->state() != ConnectionState::ready) continue;
+      if (!best || c->in_flight() < best->in_flight()) best = c;
+    }
+    return best;
+  }
+
+  asio::awaitable<void> supervise(std::size_t index) {
+    auto keep = shared_from_this();
+    Slot& slot = slots[index];
+    milliseconds backoff = cfg.reconnect_min;
+    bool first = true;
+    while (!stopping) {
+      auto connection = std::make_shared<Connection>(ex, cfg.connection, tls);
+      slot.connection = connection;
+      const error_code ec = co_await connection->connect();
+      if (stopping) break;
+      if (ec) {
+        last_connect_error = ec;
+        spdlog::warn("h2 {}:{}: connection {} failed: {}; retrying in ~{} ms", cfg.connection.host,
+                     cfg.connection.port, index, connection->last_error_detail(), backoff.count());
+        slot.connection.reset();
+        slot.backoff_timer.expires_after(with_jitter(backoff));
+        co_await slot.backoff_timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        backoff = std::min(backoff * 2, cfg.reconnect_max);
+        continue;
+      }
+      if (!first) ++stat_reconnects;
+      first = false;
+      backoff = cfg.reconnect_min;
+      slot.ready = true;
+      wake_all(ready_waiters);
+
+      co_await connection->wait_unusable();
+      slot.ready = false;
+      slot.connection.reset();
+      if (stopping) {
+        connection->close();
+        break;
+      }
+      const bool goaway = connection->state() == ConnectionState::draining;
+      spdlog::info("h2 {}:{}: connection {} {}: {}", cfg.connection.host, cfg.connection.port,
+                   index, goaway ? "draining" : "closed", connection->last_error_detail());
+      if (goaway) {
+        // Let its in-flight streams finish on their own; open a replacement at once.
+        asio::co_spawn(ex, retire(connection), asio::detached);
+        continue;
+      }
+      slot.backoff_timer.expires_after(with_jitter(backoff));
+      co_await slot.backoff_timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      backoff = std::min(backoff * 2, cfg.reconnect_max);
+    }
+    slot.ready = false;
+    slot.connection.reset();
+  }
+
+  asio::awaitable<void> retire(std::shared_ptr<Connection> connection) {
+    auto keep = shared_from_this();
+    auto it = retiring.insert(retiring.end(), connection);
+    ++stat_retiring;
+    co_await connection->wait_closed();
+    retiring.erase(it);
+    --stat_retiring;
+  }
+
+  asio::awaitable<Result> request(Request request) {
+    auto keep = shared_from_this();
+    if (stopping || !started) co_return Result{error::closed, {}};
+
+    // A permit bounds the requests in flight over the whole pool.
+    if (permits_in_use >= cfg.max_inflight || !permit_waiters.empty()) {
+      Waiter waiter(ex);
+      ++stat_waiting;
+      co_await park(permit_waiters, waiter, Clock::time_point::max());
+      --stat_waiting;
+      if (!waiter.granted) co_return Result{error::closed, {}};  // woken by stop()
+      if (stopping) {
+        release_permit();
+        co_return Result{error::closed, {}};
+      }
+    } else {
+      ++permits_in_use;
+    }
+    ++stat_in_flight;
+    struct Release {
+      Impl& impl;
+      ~Release() {
+        --impl.stat_in_flight;
+        impl.release_permit();
+      }
+    } release{*this};
+
+    Result result;
+    for (std::size_t attempt = 0; attempt <= cfg.max_not_processed_retries; ++attempt) {
+      std::shared_ptr<Connection> connection = pick_ready();
+      if (!connection) {
+        const auto deadline = Clock::now() + cfg.connection.connect_timeout;
+        while (!connection && !stopping && Clock::now() < deadline) {
+          Waiter waiter(ex);
+          co_await park(ready_waiters, waiter, deadline);
+          connection = pick_ready();
+        }
+        if (stopping) co_return Result{error::closed, {}};
+        if (!connection) {
+          co_return Result{last_connect_error ? last_connect_error
+                                              : make_error_code(error::no_connection),
+                           {}};
+        }
+      }
+      result = co_await connection->request(request);
+      if (result.ec != error::not_processed) break;
+    }
+    co_return result;
+  }
+
+  void release_permit() {
+    if (!permit_waiters.empty() && !stopping) {
+      permit_waiters.front()->granted = true;  // hand the permit over
+      wake_one(permit_waiters);
+      return;
+    }
+    --permits_in_use;
+    if (permits_in_use == 0) wake_all(idle_waiters);
+  }
+
+  bool start(std::string* error) {
+    if (started) return true;
+    tls = make_tls_context(cfg.connection, error);
+    if (!tls) return false;
+    started = true;
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      asio::co_spawn(ex, supervise(i), asio::detached);
+    }
+    return true;
+  }
+
+  void close_everything() {
+    stopping = true;
+    stat_stopped = true;
+    wake_all(permit_waiters);
+    wake_all(ready_waiters);
+    for (auto& slot : slots) {
+      slot.backoff_timer.cancel();
+      if (slot.connection) slot.connection->close();
+    }
+    for (auto& connection : retiring) connection->close();
+  }
+
+  asio::awaitable<void> stop(milliseconds deadline) {
+    auto keep = shared_from_this();
+    stopping = true;
+    wake_all(permit_waiters);
+    wake_all(ready_waiters);
+    const auto until = Clock::now() + deadline;
+    while (permits_in_use > 0 && Clock::now() < until) {
+      Waiter waiter(ex);
+      co_await park(idle_waiters, waiter, until);
+    }
+    close_everything();
+  }
+};
+
+Pool::Pool(asio::any_io_executor executor, PoolConfig config)
+    : impl_(std::make_shared<Impl>(std::move(executor), std::move(config))) {}
+
+Pool::~Pool() {
+  asio::dispatch(impl_->ex, [impl = impl_] { impl->close_everything(); });
+}
+
+bool Pool::start(std::string* error) { return impl_->start(error); }
+
+asio::awaitable<void> Pool::stop(milliseconds deadline) {
+  const auto caller = co_await asio::this_coro::executor;
+  if (caller == impl_->ex) {
+    co_await impl_->stop(deadline);
+  } else {
+    co_await asio::co_spawn(impl_->ex, impl_->stop(deadline), asio::use_awaitable);
+  }
+}
+
+asio::awaitable<Result> Pool::request(Request request) {
+  const auto caller = co_await asio::this_coro::executor;
+  if (caller == impl_->ex) co_return co_await impl_->request(std::move(request));
+  co_return co_await asio::co_spawn(impl_->ex, impl_->request(std::move(request)),
+                                    asio::use_awaitable);
+}
+
+PoolStats Pool::stats() const {
+  PoolStats stats;
+  for (const auto& slot : impl_->slots) {
+    if (impl_->stat_stopped) {
+      ++stats.closed;
+    } else if (slot.ready) {
+      ++stats.ready;
+    } else {
+      ++stats.connecting;
+    }
+  }
+  stats.draining = impl_->stat_retiring.load();
+  stats.in_flight = impl_->stat_in_flight.load();
+  stats.waiting = impl_->stat_waiting.load();
+  stats.reconnects = impl_->stat_reconnects.load();
+  return stats;
+}
+
+const PoolConfig& Pool::config() const { return impl_->cfg; }
+
+}  // namespace pushgw::h2

@@ -1,0 +1,417 @@
+#include "pushgw/job/codec.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+
+namespace pushgw::job {
+
+using nlohmann::json;
+
+namespace {
+
+using MaybeError = std::optional<FieldError>;
+
+bool is_plain_key(std::string_view key) {
+  return !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '-';
+  });
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// --- typed readers: each checks one JSON value and stores it, or names what is wrong ---
+
+MaybeError read_string(const json& v, const std::string& path, std::optional<std::string>& out) {
+  if (!v.is_string()) return FieldError{path, "must be a string"};
+  out = v.get<std::string>();
+  return std::nullopt;
+}
+
+MaybeError read_int(const json& v, const std::string& path, std::int64_t min, std::int64_t max,
+                    std::int64_t& out) {
+  auto range_error = [&] {
+    return FieldError{path, "must be an integer from " + std::to_string(min) + " to " +
+                                std::to_string(max)};
+  };
+  if (v.is_number_unsigned()) {
+    const auto u = v.get<std::uint64_t>();
+    if (u > static_cast<std::uint64_t>(max)) return range_error();
+    out = static_cast<std::int64_t>(u);
+    return std::nullopt;
+  }
+  if (v.is_number_integer()) {
+    const auto i = v.get<std::int64_t>();
+    if (i < min || i > max) return range_error();
+    out = i;
+    return std::nullopt;
+  }
+  return FieldError{path, "must be an integer"};
+}
+
+MaybeError read_int64(const json& v, const std::string& path, std::optional<std::int64_t>& out) {
+  std::int64_t value = 0;
+  if (auto e = read_int(v, path, std::numeric_limits<std::int64_t>::min(),
+                        std::numeric_limits<std::int64_t>::max(), value)) {
+    return e;
+  }
+  out = value;
+  return std::nullopt;
+}
+
+MaybeError read_bool(const json& v, const std::string& path, std::optional<bool>& out) {
+  if (!v.is_boolean()) return FieldError{path, "must be true or false"};
+  out = v.get<bool>();
+  return std::nullopt;
+}
+
+MaybeError read_object(const json& v, const std::string& path, std::optional<json>& out) {
+  if (!v.is_object()) return FieldError{path, "must be an object"};
+  out = v;
+  return std::nullopt;
+}
+
+MaybeError read_tokens(const json& v, const std::string& path, std::vector<std::string>& out) {
+  if (!v.is_array()) return FieldError{path, "must be an array of strings"};
+  out.clear();
+  out.reserve(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (!v[i].is_string()) return FieldError{index_path(path, i), "must be a string"};
+    out.push_back(v[i].get<std::string>());
+  }
+  return std::nullopt;
+}
+
+MaybeError read_platform(const json& v, const std::string& path, Platform& out) {
+  const auto p = parse_platform(v);
+  if (!p) return FieldError{path, R"(must be "ios" or "android" (or 1/2))"};
+  out = *p;
+  return std::nullopt;
+}
+
+MaybeError read_priority(const json& v, const std::string& path, std::optional<Priority>& out) {
+  if (v == "high") {
+    out = Priority::high;
+  } else if (v == "normal") {
+    out = Priority::normal;
+  } else {
+    return FieldError{path, R"(must be "high" or "normal")"};
+  }
+  return std::nullopt;
+}
+
+MaybeError read_lane(const json& v, const std::string& path, std::optional<std::string>& out) {
+  if (v.is_string()) {
+    const auto& s = v.get_ref<const std::string&>();
+    if (std::find(std::begin(kLanes), std::end(kLanes), s) != std::end(kLanes)) {
+      out = s;
+      return std::nullopt;
+    }
+  }
+  return FieldError{path, R"(must be "high", "default" or "bulk")"};
+}
+
+// `apns` is {"headers": {name: string}, "payload": {...}}, both optional.
+MaybeError read_apns(const json& v, const std::string& path, std::optional<json>& out) {
+  if (!v.is_object()) return FieldError{path, "must be an object"};
+  static constexpr std::string_view kKnown[] = {"headers", "payload"};
+  for (const auto& [key, value] : v.items()) {
+    const auto p = child_path(path, key);
+    if (key == "headers") {
+      if (!value.is_object()) return FieldError{p, "must be an object of strings"};
+      for (const auto& [name, header] : value.items()) {
+        if (!header.is_string()) return FieldError{child_path(p, name), "must be a string"};
+      }
+    } else if (key == "payload") {
+      if (!value.is_object()) return FieldError{p, "must be an object"};
+    } else {
+      return FieldError{p, unknown_field_message(key, kKnown)};
+    }
+  }
+  out = v;
+  return std::nullopt;
+}
+
+MaybeError read_job_meta(const json& v, const std::string& path, std::optional<JobMeta>& out) {
+  if (!v.is_object()) return FieldError{path, "must be an object"};
+  static constexpr std::string_view kKnown[] = {"id", "enqueued_ms", "attempt", "redeliveries"};
+  JobMeta meta;
+  bool has_id = false;
+  constexpr auto kIntMax = static_cast<std::int64_t>(std::numeric_limits<int>::max());
+  for (const auto& [key, value] : v.items()) {
+    const auto p = child_path(path, key);
+    std::int64_t number = 0;
+    if (key == "id") {
+      if (!value.is_string() || value.get_ref<const std::string&>().empty()) {
+        return FieldError{p, "must be a non-empty string"};
+      }
+      meta.id = value.get<std::string>();
+      has_id = true;
+    } else if (key == "enqueued_ms") {
+      if (auto e = read_int(value, p, 0, std::numeric_limits<std::int64_t>::max(), number)) return e;
+      meta.enqueued_ms = number;
+    } else if (key == "attempt") {
+      if (auto e = read_int(value, p, 0, kIntMax, number)) return e;
+      meta.attempt = static_cast<int>(number);
+    } else if (key == "redeliveries") {
+      if (auto e = read_int(value, p, 0, kIntMax, number)) return e;
+      meta.redeliveries = static_cast<int>(number);
+    } else {
+      return FieldError{p, unknown_field_message(key, kKnown)};
+    }
+  }
+  if (!has_id) return FieldError{child_path(path, "id"), "is required"};
+  out = std::move(meta);
+  return std::nullopt;
+}
+
+// One entry per Notification field: its JSON name and how to read it.
+struct FieldSpec {
+  std::string_view name;
+  MaybeError (*read)(const json& v, const std::string& path, Notification& n);
+};
+
+const FieldSpec kFields[] = {
+    {"platform", [](const json& v, const std::string& p, Notification& n) { return read_platform(v, p, n.platform); }},
+    {"tokens", [](const json& v, const std::string& p, Notification& n) { return read_tokens(v, p, n.tokens); }},
+    {"app", [](const json& v, const std::string& p, Notification& n) -> MaybeError {
+       if (!v.is_string()) return FieldError{p, "must be a string"};
+       n.app = v.get<std::string>();
+       return std::nullopt;
+     }},
+    {"title", [](const json& v, const std::string& p, Notification& n) { return read_string(v, p, n.title); }},
+    {"message", [](const json& v, const std::string& p, Notification& n) { return read_string(v, p, n.message); }},
+    {"badge", [](const json& v, const std::string& p, Notification& n) { return read_int64(v, p, n.badge); }},
+    {"sound", [](const json& v, const std::string& p, Notification& n) { return read_string(v, p, n.sound); }},
+    {"category", [](const json& v, const std::string& p, Notification& n) { return read_string(v, p, n.category); }},
+    {"thread_id", [](const json& v, const std::string& p, Notification& n) { return read_string(v, p, n.thread_id); }},
+    {"image", [](const json& v, const std::string& p, Notification& n) { return read_string(v, p, n.image); }},
+    {"data", [](const json& v, const std::string& p, Notification& n) { return read_object(v, p, n.data); }},
+    {"priority", [](const json& v, const std::string& p, Notification& n) { return read_priority(v, p, n.priority); }},
+    {"collapse_id", [](const json& v, const std::string& p, Notification& n) { return read_string(v, p, n.collapse_id); }},
+    {"expiration", [](const json& v, const std::string& p, Notification& n) { return read_int64(v, p, n.expiration); }},
+    {"push_type", [](const json& v, const std::string& p, Notification& n) { return read_string(v, p, n.push_type); }},
+    {"content_available", [](const json& v, const std::string& p, Notification& n) { return read_bool(v, p, n.content_available); }},
+    {"mutable_content", [](const json& v, const std::string& p, Notification& n) { return read_bool(v, p, n.mutable_content); }},
+    {"topic", [](const json& v, const std::string& p, Notification& n) { return read_string(v, p, n.topic); }},
+    {"apns", [](const json& v, const std::string& p, Notification& n) { return read_apns(v, p, n.apns); }},
+    {"fcm", [](const json& v, const std::string& p, Notification& n) { return read_object(v, p, n.fcm); }},
+    {"id", [](const json& v, const std::string& p, Notification& n) { return read_string(v, p, n.id); }},
+    {"lane", [](const json& v, const std::string& p, Notification& n) { return read_lane(v, p, n.lane); }},
+    {"send_at", [](const json& v, const std::string& p, Notification& n) { return read_int64(v, p, n.send_at); }},
+    {"job", [](const json& v, const std::string& p, Notification& n) { return read_job_meta(v, p, n.job); }},
+};
+
+const std::vector<std::string_view>& field_names() {
+  static const std::vector<std::string_view> names = [] {
+    std::vector<std::string_view> out;
+    for (const auto& f : kFields) out.push_back(f.name);
+    return out;
+  }();
+  return names;
+}
+
+// Finds the deepest nesting of [ and { outside strings; reports the byte where kMaxJsonDepth
+// is first exceeded. Malformed text only needs to be counted roughly: the parser rejects it.
+std::optional<std::size_t> too_deep_at(std::string_view text) {
+  std::size_t depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) return i;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string child_path(std::string_view parent, std::string_view key) {
+  std::string out(parent);
+  if (is_plain_key(key)) {
+    if (!out.empty()) out += '.';
+    out += key;
+  } else {
+    out += '[';
+    out += dump_compact(json(std::string(key)));
+    out += ']';
+  }
+  return out;
+}
+
+std::string index_path(std::string_view parent, std::size_t index) {
+  std::string out(parent);
+  out += '[';
+  out += std::to_string(index);
+  out += ']';
+  return out;
+}
+
+std::string unknown_field_message(std::string_view key, std::span<const std::string_view> known) {
+  std::string message = "unknown field " + dump_compact(json(std::string(key)));
+  std::string_view best;
+  std::size_t best_distance = 3;  // suggest only names at most 2 edits away
+  for (auto name : known) {
+    const auto d = edit_distance(key, name);
+    if (d < best_distance) {
+      best_distance = d;
+      best = name;
+    }
+  }
+  if (!best.empty()) message += " (did you mean \"" + std::string(best) + "\"?)";
+  return message;
+}
+
+std::string dump_compact(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::optional<Platform> parse_platform(const json& j) {
+  if (j.is_string()) {
+    if (j == "ios") return Platform::ios;
+    if (j == "android") return Platform::android;
+  } else if (j.is_number_integer()) {  // gorush's numbering; 1.0 is not accepted
+    if (j == 1) return Platform::ios;
+    if (j == 2) return Platform::android;
+  }
+  return std::nullopt;
+}
+
+std::variant<json, FieldError> parse_json(std::string_view text) {
+  if (const auto at = too_deep_at(text)) {
+    return FieldError{"", "invalid JSON at byte " + std::to_string(*at) + ": nested deeper than " +
+                              std::to_string(kMaxJsonDepth) + " levels"};
+  }
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& e) {
+    std::string_view what = e.what();
+    // Drop nlohmann's "[json.exception.parse_error.101] " prefix; keep its description.
+    if (const auto close = what.find("] "); !what.empty() && what.front() == '[' &&
+                                            close != std::string_view::npos) {
+      what.remove_prefix(close + 2);
+    }
+    return FieldError{"", "invalid JSON at byte " + std::to_string(e.byte) + ": " +
+                              std::string(what)};
+  }
+}
+
+std::variant<Notification, FieldError> decode_notification(const json& j, const std::string& path) {
+  if (!j.is_object()) return FieldError{path, "must be an object"};
+  Notification n;
+  bool has_platform = false;
+  bool has_tokens = false;
+  for (const auto& [key, value] : j.items()) {
+    const auto* spec = std::find_if(std::begin(kFields), std::end(kFields),
+                                    [&](const FieldSpec& f) { return f.name == key; });
+    const auto p = child_path(path, key);
+    if (spec == std::end(kFields)) return FieldError{p, unknown_field_message(key, field_names())};
+    if (value.is_null()) continue;  // absent; required fields are checked below
+    if (auto e = spec->read(value, p, n)) return *e;
+    has_platform = has_platform || key == "platform";
+    has_tokens = has_tokens || key == "tokens";
+  }
+  if (!has_platform) return FieldError{child_path(path, "platform"), "is required"};
+  if (!has_tokens) return FieldError{child_path(path, "tokens"), "is required"};
+  return n;
+}
+
+json encode_notification(const Notification& n) {
+  json j = json::object();
+  j["platform"] = to_string(n.platform);
+  j["tokens"] = n.tokens;
+  if (!n.app.empty()) j["app"] = n.app;
+  auto put = [&j](const char* key, const auto& field) {
+    if (field) j[key] = *field;
+  };
+  put("title", n.title);
+  put("message", n.message);
+  put("badge", n.badge);
+  put("sound", n.sound);
+  put("category", n.category);
+  put("thread_id", n.thread_id);
+  put("image", n.image);
+  put("data", n.data);
+  if (n.priority) j["priority"] = to_string(*n.priority);
+  put("collapse_id", n.collapse_id);
+  put("expiration", n.expiration);
+  put("push_type", n.push_type);
+  put("content_available", n.content_available);
+  put("mutable_content", n.mutable_content);
+  put("topic", n.topic);
+  put("apns", n.apns);
+  put("fcm", n.fcm);
+  put("id", n.id);
+  put("lane", n.lane);
+  put("send_at", n.send_at);
+  if (n.job) {
+    j["job"] = {{"id", n.job->id},
+                {"enqueued_ms", n.job->enqueued_ms},
+                {"attempt", n.job->attempt},
+                {"redeliveries", n.job->redeliveries}};
+  }
+  return j;
+}
+
+std::string encode_job_string(const Notification& n) { return dump_compact(encode_notification(n)); }
+
+std::variant<std::vector<Notification>, FieldError> decode_job_string(std::string_view text) {
+  auto parsed = parse_json(text);
+  if (auto* e = std::get_if<FieldError>(&parsed)) return std::move(*e);
+  const auto& j = std::get<json>(parsed);
+
+  std::vector<Notification> out;
+  if (!j.is_object() || !j.contains("notifications")) {
+    auto one = decode_notification(j, "");
+    if (auto* e = std::get_if<FieldError>(&one)) return std::move(*e);
+    out.push_back(std::move(std::get<Notification>(one)));
+    return out;
+  }
+
+  static constexpr std::string_view kKnown[] = {"notifications"};
+  for (const auto& [key, value] : j.items()) {
+    if (key != "notifications") return FieldError{child_path("", key), unknown_field_message(key, kKnown)};
+  }
+  const auto& list = j["notifications"];
+  if (!list.is_array()) return FieldError{"notifications", "must be an array"};
+  if (list.empty()) return FieldError{"notifications", "must not be empty"};
+  out.reserve(list.size());
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    auto one = decode_notification(list[i], index_path("notifications", i));
+    if (auto* e = std::get_if<FieldError>(&one)) return std::move(*e);
+    out.push_back(std::move(std::get<Notification>(one)));
+  }
+  return out;
+}
+
+}  // namespace pushgw::job

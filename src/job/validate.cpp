@@ -1,0 +1,252 @@
+#include "pushgw/job/validate.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "pushgw/job/codec.hpp"
+
+namespace pushgw::job {
+
+namespace {
+
+using MaybeError = std::optional<FieldError>;
+
+bool is_hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+bool is_fcm_token_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c == '_' || c == ':' || c == '-' || c == '.';
+}
+
+char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+std::string lowercase(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), to_lower);
+  return out;
+}
+
+bool is_push_type(std::string_view s) {
+  return std::find(std::begin(kApnsPushTypes), std::end(kApnsPushTypes), s) !=
+         std::end(kApnsPushTypes);
+}
+
+std::string configured_apps(const ValidationContext& ctx) {
+  std::string out;
+  for (const auto& [name, providers] : ctx.apps) {
+    if (!out.empty()) out += ", ";
+    out += name;
+  }
+  return out;
+}
+
+MaybeError check_app(const Notification& n, const ValidationContext& ctx, const std::string& path) {
+  const auto app_path = child_path(path, "app");
+  if (ctx.apps.empty()) return FieldError{app_path, "no apps are configured"};
+  if (n.app.empty()) {
+    if (ctx.apps.size() == 1) return std::nullopt;
+    return FieldError{app_path, "is required when several apps are configured (" +
+                                    configured_apps(ctx) + ")"};
+  }
+  if (!ctx.apps.contains(n.app)) {
+    return FieldError{app_path, "unknown app " + dump_compact(n.app) + " (configured: " +
+                                    configured_apps(ctx) + ")"};
+  }
+  return std::nullopt;
+}
+
+MaybeError check_provider(const Notification& n, const ValidationContext& ctx,
+                          const std::string& path) {
+  const auto app = resolve_app(n, ctx);
+  const auto& providers = ctx.apps.find(*app)->second;
+  const bool ok = n.platform == Platform::ios ? providers.apns : providers.fcm;
+  if (ok) return std::nullopt;
+  const char* provider = n.platform == Platform::ios ? "apns" : "fcm";
+  return FieldError{child_path(path, "platform"),
+                    "app " + dump_compact(*app) + " has no " + provider + " configured, so it " +
+                        "cannot send to " + std::string(to_string(n.platform))};
+}
+
+MaybeError check_tokens(const Notification& n, const ValidationContext& ctx,
+                        const std::string& path) {
+  const auto tokens_path = child_path(path, "tokens");
+  if (n.tokens.empty()) return FieldError{tokens_path, "must not be empty"};
+  const auto limit = ctx.limits.max_tokens_per_notification;
+  if (n.tokens.size() > limit) {
+    return FieldError{tokens_path, "has " + std::to_string(n.tokens.size()) +
+                                       " tokens; the limit is " + std::to_string(limit) +
+                                       " per notification"};
+  }
+  // APNs tokens are hex: "AB.." and "ab.." reach the same device, so compare them lowercased.
+  const bool fold_case = n.platform == Platform::ios;
+  std::unordered_map<std::string, std::size_t> seen;
+  seen.reserve(n.tokens.size());
+  for (std::size_t i = 0; i < n.tokens.size(); ++i) {
+    const auto& token = n.tokens[i];
+    const auto problem =
+        n.platform == Platform::ios ? check_apns_token(token) : check_fcm_token(token);
+    if (problem) return FieldError{index_path(tokens_path, i), *problem};
+    auto [it, inserted] = seen.emplace(fold_case ? lowercase(token) : token, i);
+    if (!inserted) {
+      return FieldError{index_path(tokens_path, i),
+                        "duplicates " + index_path("tokens", it->second)};
+    }
+  }
+  return std::nullopt;
+}
+
+MaybeError check_non_negative(const std::optional<std::int64_t>& v, const std::string& path) {
+  if (v && *v < 0) return FieldError{path, "must not be negative"};
+  return std::nullopt;
+}
+
+MaybeError check_unix_seconds(const std::optional<std::int64_t>& v, const std::string& path) {
+  if (auto e = check_non_negative(v, path)) return e;
+  if (v && *v > kMaxUnixSeconds) {
+    return FieldError{path, "must be a unix time in seconds (not milliseconds), at most " +
+                                std::to_string(kMaxUnixSeconds)};
+  }
+  return std::nullopt;
+}
+
+MaybeError check_apns_header(std::string_view name, const std::string& value,
+                             const std::string& path) {
+  const auto lower = lowercase(name);
+  const bool name_ok = lower.starts_with("apns-") && lower.size() > 5 &&
+                       std::all_of(lower.begin(), lower.end(), [](char c) {
+                         return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+                       });
+  if (!name_ok) return FieldError{path, "only apns-* request headers can be passed through"};
+  if (lower == "apns-id") return FieldError{path, "is assigned by pushgw for each send"};
+  if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+    return FieldError{path, "must not contain CR, LF or NUL"};
+  }
+  if (lower == "apns-push-type" && !is_push_type(value)) {
+    return FieldError{path, "must be a known apns-push-type (alert, background, voip, ...)"};
+  }
+  if (lower == "apns-priority" && value != "10" && value != "5" && value != "1") {
+    return FieldError{path, R"(must be "10", "5" or "1")"};
+  }
+  if (lower == "apns-expiration" &&
+      (value.empty() || value.size() > 19 ||
+       !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))) {
+    return FieldError{path, "must be a unix time in seconds (digits only)"};
+  }
+  if (lower == "apns-collapse-id" && value.size() > kMaxCollapseIdBytes) {
+    return FieldError{path, "must be at most 64 bytes"};
+  }
+  if (lower == "apns-topic" && value.empty()) return FieldError{path, "must not be empty"};
+  return std::nullopt;
+}
+
+MaybeError check_apns_passthrough(const nlohmann::json& apns, const std::string& path) {
+  // decode_notification checked these shapes; a Notification built in code may not have been.
+  if (!apns.is_object()) return FieldError{path, "must be an object"};
+  if (const auto h = apns.find("headers"); h != apns.end()) {
+    const auto headers_path = child_path(path, "headers");
+    if (!h->is_object()) return FieldError{headers_path, "must be an object of strings"};
+    for (const auto& [name, value] : h->items()) {
+      const auto header_path = child_path(headers_path, name);
+      if (!value.is_string()) return FieldError{header_path, "must be a string"};
+      if (auto e = check_apns_header(name, value.get_ref<const std::string&>(), header_path)) {
+        return e;
+      }
+    }
+  }
+  if (const auto p = apns.find("payload"); p != apns.end()) {
+    if (const auto aps = p->find("aps"); aps != p->end() && !aps->is_object()) {
+      return FieldError{child_path(child_path(path, "payload"), "aps"), "must be an object"};
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+ValidationContext ValidationContext::from_config(const config::Config& config) {
+  ValidationContext ctx;
+  ctx.limits = config.limits;
+  for (const auto& [name, app] : config.apps) {
+    ctx.apps.emplace(name, AppProviders{app.apns.has_value(), app.fcm.has_value()});
+  }
+  return ctx;
+}
+
+std::optional<std::string> check_apns_token(std::string_view token) {
+  if (token.size() < kApnsTokenMinLength || token.size() > kApnsTokenMaxLength ||
+      token.size() % 2 != 0) {
+    return "must be an APNs device token: an even number of hex digits, 64 to 200 (got " +
+           std::to_string(token.size()) + " characters)";
+  }
+  const auto bad = std::find_if_not(token.begin(), token.end(), is_hex);
+  if (bad != token.end()) {
+    return "must be an APNs device token: character " + std::to_string(bad - token.begin()) +
+           " is not a hex digit";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_fcm_token(std::string_view token) {
+  if (token.empty() || token.size() > kFcmTokenMaxLength) {
+    return "must be an FCM registration token of 1 to 4096 characters (got " +
+           std::to_string(token.size()) + ")";
+  }
+  const auto bad = std::find_if_not(token.begin(), token.end(), is_fcm_token_char);
+  if (bad != token.end()) {
+    return "must be an FCM registration token: character " + std::to_string(bad - token.begin()) +
+           " is not one of A-Z a-z 0-9 _ : - .";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> resolve_app(const Notification& n, const ValidationContext& ctx) {
+  if (!n.app.empty()) {
+    if (ctx.apps.contains(n.app)) return n.app;
+    return std::nullopt;
+  }
+  if (ctx.apps.size() == 1) return ctx.apps.begin()->first;
+  return std::nullopt;
+}
+
+std::optional<FieldError> validate_notification(const Notification& n,
+                                                const ValidationContext& ctx,
+                                                const std::string& path) {
+  if (auto e = check_app(n, ctx, path)) return e;
+  if (auto e = check_provider(n, ctx, path)) return e;
+  if (auto e = check_tokens(n, ctx, path)) return e;
+
+  if (n.collapse_id && n.collapse_id->size() > kMaxCollapseIdBytes) {
+    return FieldError{child_path(path, "collapse_id"),
+                      "must be at most 64 bytes (got " + std::to_string(n.collapse_id->size()) +
+                          ")"};
+  }
+  if (auto e = check_non_negative(n.badge, child_path(path, "badge"))) return e;
+  if (auto e = check_unix_seconds(n.expiration, child_path(path, "expiration"))) return e;
+  if (auto e = check_unix_seconds(n.send_at, child_path(path, "send_at"))) return e;
+  if (n.push_type && !is_push_type(*n.push_type)) {
+    return FieldError{child_path(path, "push_type"),
+                      "must be one of alert, background, voip, complication, fileprovider, mdm, "
+                      "location, liveactivity, pushtotalk"};
+  }
+  if (n.id) {
+    const auto max = n.job ? kMaxJobIdLength : kMaxIdLength;
+    if (n.id->empty() || n.id->size() > max) {
+      return FieldError{child_path(path, "id"),
+                        "must be 1 to " + std::to_string(max) + " bytes long (got " +
+                            std::to_string(n.id->size()) + ")"};
+    }
+  }
+  // Custom data keys sit beside "aps" at the top of the APNs payload.
+  if (n.platform == Platform::ios && n.data && n.data->contains("aps")) {
+    return FieldError{child_path(child_path(path, "data"), "aps"),
+                      "is reserved for the APNs aps dictionary; use apns.payload to set it"};
+  }
+  if (n.apns) {
+    if (auto e = check_apns_passthrough(*n.apns, child_path(path, "apns"))) return e;
+  }
+  return std::nullopt;
+}
+
+}  // namespace pushgw::job

@@ -1,0 +1,486 @@
+#include "pushgw/metrics/metrics.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+namespace pushgw::metrics {
+
+namespace {
+
+bool is_name_start(char c, bool allow_colon) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (allow_colon && c == ':');
+}
+
+bool is_name_char(char c, bool allow_colon) {
+  return is_name_start(c, allow_colon) || (c >= '0' && c <= '9');
+}
+
+bool is_valid_name(std::string_view name, bool allow_colon) {
+  if (name.empty() || !is_name_start(name.front(), allow_colon)) return false;
+  return std::all_of(name.begin() + 1, name.end(), [&](char c) { return is_name_char(c, allow_colon); });
+}
+
+std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+void validate_buckets(const std::vector<double>& bounds) {
+  for (std::size_t i = 0; i < bounds.size(); ++i) {
+    if (!std::isfinite(bounds[i])) {
+      throw std::invalid_argument("histogram bucket bounds must be finite (+Inf is added automatically), got " +
+                                  format_value(bounds[i]));
+    }
+    if (i > 0 && !(bounds[i - 1] < bounds[i])) {
+      throw std::invalid_argument("histogram bucket bounds must be strictly increasing, got " +
+                                  format_value(bounds[i - 1]) + " before " + format_value(bounds[i]));
+    }
+  }
+}
+
+// Appends s to out, passing each valid UTF-8 sequence to emit_ascii/verbatim and replacing
+// each byte that does not start a valid sequence with U+FFFD.
+template <class EscapeAscii>
+void append_utf8_sanitized(std::string& out, std::string_view s, EscapeAscii escape_ascii) {
+  static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  std::size_t i = 0;
+  while (i < n) {
+    const unsigned char c = p[i];
+    if (c < 0x80) {
+      escape_ascii(out, static_cast<char>(c));
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;  // overlong
+      if (c == 0xED) hi = 0x9F;  // surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;  // overlong
+      if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
+    }
+    bool valid = len != 0 && i + len <= n && p[i + 1] >= lo && p[i + 1] <= hi;
+    for (std::size_t k = 2; valid && k < len; ++k) valid = p[i + k] >= 0x80 && p[i + k] <= 0xBF;
+    if (valid) {
+      out.append(s.data() + i, len);
+      i += len;
+    } else {
+      out.append(kReplacement);
+      ++i;
+    }
+  }
+}
+
+std::size_t hash_label_values(const auto& values) {
+  std::size_t h = 0xcbf29ce484222325ULL;
+  for (std::string_view v : values) {
+    // Mix in the length too, so ("ab","c") and ("a","bc") differ.
+    h ^= std::hash<std::string_view>{}(v) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    h ^= v.size() + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  }
+  return h;
+}
+
+bool same_values(const std::vector<std::string>& stored, const auto& values) {
+  return std::equal(stored.begin(), stored.end(), values.begin(), values.end(),
+                    [](const std::string& a, std::string_view b) { return a == b; });
+}
+
+}  // namespace
+
+// ---- names and text format ----
+
+void validate_metric_name(std::string_view name) {
+  if (!is_valid_name(name, true)) {
+    throw std::invalid_argument("invalid metric name " + quoted(name) + ": must match [a-zA-Z_:][a-zA-Z0-9_:]*");
+  }
+}
+
+void validate_label_name(std::string_view name) {
+  if (!is_valid_name(name, false)) {
+    throw std::invalid_argument("invalid label name " + quoted(name) + ": must match [a-zA-Z_][a-zA-Z0-9_]*");
+  }
+  if (name.starts_with("__")) {
+    throw std::invalid_argument("invalid label name " + quoted(name) + ": names starting with __ are reserved");
+  }
+}
+
+std::string format_value(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[64];
+  // Integers up to 2^53 are exact in a double: print them without exponent or fraction.
+  if (v == std::trunc(v) && std::fabs(v) <= 9007199254740992.0) {
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, static_cast<long long>(v));
+    return std::string(buf, end);
+  }
+  // Shortest round-trip digits in %g style, like Go's FormatFloat(v, 'g', -1): "0.0005", "1e+20".
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general);
+  return std::string(buf, end);
+}
+
+std::string escape_label_value(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  append_utf8_sanitized(out, value, [](std::string& o, char c) {
+    switch (c) {
+      case '\\': o += "\\\\"; break;
+      case '"': o += "\\\""; break;
+      case '\n': o += "\\n"; break;
+      default: o += c;
+    }
+  });
+  return out;
+}
+
+std::string escape_help(std::string_view help) {
+  std::string out;
+  out.reserve(help.size());
+  append_utf8_sanitized(out, help, [](std::string& o, char c) {
+    switch (c) {
+      case '\\': o += "\\\\"; break;
+      case '\n': o += "\\n"; break;
+      default: o += c;
+    }
+  });
+  return out;
+}
+
+// ---- metrics ----
+
+void Counter::inc(double v) {
+  if (!(v >= 0.0)) {
+    throw std::invalid_argument("counter increment must be >= 0, got " + format_value(v));
+  }
+  value_.fetch_add(v, std::memory_order_relaxed);
+}
+
+Histogram::Histogram(std::vector<double> upper_bounds)
+    : bounds_(std::move(upper_bounds)),
+      counts_(std::make_unique<std::atomic<std::uint64_t>[]>(bounds_.size() + 1)) {
+  validate_buckets(bounds_);
+}
+
+void Histogram::observe(double v) {
+  // Bucket i counts values in (bounds[i-1], bounds[i]]; NaN goes to +Inf, as in the Go client.
+  const std::size_t index =
+      std::isnan(v) ? bounds_.size()
+                    : static_cast<std::size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), v) - bounds_.begin());
+  counts_[index].fetch_add(1, std::memory_order_relaxed);
+  sum_.fetch_add(v, std::memory_order_relaxed);
+}
+
+Histogram::Snapshot Histogram::snapshot() const {
+  Snapshot s;
+  s.bounds = bounds_;
+  s.cumulative.resize(bounds_.size() + 1);
+  std::uint64_t running = 0;
+  for (std::size_t i = 0; i <= bounds_.size(); ++i) {
+    running += counts_[i].load(std::memory_order_relaxed);
+    s.cumulative[i] = running;
+  }
+  s.count = running;
+  s.sum = sum_.load(std::memory_order_relaxed);
+  return s;
+}
+
+std::vector<double> duration_buckets() {
+  return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+}
+
+// ---- Family ----
+
+template <class Metric>
+Family<Metric>::Family(std::string name, std::string help, std::vector<std::string> label_names,
+                       std::vector<double> buckets)
+    : name_(std::move(name)), help_(std::move(help)), label_names_(std::move(label_names)), buckets_(std::move(buckets)) {
+  validate_metric_name(name_);
+  for (std::size_t i = 0; i < label_names_.size(); ++i) {
+    validate_label_name(label_names_[i]);
+    if (std::find(label_names_.begin(), label_names_.begin() + static_cast<std::ptrdiff_t>(i), label_names_[i]) !=
+        label_names_.begin() + static_cast<std::ptrdiff_t>(i)) {
+      throw std::invalid_argument("metric " + quoted(name_) + ": label " + quoted(label_names_[i]) + " given twice");
+    }
+    if constexpr (std::is_same_v<Metric, Histogram>) {
+      if (label_names_[i] == "le") {
+        throw std::invalid_argument("histogram " + quoted(name_) + ": label name \"le\" is reserved for buckets");
+      }
+    }
+  }
+  if constexpr (std::is_same_v<Metric, Histogram>) {
+    validate_buckets(buckets_);
+  } else if (!buckets_.empty()) {
+    throw std::invalid_argument("metric " + quoted(name_) + ": only histograms have buckets");
+  }
+}
+
+template <class Metric>
+Family<Metric>::~Family() {
+  for (Node* node : nodes_) delete node;
+}
+
+template <class Metric>
+Metric& Family<Metric>::with(std::initializer_list<std::string_view> label_values) {
+  return find_or_create(label_values);
+}
+
+template <class Metric>
+Metric& Family<Metric>::with(std::span<const std::string> label_values) {
+  return find_or_create(label_values);
+}
+
+template <class Metric>
+template <class Values>
+Metric& Family<Metric>::find_or_create(const Values& label_values) {
+  if (label_values.size() != label_names_.size()) {
+    throw std::invalid_argument("metric " + quoted(name_) + " has " + std::to_string(label_names_.size()) +
+                                " label(s), got " + std::to_string(label_values.size()) + " value(s)");
+  }
+  const std::size_t hash = hash_label_values(label_values);
+  std::atomic<Node*>& head = table_[hash % kBuckets];
+  auto find_in_chain = [&](Node* node) -> Node* {
+    for (; node != nullptr; node = node->next) {
+      if (node->hash == hash && same_values(node->label_values, label_values)) return node;
+    }
+    return nullptr;
+  };
+  if (Node* found = find_in_chain(head.load(std::memory_order_acquire))) return *found->metric;
+
+  std::lock_guard lock(create_mutex_);
+  Node* const first = head.load(std::memory_order_acquire);
+  if (Node* found = find_in_chain(first)) return *found->metric;  // another thread won the race
+
+  auto node = std::make_unique<Node>();
+  node->label_values.assign(label_values.begin(), label_values.end());
+  node->hash = hash;
+  if constexpr (std::is_same_v<Metric, Histogram>) {
+    node->metric = std::make_unique<Histogram>(buckets_);
+  } else {
+    node->metric = std::make_unique<Metric>();
+  }
+  node->next = first;
+  nodes_.reserve(nodes_.size() + 1);  // so push_back below cannot throw after release()
+  Node* published = node.release();
+  nodes_.push_back(published);
+  head.store(published, std::memory_order_release);
+  return *published->metric;
+}
+
+template <class Metric>
+void Family<Metric>::for_each(
+    const std::function<void(const std::vector<std::string>&, const Metric&)>& fn) const {
+  std::vector<const Node*> nodes;
+  {
+    std::lock_guard lock(create_mutex_);
+    nodes.assign(nodes_.begin(), nodes_.end());
+  }
+  std::sort(nodes.begin(), nodes.end(),
+            [](const Node* a, const Node* b) { return a->label_values < b->label_values; });
+  for (const Node* node : nodes) fn(node->label_values, *node->metric);
+}
+
+template class Family<Counter>;
+template class Family<Gauge>;
+template class Family<Histogram>;
+
+// ---- Registry ----
+
+struct Registry::Entry {
+  std::variant<std::unique_ptr<Family<Counter>>, std::unique_ptr<Family<Gauge>>, std::unique_ptr<Family<Histogram>>>
+      family;
+  std::vector<std::string> sample_names;  // names that appear at the start of sample lines
+};
+
+namespace {
+
+template <class Metric>
+constexpr std::string_view type_name() {
+  if constexpr (std::is_same_v<Metric, Counter>) return "counter";
+  if constexpr (std::is_same_v<Metric, Gauge>) return "gauge";
+  if constexpr (std::is_same_v<Metric, Histogram>) return "histogram";
+}
+
+template <class Metric>
+std::vector<std::string> sample_names_of(const std::string& name) {
+  if constexpr (std::is_same_v<Metric, Histogram>) {
+    return {name, name + "_bucket", name + "_sum", name + "_count"};
+  } else {
+    return {name};
+  }
+}
+
+// `{a="x",b="y"}` (with an optional extra le pair), or nothing when there are no labels.
+void append_labels(std::string& out, const std::vector<std::string>& names, const std::vector<std::string>& values,
+                   std::string_view le = {}) {
+  if (names.empty() && le.empty()) return;
+  out += '{';
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += ',';
+    out += names[i];
+    out += "=\"";
+    out += escape_label_value(values[i]);
+    out += '"';
+  }
+  if (!le.empty()) {
+    if (!names.empty()) out += ',';
+    out += "le=\"";
+    out += le;
+    out += '"';
+  }
+  out += '}';
+}
+
+void append_sample(std::string& out, std::string_view name, const std::vector<std::string>& label_names,
+                   const std::vector<std::string>& label_values, std::string_view value, std::string_view le = {}) {
+  out += name;
+  append_labels(out, label_names, label_values, le);
+  out += ' ';
+  out += value;
+  out += '\n';
+}
+
+void render_family(std::string& out, const Family<Counter>& family) {
+  family.for_each([&](const std::vector<std::string>& values, const Counter& c) {
+    append_sample(out, family.name(), family.label_names(), values, format_value(c.value()));
+  });
+}
+
+void render_family(std::string& out, const Family<Gauge>& family) {
+  family.for_each([&](const std::vector<std::string>& values, const Gauge& g) {
+    append_sample(out, family.name(), family.label_names(), values, format_value(g.value()));
+  });
+}
+
+void render_family(std::string& out, const Family<Histogram>& family) {
+  const std::string bucket = family.name() + "_bucket";
+  const std::string sum = family.name() + "_sum";
+  const std::string count = family.name() + "_count";
+  std::vector<std::string> les;
+  for (double b : family.buckets()) les.push_back(format_value(b));
+  les.push_back("+Inf");
+  family.for_each([&](const std::vector<std::string>& values, const Histogram& h) {
+    const Histogram::Snapshot s = h.snapshot();
+    for (std::size_t i = 0; i < s.cumulative.size(); ++i) {
+      append_sample(out, bucket, family.label_names(), values, std::to_string(s.cumulative[i]), les[i]);
+    }
+    append_sample(out, sum, family.label_names(), values, format_value(s.sum));
+    append_sample(out, count, family.label_names(), values, std::to_string(s.count));
+  });
+}
+
+}  // namespace
+
+Registry::Registry() = default;
+Registry::~Registry() = default;
+
+template <class Metric>
+Family<Metric>& Registry::add(const std::string& name, const std::string& help, std::vector<std::string> label_names,
+                              std::vector<double> buckets) {
+  std::lock_guard lock(mutex_);
+  for (const auto& entry : entries_) {
+    const auto* same_type = std::get_if<std::unique_ptr<Family<Metric>>>(&entry->family);
+    const bool same_name = std::visit([&](const auto& f) { return f->name() == name; }, entry->family);
+    if (!same_name) continue;
+    if (same_type == nullptr) {
+      const std::string_view existing =
+          std::visit([](const auto& f) { return type_name<typename std::decay_t<decltype(*f)>::metric_type>(); },
+                     entry->family);
+      throw std::invalid_argument("metric " + quoted(name) + " is already registered as a " + std::string(existing) +
+                                  ", not a " + std::string(type_name<Metric>()));
+    }
+    Family<Metric>& family = **same_type;
+    if (family.label_names() != label_names) {
+      throw std::invalid_argument("metric " + quoted(name) + " is already registered with other label names");
+    }
+    if constexpr (std::is_same_v<Metric, Histogram>) {
+      if (family.buckets() != buckets) {
+        throw std::invalid_argument("histogram " + quoted(name) + " is already registered with other buckets");
+      }
+    }
+    return family;
+  }
+
+  auto family = std::make_unique<Family<Metric>>(name, help, std::move(label_names), std::move(buckets));
+  // Two families whose sample lines share a name (a gauge "x_count" next to a histogram "x")
+  // would make the exposition ambiguous.
+  std::vector<std::string> samples = sample_names_of<Metric>(name);
+  for (const auto& entry : entries_) {
+    for (const std::string& taken : entry->sample_names) {
+      if (std::find(samples.begin(), samples.end(), taken) != samples.end()) {
+        throw std::invalid_argument("metric " + quoted(name) + " clashes with sample name " + quoted(taken) +
+                                    " of an already registered metric");
+      }
+    }
+  }
+  Family<Metric>& result = *family;
+  auto entry = std::make_unique<Entry>();
+  entry->family = std::move(family);
+  entry->sample_names = std::move(samples);
+  entries_.push_back(std::move(entry));
+  return result;
+}
+
+Family<Counter>& Registry::counter(const std::string& name, const std::string& help,
+                                   std::vector<std::string> label_names) {
+  return add<Counter>(name, help, std::move(label_names), {});
+}
+
+Family<Gauge>& Registry::gauge(const std::string& name, const std::string& help, std::vector<std::string> label_names) {
+  return add<Gauge>(name, help, std::move(label_names), {});
+}
+
+Family<Histogram>& Registry::histogram(const std::string& name, const std::string& help,
+                                       std::vector<std::string> label_names, std::vector<double> buckets) {
+  return add<Histogram>(name, help, std::move(label_names), std::move(buckets));
+}
+
+void Registry::on_collect(std::function<void()> fn) {
+  std::lock_guard lock(mutex_);
+  collectors_.push_back(std::move(fn));
+}
+
+std::string Registry::render() const {
+  std::vector<std::function<void()>> collectors;
+  {
+    std::lock_guard lock(mutex_);
+    collectors = collectors_;
+  }
+  // Without the lock: a collector may register metrics or take its time reading /proc.
+  for (const auto& collect : collectors) collect();
+
+  std::vector<const Entry*> entries;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& entry : entries_) entries.push_back(entry.get());
+  }
+  std::string out;
+  for (const Entry* entry : entries) {
+    std::visit(
+        [&](const auto& family) {
+          using Metric = typename std::decay_t<decltype(*family)>::metric_type;
+          out += "# HELP ";
+          out += family->name();
+          out += ' ';
+          out += escape_help(family->help());
+          out += "\n# TYPE ";
+          out += family->name();
+          out += ' ';
+          out += type_name<Metric>();
+          out += '\n';
+          render_family(out, *family);
+        },
+        entry->family);
+  }
+  return out;
+}
+
+}  // namespace pushgw::metrics

@@ -1,0 +1,35 @@
+#include "pushgw/metrics/pushgw_metrics.hpp"
+
+#include "pushgw/metrics/process.hpp"
+
+namespace pushgw::metrics {
+
+PushgwMetrics::PushgwMetrics(Registry& registry)
+    : notifications(registry.counter("pushgw_notifications_total",
+                                     "Notifications sent to a provider, per token, by outcome.",
+                                     {"app", "platform", "outcome"})),
+      send_duration(registry.histogram("pushgw_send_duration_seconds",
+                                       "Time from sending a notification to the provider's answer.", {"platform"})),
+      queue_depth(registry.gauge("pushgw_queue_depth", "Jobs waiting in the Redis queue.", {"lane"})),
+      processing_depth(registry.gauge("pushgw_processing_depth", "Jobs held by this instance.", {"lane"})),
+      retry_depth(registry.gauge("pushgw_retry_depth", "Jobs scheduled for a retry or a later send_at.", {"lane"})),
+      dead_letters(registry.counter("pushgw_dead_letters_total", "Jobs moved to the dead-letter list, by reason.",
+                                    {"lane", "reason"})),
+      inflight_sends(registry.gauge("pushgw_inflight_sends", "Provider requests awaiting an answer.", {"platform"})),
+      h2_connections(registry.gauge("pushgw_h2_connections", "HTTP/2 connections to providers, by state.",
+                                    {"app", "platform", "state"})),
+      tokens_marked_inactive(registry.counter("pushgw_tokens_marked_inactive_total",
+                                              "Device tokens marked inactive after the provider reported them dead.",
+                                              {"platform", "reason"})),
+      tokens_skipped_inactive(registry.counter("pushgw_tokens_skipped_inactive_total",
+                                               "Sends skipped because the token is known to be inactive.",
+                                               {"platform"})),
+      http_requests(registry.counter("pushgw_http_requests_total", "HTTP requests served, by route and status code.",
+                                     {"route", "code"})),
+      http_request_duration(registry.histogram("pushgw_http_request_duration_seconds",
+                                               "Time to serve an HTTP request.", {"route"})),
+      jobs(registry.counter("pushgw_jobs_total", "Jobs finished and acknowledged, by outcome.", {"outcome"})) {
+  register_process_metrics(registry);
+}
+
+}  // namespace pushgw::metrics

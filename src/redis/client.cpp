@@ -1,0 +1,588 @@
+// The Redis client: one owner coroutine per connection (connect, handshake, then a writer and
+// a reader running side by side), callers queue requests and wait on a timer used as a
+// condition variable. Every member of Impl is touched only on the client's executor, except
+// the two that say otherwise.
+
+#include "pushgw/redis/client.hpp"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cmath>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <utility>
+#include <variant>
+
+#include <boost/asio.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/experimental/channel.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace pushgw::redis {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+constexpr asio::as_tuple_t<asio::use_awaitable_t<>> use_tuple{};
+
+class ErrorCategory final : public boost::system::error_category {
+ public:
+  const char* name() const noexcept override { return "pushgw.redis"; }
+  std::string message(int value) const override {
+    switch (static_cast<error>(value)) {
+      case error::not_connected:
+        return "not connected to Redis (the request was not sent)";
+      case error::timeout:
+        return "no reply from Redis within the command timeout";
+      case error::connection_lost:
+        return "connection to Redis lost while waiting for the reply";
+      case error::protocol:
+        return "Redis sent data that is not valid RESP";
+      case error::auth_failed:
+        return "Redis refused AUTH or SELECT";
+      case error::stopped:
+        return "Redis client stopped";
+    }
+    return "unknown pushgw.redis error";
+  }
+};
+
+// "host:port/db" for log lines (never the credentials).
+std::string describe(const config::RedisEndpoint& endpoint) {
+  const bool ipv6 = endpoint.host.find(':') != std::string::npos;
+  return ipv6 ? fmt::format("[{}]:{}/{}", endpoint.host, endpoint.port, endpoint.db)
+              : fmt::format("{}:{}/{}", endpoint.host, endpoint.port, endpoint.db);
+}
+
+bool is_auth_error(const Reply& reply) {
+  return reply.is_error() &&
+         (reply.str.starts_with("NOAUTH") || reply.str.starts_with("WRONGPASS"));
+}
+
+}  // namespace
+
+const boost::system::error_category& error_category() {
+  static const ErrorCategory category;
+  return category;
+}
+
+boost::system::error_code make_error_code(error e) {
+  return {static_cast<int>(e), error_category()};
+}
+
+std::chrono::milliseconds reconnect_delay(const ClientConfig& config, unsigned attempt,
+                                          double jitter) {
+  using std::chrono::milliseconds;
+  // A zero minimum would make an outage a busy loop of connection attempts.
+  const double low = static_cast<double>(std::max(config.reconnect_min, milliseconds(1)).count());
+  const double high = std::max(low, static_cast<double>(config.reconnect_max.count()));
+  const double doubled = low * std::exp2(static_cast<double>(std::min(attempt, 30U)));
+  const double factor = 0.5 + 0.5 * std::clamp(jitter, 0.0, 1.0);
+  return milliseconds(static_cast<milliseconds::rep>(std::min(doubled, high) * factor));
+}
+
+namespace {
+
+// One exec() call: what to send, what came back, and the timer its caller sleeps on.
+struct PendingRequest {
+  PendingRequest(const asio::any_io_executor& executor, Request request)
+      : request(std::move(request)), wake(executor) {}
+
+  Request request;
+  std::vector<Reply> replies;
+  std::size_t received = 0;    // replies read so far (also counted once the caller has gone)
+  error_code ec;
+  bool sent = false;           // handed to the writer: its replies come on this connection
+  bool done = false;           // outcome decided; the caller is woken or has gone
+  asio::steady_timer wake;     // expires at the command deadline; cancelled on completion
+};
+
+using PendingPtr = std::shared_ptr<PendingRequest>;
+
+}  // namespace
+
+struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
+  Impl(asio::any_io_executor executor_in, ClientConfig config_in)
+      : executor(std::move(executor_in)),
+        config(std::move(config_in)),
+        endpoint_text(describe(config.endpoint)),
+        socket(executor),
+        resolver(executor),
+        connect_watchdog(executor),
+        backoff_timer(executor),
+        writer_wakeup(executor, 1),
+        jitter_source(std::random_device{}()) {}
+
+  asio::any_io_executor executor;
+  ClientConfig config;
+  std::string endpoint_text;
+
+  tcp::socket socket;
+  tcp::resolver resolver;
+  asio::steady_timer connect_watchdog;   // bounds resolve + connect + handshake
+  asio::steady_timer backoff_timer;
+  asio::experimental::channel<void(error_code)> writer_wakeup;
+
+  std::deque<PendingPtr> write_queue;    // accepted, not yet handed to the writer
+  std::deque<PendingPtr> reply_queue;    // written, waiting for replies in FIFO order
+  std::string write_buffer;              // every queued payload, for one write
+  std::array<char, 64 * 1024> read_buffer{};
+  ReplyParser parser;
+
+  bool started = false;
+  bool stopping = false;
+  unsigned connect_generation = 0;       // tells a stale watchdog expiry from the current one
+  bool connect_timed_out = false;
+  error_code drop_reason;                // why the current connection is being dropped
+  std::minstd_rand jitter_source;
+
+  std::atomic<bool> is_connected{false};   // read from any thread
+  mutable std::mutex last_error_mutex;     // guards last_error, read from any thread
+  error_code last_error;
+
+  void set_last_error(error_code ec) {
+    std::lock_guard lock(last_error_mutex);
+    last_error = ec;
+  }
+
+  void wake_writer() { writer_wakeup.try_send(error_code{}); }
+
+  static void complete(PendingRequest& op, error_code ec) {
+    if (op.done) {
+      return;
+    }
+    op.done = true;
+    op.ec = ec;
+    if (ec) {
+      op.replies.clear();
+    }
+    op.wake.cancel();
+  }
+
+  // Unsent requests were never on the wire (not_connected: safe to retry); written ones may
+  // have run (connection_lost, or whatever `sent_error` says).
+  void fail_all(error_code unsent_error, error_code sent_error) {
+    for (auto& op : reply_queue) {
+      complete(*op, sent_error);
+    }
+    for (auto& op : write_queue) {
+      complete(*op, unsent_error);
+    }
+    reply_queue.clear();
+    write_queue.clear();
+  }
+
+  // Makes the reader and writer of the current connection give up; the owner coroutine then
+  // fails what is pending and reconnects.
+  void drop_connection(error_code reason) {
+    if (!drop_reason) {
+      drop_reason = reason;
+    }
+    is_connected = false;
+    error_code ignored;
+    socket.close(ignored);
+  }
+
+  void shutdown() {
+    if (stopping) {
+      return;
+    }
+    stopping = true;
+    is_connected = false;
+    error_code ignored;
+    socket.close(ignored);
+    resolver.cancel();
+    connect_watchdog.cancel();
+    backoff_timer.cancel();
+    writer_wakeup.cancel();
+    fail_all(error::stopped, error::stopped);
+    if (started) {
+      spdlog::info("redis: client for {} stopped", endpoint_text);
+    }
+  }
+
+  // The error an I/O step ends with once stop() or the connect watchdog has had its say.
+  error_code connect_step(error_code ec) const {
+    if (stopping) {
+      return error::stopped;
+    }
+    if (connect_timed_out) {
+      return asio::error::timed_out;
+    }
+    return ec;
+  }
+
+  // Writes `hello` on the fresh connection and reads its replies (before the reader starts).
+  asio::awaitable<error_code> exchange(const Request& hello, std::vector<Reply>& replies) {
+    auto [write_ec, written] =
+        co_await asio::async_write(socket, asio::buffer(hello.payload()), use_tuple);
+    (void)written;
+    if (error_code ec = connect_step(write_ec)) {
+      co_return ec;
+    }
+    while (replies.size() < hello.size()) {
+      auto [read_ec, n] = co_await socket.async_read_some(asio::buffer(read_buffer), use_tuple);
+      if (error_code ec = connect_step(read_ec)) {
+        co_return ec;
+      }
+      parser.feed({read_buffer.data(), n});
+      while (replies.size() < hello.size()) {
+        std::optional<Reply> reply = parser.next();
+        if (!reply) {
+          break;
+        }
+        replies.push_back(std::move(*reply));
+      }
+      if (parser.failed()) {
+        spdlog::error("redis: invalid reply from {} during handshake: {}", endpoint_text,
+                      parser.error());
+        co_return error::protocol;
+      }
+    }
+    co_return error_code{};
+  }
+
+  // AUTH, SELECT and CLIENT SETNAME, checked one by one.
+  asio::awaitable<error_code> handshake() {
+    const config::RedisEndpoint& endpoint = config.endpoint;
+    Request hello;
+    enum class Step { auth, select, setname, ping };
+    std::vector<Step> steps;
+    if (!endpoint.password.empty()) {
+      if (endpoint.username.empty()) {
+        hello.push("AUTH", endpoint.password);
+      } else {
+        hello.push("AUTH", endpoint.username, endpoint.password);
+      }
+      steps.push_back(Step::auth);
+    }
+    if (endpoint.db != 0) {
+      hello.push("SELECT", std::to_string(endpoint.db));
+      steps.push_back(Step::select);
+    }
+    if (!config.name.empty()) {
+      hello.push("CLIENT", "SETNAME", config.name);
+      steps.push_back(Step::setname);
+    }
+    if (steps.empty()) {
+      hello.push("PING");  // proves that a Redis server answers before we say connected
+      steps.push_back(Step::ping);
+    }
+
+    std::vector<Reply> replies;
+    if (error_code ec = co_await exchange(hello, replies)) {
+      co_return ec;
+    }
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+      const Reply& reply = replies[i];
+      if (!reply.is_error()) {
+        continue;
+      }
+      switch (steps[i]) {
+        case Step::auth:
+          spdlog::error("redis: AUTH{} refused by {}: {}",
+                        endpoint.username.empty() ? "" : " as " + endpoint.username,
+                        endpoint_text, reply.str);
+          co_return error::auth_failed;
+        case Step::select:
+          spdlog::error("redis: SELECT {} refused by {}: {}", endpoint.db, endpoint_text,
+                        reply.str);
+          co_return error::auth_failed;
+        case Step::setname:
+        case Step::ping:
+          if (is_auth_error(reply)) {
+            spdlog::error("redis: {} requires a password: {}", endpoint_text, reply.str);
+            co_return error::auth_failed;
+          }
+          // A name Redis rejects (e.g. one with spaces) is not worth failing over.
+          spdlog::warn("redis: {} refused CLIENT SETNAME {}: {}", endpoint_text, config.name,
+                       reply.str);
+          break;
+      }
+    }
+    co_return error_code{};
+  }
+
+  asio::awaitable<error_code> connect() {
+    parser = ReplyParser{};
+    drop_reason = {};
+    connect_timed_out = false;
+    const unsigned generation = ++connect_generation;
+    connect_watchdog.expires_after(config.connect_timeout);
+    connect_watchdog.async_wait([self = shared_from_this(), generation](error_code ec) {
+      if (ec || generation != self->connect_generation) {
+        return;  // cancelled, or an expiry that was already queued when the attempt ended
+      }
+      self->connect_timed_out = true;
+      self->resolver.cancel();
+      error_code ignored;
+      self->socket.close(ignored);
+    });
+
+    error_code result = co_await open_and_handshake();
+    connect_watchdog.cancel();
+    ++connect_generation;
+    co_return result;
+  }
+
+  asio::awaitable<error_code> open_and_handshake() {
+    const config::RedisEndpoint& endpoint = config.endpoint;
+    auto [resolve_ec, endpoints] = co_await resolver.async_resolve(
+        endpoint.host, std::to_string(endpoint.port), use_tuple);
+    if (error_code ec = connect_step(resolve_ec)) {
+      co_return ec;
+    }
+    auto [connect_ec, peer] = co_await asio::async_connect(socket, endpoints, use_tuple);
+    (void)peer;
+    if (error_code ec = connect_step(connect_ec)) {
+      co_return ec;
+    }
+    error_code option_ec;
+    socket.set_option(tcp::no_delay(true), option_ec);  // requests are small and pipelined
+    socket.set_option(asio::socket_base::keep_alive(true), option_ec);
+    co_return co_await handshake();
+  }
+
+  // Takes every queued request and writes them all at once, until the connection fails.
+  asio::awaitable<error_code> writer() {
+    for (;;) {
+      if (stopping || drop_reason) {
+        co_return drop_reason ? drop_reason : error_code(error::stopped);
+      }
+      if (write_queue.empty()) {
+        auto [ec] = co_await writer_wakeup.async_receive(use_tuple);
+        if (ec) {
+          co_return ec;
+        }
+        continue;
+      }
+      write_buffer.clear();
+      while (!write_queue.empty()) {
+        PendingPtr op = std::move(write_queue.front());
+        write_queue.pop_front();
+        if (op->done) {
+          continue;  // timed out or abandoned before it reached the socket
+        }
+        write_buffer += op->request.payload();
+        op->sent = true;
+        // Queued for its replies before the write completes: they may be read first.
+        reply_queue.push_back(std::move(op));
+      }
+      if (write_buffer.empty()) {
+        continue;
+      }
+      auto [ec, written] = co_await asio::async_write(socket, asio::buffer(write_buffer), use_tuple);
+      (void)written;
+      if (ec) {
+        drop_connection(ec);
+        co_return ec;
+      }
+      if (write_buffer.capacity() > 1024 * 1024) {
+        std::string().swap(write_buffer);  // one huge batch should not pin its memory
+      }
+    }
+  }
+
+  // Parses replies and completes requests in the order they were written.
+  asio::awaitable<error_code> reader() {
+    for (;;) {
+      auto [ec, n] = co_await socket.async_read_some(asio::buffer(read_buffer), use_tuple);
+      if (stopping || drop_reason) {
+        co_return drop_reason ? drop_reason : error_code(error::stopped);
+      }
+      if (ec) {
+        drop_connection(ec);  // new callers fail fast from here on
+        co_return ec;
+      }
+      parser.feed({read_buffer.data(), n});
+      while (std::optional<Reply> reply = parser.next()) {
+        if (reply_queue.empty()) {
+          spdlog::error("redis: {} sent a reply nobody asked for", endpoint_text);
+          drop_connection(error::protocol);
+          co_return error::protocol;
+        }
+        PendingRequest& op = *reply_queue.front();
+        if (!op.done) {
+          op.replies.push_back(std::move(*reply));
+        }
+        if (++op.received == op.request.size()) {
+          complete(op, {});
+          reply_queue.pop_front();
+        }
+      }
+      if (parser.failed()) {
+        spdlog::error("redis: invalid reply from {}: {}", endpoint_text, parser.error());
+        drop_connection(error::protocol);
+        co_return error::protocol;
+      }
+    }
+  }
+
+  asio::awaitable<error_code> serve() {
+    // Whichever side fails first ends the connection; `||` cancels the other and waits for it.
+    std::variant<error_code, error_code> ended = co_await (reader() || writer());
+    co_return std::visit([](error_code ec) { return ec; }, ended);
+  }
+
+  // After a failed attempt or a lost connection: closes the socket and fails what is pending.
+  void disconnect(error_code cause, bool was_connected) {
+    is_connected = false;
+    error_code ignored;
+    socket.close(ignored);
+    const error_code reason = drop_reason ? drop_reason : cause;
+    if (stopping) {
+      fail_all(error::stopped, error::stopped);
+      return;
+    }
+    fail_all(error::not_connected,
+             reason == error::protocol ? error_code(error::protocol)
+                                       : error_code(error::connection_lost));
+    set_last_error(reason);
+    if (was_connected) {
+      spdlog::warn("redis: connection to {} lost: {}", endpoint_text, reason.message());
+    }
+  }
+
+  static asio::awaitable<void> run(std::shared_ptr<Impl> self) {
+    unsigned attempt = 0;
+    error_code previous_failure;
+    while (!self->stopping) {
+      error_code ec;
+      bool was_connected = false;
+      try {
+        ec = co_await self->connect();
+        if (!ec && !self->stopping) {
+          attempt = 0;
+          previous_failure = {};
+          was_connected = true;
+          self->is_connected = true;
+          self->set_last_error({});
+          spdlog::info("redis: connected to {}", self->endpoint_text);
+          ec = co_await self->serve();
+        }
+      } catch (const std::exception& e) {
+        // Not a network or Redis error (those are error codes): e.g. out of memory.
+        spdlog::error("redis: unexpected failure on {}: {}", self->endpoint_text, e.what());
+        ec = error::protocol;
+      }
+      self->disconnect(ec, was_connected);
+      if (self->stopping) {
+        break;
+      }
+
+      const double jitter = std::uniform_real_distribution<double>(0.0, 1.0)(self->jitter_source);
+      const auto delay = reconnect_delay(self->config, attempt++, jitter);
+      if (!was_connected) {
+        // The first failure of a kind is a warning; repeating it every few seconds is noise.
+        const auto level = ec == previous_failure ? spdlog::level::debug : spdlog::level::warn;
+        spdlog::log(level, "redis: cannot connect to {}: {}; retrying in {} ms",
+                    self->endpoint_text, ec.message(), delay.count());
+        previous_failure = ec;
+      }
+      self->backoff_timer.expires_after(delay);
+      co_await self->backoff_timer.async_wait(use_tuple);
+    }
+    self->fail_all(error::stopped, error::stopped);
+  }
+
+  // Runs on the client's executor.
+  static asio::awaitable<Result> exec_here(std::shared_ptr<Impl> self, Request request) {
+    if (self->stopping) {
+      co_return Result{make_error_code(error::stopped), {}};
+    }
+    if (!self->is_connected) {
+      co_return Result{make_error_code(error::not_connected), {}};
+    }
+    if (request.size() == 0) {
+      co_return Result{};
+    }
+    auto op = std::make_shared<PendingRequest>(self->executor, std::move(request));
+    if (self->config.command_timeout.count() > 0) {
+      op->wake.expires_after(self->config.command_timeout);
+    } else {
+      op->wake.expires_at(asio::steady_timer::time_point::max());
+    }
+    self->write_queue.push_back(op);
+    self->wake_writer();
+
+    auto [ec] = co_await op->wake.async_wait(use_tuple);
+    if (!op->done) {
+      op->done = true;
+      if (!ec) {
+        op->ec = error::timeout;
+        if (op->sent) {
+          // Its reply may still come; only a new connection keeps replies matched to requests.
+          spdlog::warn("redis: no reply from {} within {} ms; reconnecting", self->endpoint_text,
+                       self->config.command_timeout.count());
+          self->drop_connection(error::timeout);
+        }
+      } else {
+        op->ec = asio::error::operation_aborted;  // the caller was cancelled
+      }
+      op->replies.clear();
+    }
+    co_return Result{op->ec, std::move(op->replies)};
+  }
+
+  static asio::awaitable<Result> exec(std::shared_ptr<Impl> self, Request request) {
+    const asio::any_io_executor caller = co_await asio::this_coro::executor;
+    if (caller == self->executor) {
+      co_return co_await exec_here(self, std::move(request));
+    }
+    // Another executor (thread or strand): the request's state must only be touched on ours.
+    co_return co_await asio::co_spawn(self->executor, exec_here(self, std::move(request)),
+                                      asio::use_awaitable);
+  }
+};
+
+Client::Client(asio::any_io_executor executor, ClientConfig config)
+    : impl_(std::make_shared<Impl>(std::move(executor), std::move(config))) {}
+
+Client::~Client() { stop(); }
+
+void Client::start() {
+  asio::dispatch(impl_->executor, [impl = impl_] {
+    if (impl->started || impl->stopping) {
+      return;
+    }
+    impl->started = true;
+    asio::co_spawn(impl->executor, Impl::run(impl), [](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          spdlog::critical("redis: client coroutine ended: {}", ex.what());
+        } catch (...) {
+          spdlog::critical("redis: client coroutine ended by an unknown exception");
+        }
+      }
+    });
+  });
+}
+
+void Client::stop() {
+  asio::dispatch(impl_->executor, [impl = impl_] { impl->shutdown(); });
+}
+
+asio::awaitable<Result> Client::exec(Request request) {
+  return Impl::exec(impl_, std::move(request));
+}
+
+bool Client::connected() const { return impl_->is_connected; }
+
+boost::system::error_code Client::last_error() const {
+  std::lock_guard lock(impl_->last_error_mutex);
+  return impl_->last_error;
+}
+
+}  // namespace pushgw::redis

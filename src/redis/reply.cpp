@@ -1,0 +1,155 @@
+// Request formatting and reply parsing, both delegated to hiredis (which is used only as a
+// RESP codec: the client does its own I/O).
+
+#include "pushgw/redis/reply.hpp"
+
+#include <hiredis/hiredis.h>
+
+#include <cstdio>
+#include <new>
+#include <ostream>
+#include <stdexcept>
+#include <utility>
+
+namespace pushgw::redis {
+
+void Request::push_argv(const std::vector<std::string_view>& argv) {
+  if (argv.empty()) {
+    throw std::invalid_argument("redis::Request::push_argv: empty command");
+  }
+  std::vector<const char*> pointers;
+  std::vector<std::size_t> lengths;
+  pointers.reserve(argv.size());
+  lengths.reserve(argv.size());
+  for (std::string_view arg : argv) {
+    // An empty string_view may carry a null pointer; hiredis memcpy()s from it.
+    pointers.push_back(arg.data() != nullptr ? arg.data() : "");
+    lengths.push_back(arg.size());
+  }
+  char* command = nullptr;
+  const int length = redisFormatCommandArgv(&command, static_cast<int>(argv.size()),
+                                            pointers.data(), lengths.data());
+  if (length < 0 || command == nullptr) {
+    throw std::bad_alloc();  // hiredis fails only when it cannot allocate
+  }
+  payload_.append(command, static_cast<std::size_t>(length));
+  redisFreeCommand(command);
+  ++commands_;
+}
+
+std::ostream& operator<<(std::ostream& out, const Reply& reply) {
+  switch (reply.type) {
+    case Reply::Type::status:
+      return out << reply.str;
+    case Reply::Type::error:
+      return out << "(error) " << reply.str;
+    case Reply::Type::integer:
+      return out << "(integer) " << reply.integer;
+    case Reply::Type::nil:
+      return out << "(nil)";
+    case Reply::Type::string:
+      out << '"';
+      for (unsigned char c : reply.str) {
+        if (c == '"' || c == '\\') {
+          out << '\\' << c;
+        } else if (c >= 0x20 && c < 0x7f) {
+          out << c;
+        } else {
+          char escaped[5];
+          std::snprintf(escaped, sizeof escaped, "\\x%02x", c);
+          out << escaped;
+        }
+      }
+      return out << '"';
+    case Reply::Type::array:
+      out << '[';
+      for (std::size_t i = 0; i < reply.elements.size(); ++i) {
+        out << (i == 0 ? "" : ", ") << reply.elements[i];
+      }
+      return out << ']';
+  }
+  return out;
+}
+
+namespace {
+
+Reply to_reply(const redisReply& in) {
+  Reply out;
+  switch (in.type) {
+    case REDIS_REPLY_STRING:
+      out.type = Reply::Type::string;
+      out.str.assign(in.str, in.len);
+      break;
+    case REDIS_REPLY_STATUS:
+      out.type = Reply::Type::status;
+      out.str.assign(in.str, in.len);
+      break;
+    case REDIS_REPLY_ERROR:
+      out.type = Reply::Type::error;
+      out.str.assign(in.str, in.len);
+      break;
+    case REDIS_REPLY_INTEGER:
+      out.type = Reply::Type::integer;
+      out.integer = in.integer;
+      break;
+    case REDIS_REPLY_ARRAY:
+      out.type = Reply::Type::array;
+      out.elements.reserve(in.elements);
+      for (std::size_t i = 0; i < in.elements; ++i) {
+        out.elements.push_back(to_reply(*in.element[i]));
+      }
+      break;
+    case REDIS_REPLY_NIL:
+    default:  // hiredis 0.14 produces no other type
+      out.type = Reply::Type::nil;
+      break;
+  }
+  return out;
+}
+
+redisReader* as_reader(void* reader) { return static_cast<redisReader*>(reader); }
+
+}  // namespace
+
+void ReplyParser::ReaderDeleter::operator()(void* reader) const {
+  redisReaderFree(as_reader(reader));
+}
+
+ReplyParser::ReplyParser() : reader_(redisReaderCreate()) {
+  if (!reader_) {
+    throw std::bad_alloc();
+  }
+}
+
+ReplyParser::~ReplyParser() = default;
+ReplyParser::ReplyParser(ReplyParser&&) noexcept = default;
+ReplyParser& ReplyParser::operator=(ReplyParser&&) noexcept = default;
+
+void ReplyParser::feed(std::string_view bytes) {
+  if (failed() || bytes.empty()) {
+    return;
+  }
+  if (redisReaderFeed(as_reader(reader_.get()), bytes.data(), bytes.size()) != REDIS_OK) {
+    error_ = "cannot buffer reply bytes: out of memory";
+  }
+}
+
+std::optional<Reply> ReplyParser::next() {
+  if (failed()) {
+    return std::nullopt;
+  }
+  redisReader* reader = as_reader(reader_.get());
+  void* object = nullptr;
+  if (redisReaderGetReply(reader, &object) != REDIS_OK) {
+    error_ = reader->errstr[0] != '\0' ? reader->errstr : "invalid RESP";
+    return std::nullopt;
+  }
+  if (object == nullptr) {
+    return std::nullopt;  // incomplete: wait for more bytes
+  }
+  std::unique_ptr<redisReply, void (*)(void*)> owned(static_cast<redisReply*>(object),
+                                                     &freeReplyObject);
+  return to_reply(*owned);
+}
+
+}  // namespace pushgw::redis

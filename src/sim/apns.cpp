@@ -1,0 +1,237 @@
+#include "pushgw/sim/apns.hpp"
+
+#include <array>
+#include <chrono>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "pushgw/sim/stats.hpp"
+
+namespace pushgw::sim::apns {
+
+namespace {
+
+constexpr std::array<TokenOutcome, 8> outcomes{{
+    {"0400", 400, "BadDeviceToken", false, false},
+    {"0403", 400, "DeviceTokenNotForTopic", false, false},
+    {"0408", 0, "", true, false},
+    {"0410", 410, "Unregistered", false, false},
+    {"0411", 410, "ExpiredToken", false, false},
+    {"0429", 429, "TooManyRequests", false, true},
+    {"0500", 500, "InternalServerError", false, false},
+    {"0503", 503, "ServiceUnavailable", false, false},
+}};
+
+bool is_hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+bool all_digits(std::string_view text) {
+  if (text.empty()) return false;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+std::mt19937_64& random_engine() {
+  thread_local std::mt19937_64 engine{std::random_device{}()};
+  return engine;
+}
+
+std::string_view default_reason(int status) {
+  switch (status) {
+    case 400: return "BadDeviceToken";
+    case 403: return "Forbidden";
+    case 404: return "BadPath";
+    case 405: return "MethodNotAllowed";
+    case 410: return "Unregistered";
+    case 413: return "PayloadTooLarge";
+    case 429: return "TooManyRequests";
+    case 503: return "ServiceUnavailable";
+    default: return "InternalServerError";
+  }
+}
+
+std::int64_t unix_millis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// An APNs error answer: {"reason": ...}, plus the timestamp for 410.
+void answer_error(Response& response, int status, std::string_view reason) {
+  response.status = status;
+  response.reason = std::string(reason);
+  nlohmann::json body = {{"reason", reason}};
+  if (status == 410) body["timestamp"] = unix_millis();
+  response.set_json(status, body.dump());
+}
+
+}  // namespace
+
+std::span<const TokenOutcome> token_outcomes() { return outcomes; }
+
+const TokenOutcome* outcome_for_token(std::string_view token) {
+  for (const auto& outcome : outcomes) {
+    if (token.substr(0, outcome.prefix.size()) == outcome.prefix) return &outcome;
+  }
+  return nullptr;
+}
+
+bool valid_device_token(std::string_view token) {
+  if (token.size() < 64 || token.size() > 200 || token.size() % 2 != 0) return false;
+  for (const char c : token) {
+    if (!is_hex(c)) return false;
+  }
+  return true;
+}
+
+bool valid_push_type(std::string_view push_type) {
+  static constexpr std::array<std::string_view, 11> types{
+      "alert",  "background", "location",    "voip",       "complication", "fileprovider",
+      "mdm",    "liveactivity", "pushtotalk", "controls",  "widgets"};
+  for (const auto type : types) {
+    if (push_type == type) return true;
+  }
+  return false;
+}
+
+bool valid_uuid(std::string_view text) {
+  if (text.size() != 36) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? text[i] != '-' : !is_hex(text[i])) return false;
+  }
+  return true;
+}
+
+std::string make_uuid() {
+  std::uniform_int_distribution<std::uint64_t> bits;
+  std::uint64_t high = bits(random_engine());
+  std::uint64_t low = bits(random_engine());
+  high = (high & ~0xf000ULL) | 0x4000ULL;                   // version 4
+  low = (low & ~(0xc0ULL << 56)) | (0x80ULL << 56);         // RFC 4122 variant
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string uuid;
+  uuid.reserve(36);
+  for (int i = 0; i < 32; ++i) {
+    if (i == 8 || i == 12 || i == 16 || i == 20) uuid.push_back('-');
+    const std::uint64_t word = i < 16 ? high : low;
+    const int shift = 60 - 4 * (i % 16);
+    uuid.push_back(digits[(word >> shift) & 0xf]);
+  }
+  return uuid;
+}
+
+Verdict check_request(const Request& request, const ProviderTokenVerifier* verifier,
+                      bool skip_auth, std::int64_t now) {
+  const std::string_view path = request.path();
+  const std::string_view token = path.substr(std::min(path.size(), path_prefix.size()));
+  if (token.empty()) return {400, "MissingDeviceToken"};
+
+  Verdict verdict;
+  if (verifier && !skip_auth) {
+    const TokenVerdict auth = verifier->check(request.header("authorization"), now);
+    if (auth != TokenVerdict::valid) return {403, reason_of(auth)};
+  }
+  verdict.authorized = true;
+
+  const auto fail = [&verdict](int status, std::string_view reason) {
+    verdict.status = status;
+    verdict.reason = reason;
+    return verdict;
+  };
+  if (!valid_device_token(token)) return fail(400, "BadDeviceToken");
+  for (const std::string_view name : {"apns-topic", "apns-push-type", "apns-priority",
+                                      "apns-expiration", "apns-collapse-id", "apns-id"}) {
+    if (request.header_count(name) > 1) return fail(400, "DuplicateHeaders");
+  }
+  if (request.header("apns-topic").empty()) return fail(400, "MissingTopic");
+  const std::string_view push_type = request.header("apns-push-type");
+  if (request.has_header("apns-push-type") && !valid_push_type(push_type)) {
+    return fail(400, "InvalidPushType");
+  }
+  if (request.has_header("apns-priority")) {
+    const std::string_view priority = request.header("apns-priority");
+    if (priority != "10" && priority != "5" && priority != "1") return fail(400, "BadPriority");
+  }
+  if (request.has_header("apns-expiration")) {
+    const std::string_view expiration = request.header("apns-expiration");
+    if (!all_digits(expiration) || expiration.size() > 19) return fail(400, "BadExpirationDate");
+  }
+  if (request.header("apns-collapse-id").size() > max_collapse_id) {
+    return fail(400, "BadCollapseId");
+  }
+  if (request.has_header("apns-id") && !valid_uuid(request.header("apns-id"))) {
+    return fail(400, "BadMessageId");
+  }
+  const std::size_t limit = push_type == "voip" ? max_voip_payload : max_payload;
+  if (request.body_size() > limit) return fail(413, "PayloadTooLarge");
+  if (request.body_size() == 0) return fail(400, "PayloadEmpty");
+  const auto payload = nlohmann::json::parse(request.body(), nullptr, false);
+  if (!payload.is_object()) return fail(400, "BadPayload");
+  const auto aps = payload.find("aps");
+  if (aps == payload.end() || !aps->is_object()) return fail(400, "BadPayload");
+  return verdict;
+}
+
+void Service::handle(const Request& request, Response& response, ConnectionContext& context) const {
+  const std::int64_t now = unix_millis() / 1000;
+  const Verdict verdict = check_request(request, verifier_, behaviour_.no_auth(), now);
+  if (verdict.authorized) context.authorized = true;
+
+  const std::string_view apns_id = request.header("apns-id");
+  response.headers.emplace_back("apns-id",
+                                valid_uuid(apns_id) ? std::string(apns_id) : make_uuid());
+  if (verdict.status != 200) {
+    answer_error(response, verdict.status, verdict.reason);
+    return;
+  }
+
+  if (const int forced = behaviour_.force_status(); forced != 0) {
+    if (forced != 200) {
+      const std::string reason = behaviour_.force_reason();
+      answer_error(response, forced, reason.empty() ? default_reason(forced) : reason);
+      return;
+    }
+  } else {
+    if (const double rate = behaviour_.error_rate(); rate > 0.0) {
+      if (std::uniform_real_distribution<double>(0.0, 1.0)(random_engine()) < rate) {
+        answer_error(response, 503, "ServiceUnavailable");
+        return;
+      }
+    }
+    const std::string_view path = request.path();
+    if (const TokenOutcome* outcome = outcome_for_token(path.substr(path_prefix.size()))) {
+      if (outcome->no_answer) {
+        response.no_answer = true;
+        return;
+      }
+      answer_error(response, outcome->status, outcome->reason);
+      if (outcome->retry_after) response.headers.emplace_back("retry-after", "1");
+      return;
+    }
+  }
+
+  const std::string_view path = request.path();
+  response.status = 200;
+  response.delivered = true;
+  response.delivery_key = delivery_key(path.substr(path_prefix.size()), request.body());
+}
+
+void Service::add_routes(Router& router) const {
+  router.add(Route{
+      .method = "POST",
+      .path = std::string(path_prefix),
+      .prefix = true,
+      .counted = true,
+      .http1 = false,
+      .handler = [this](const Request& request, Response& response, ConnectionContext& context) {
+        handle(request, response, context);
+      },
+  });
+}
+
+}  // namespace pushgw::sim::apns

@@ -1,0 +1,195 @@
+#include "pushgw/api/push_request.hpp"
+
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "job/fixtures.hpp"
+#include "pushgw/apns/payload.hpp"
+#include "pushgw/job/codec.hpp"
+
+namespace pushgw::api {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+using pushgw::testing::demo_context;
+using pushgw::testing::fcm_token;
+using pushgw::testing::ios_token;
+
+json ios_json(std::size_t first_token = 1, std::size_t count = 1) {
+  json tokens = json::array();
+  for (std::size_t i = 0; i < count; ++i) tokens.push_back(ios_token(first_token + i));
+  return {{"platform", "ios"}, {"tokens", tokens}, {"title", "hi"}};
+}
+
+json android_json() { return {{"platform", 2}, {"tokens", {fcm_token(1), fcm_token(2)}}}; }
+
+std::string body_of(std::vector<json> notifications) {
+  return json{{"notifications", notifications}}.dump();
+}
+
+ParsedPush parse_ok(const std::string& body, const job::ValidationContext& ctx = demo_context()) {
+  auto r = parse_push_request(body, ctx);
+  if (auto* e = std::get_if<ApiError>(&r)) {
+    ADD_FAILURE() << e->path << ": " << e->error;
+    return {};
+  }
+  return std::get<ParsedPush>(r);
+}
+
+ApiError parse_error(const std::string& body, const job::ValidationContext& ctx = demo_context()) {
+  auto r = parse_push_request(body, ctx);
+  EXPECT_TRUE(std::holds_alternative<ApiError>(r)) << "accepted: " << body.substr(0, 200);
+  return std::holds_alternative<ApiError>(r) ? std::get<ApiError>(r) : ApiError{};
+}
+
+// Counts up: "job-0", "job-1", ...
+job::JobIdSource counter() {
+  return [next = 0]() mutable { return "job-" + std::to_string(next++); };
+}
+
+TEST(PushRequest, ParsesValidRequestsAndFillsInTheApp) {
+  const auto push = parse_ok(body_of({ios_json(1, 2), android_json()}));
+  ASSERT_EQ(push.notifications.size(), 2u);
+  EXPECT_EQ(push.token_count, 4u);
+  EXPECT_EQ(push.notifications[0].platform, job::Platform::ios);
+  EXPECT_EQ(push.notifications[0].title, "hi");
+  EXPECT_EQ(push.notifications[0].app, "demo");
+  EXPECT_EQ(push.notifications[1].platform, job::Platform::android);
+  EXPECT_EQ(push.notifications[1].app, "demo");
+}
+
+TEST(PushRequest, BodyShapeErrors) {
+  auto e = parse_error("{\"notifications\": [");
+  EXPECT_EQ(e.status, 400);
+  EXPECT_EQ(e.path, "");
+  EXPECT_THAT(e.error, HasSubstr("invalid JSON at byte"));
+
+  EXPECT_EQ(parse_error("[]"), (ApiError{400, "request body must be a JSON object", ""}));
+  EXPECT_EQ(parse_error("{}"), (ApiError{400, "is required", "notifications"}));
+  EXPECT_EQ(parse_error(R"({"notifications": {}})"), (ApiError{400, "must be an array", "notifications"}));
+  EXPECT_EQ(parse_error(R"({"notifications": []})"), (ApiError{400, "must not be empty", "notifications"}));
+  e = parse_error(body_of({ios_json(1), ios_json(2), ios_json(3), ios_json(4)}));
+  EXPECT_EQ(e.path, "notifications");
+  EXPECT_EQ(e.error, "has 4 notifications; the limit is 3 per request");
+
+  auto j = json::parse(body_of({ios_json()}));
+  j["notification"] = 1;
+  e = parse_error(j.dump());
+  EXPECT_EQ(e.path, "notification");
+  EXPECT_THAT(e.error, HasSubstr("unknown field"));
+}
+
+TEST(PushRequest, ErrorsNameTheNotificationAndField) {
+  auto bad = ios_json(5);
+  bad["tokens"][0] = "not-hex";
+  auto e = parse_error(body_of({ios_json(1), bad}));
+  EXPECT_EQ(e.path, "notifications[1].tokens[0]");
+  EXPECT_THAT(e.error, HasSubstr("APNs device token"));
+
+  bad = ios_json(5);
+  bad["titel"] = "x";
+  e = parse_error(body_of({ios_json(1), ios_json(2), bad}));
+  EXPECT_EQ(e.path, "notifications[2].titel");
+  EXPECT_THAT(e.error, HasSubstr("did you mean \"title\""));
+
+  bad = ios_json(5);
+  bad["app"] = "nope";
+  EXPECT_EQ(parse_error(body_of({bad})).path, "notifications[0].app");
+}
+
+TEST(PushRequest, ProducersCannotSetJobMeta) {
+  auto j = ios_json();
+  j["job"] = {{"id", "mine"}};
+  const auto e = parse_error(body_of({j}));
+  EXPECT_EQ(e.path, "notifications[0].job");
+  EXPECT_THAT(e.error, HasSubstr("is set by pushgw"));
+}
+
+// A body whose one iOS notification has an APNs payload of exactly `size` bytes.
+std::string ios_body_with_payload_size(std::size_t size, const char* push_type = nullptr) {
+  auto j = ios_json();
+  j.erase("title");
+  if (push_type) j["push_type"] = push_type;
+  j["data"] = {{"pad", ""}};
+  auto decoded = job::decode_notification(j, "");
+  const auto base = apns::build_apns_payload(std::get<job::Notification>(decoded)).size();
+  j["data"]["pad"] = std::string(size - base, 'p');
+  return body_of({j});
+}
+
+TEST(PushRequest, ApnsPayloadSizeLimit) {
+  parse_ok(ios_body_with_payload_size(4096));
+  auto e = parse_error(ios_body_with_payload_size(4097));
+  EXPECT_EQ(e.path, "notifications[0]");
+  EXPECT_EQ(e.error, "APNs payload is 4097 bytes, over the limit of 4096 bytes for push type alert");
+
+  parse_ok(ios_body_with_payload_size(5120, "voip"));
+  e = parse_error(ios_body_with_payload_size(5121, "voip"));
+  EXPECT_THAT(e.error, HasSubstr("5121 bytes, over the limit of 5120"));
+}
+
+TEST(PushRequest, ErrorJson) {
+  EXPECT_EQ((ApiError{400, "must not be empty", "notifications"}.to_json()),
+            (json{{"error", "must not be empty"}, {"path", "notifications"}}));
+  EXPECT_EQ((ApiError{400, "request body must be a JSON object", ""}.to_json()),
+            (json{{"error", "request body must be a JSON object"}}));
+}
+
+TEST(PushRequest, MakeJobsSplitsEveryNotification) {
+  auto ctx = demo_context();
+  ctx.limits.max_tokens_per_notification = 2000;
+  const auto push = parse_ok(body_of({ios_json(1, 1201), android_json()}), ctx);
+  const auto jobs = make_jobs(push, 500, counter(), 777);
+  ASSERT_EQ(jobs.size(), 4u);
+  std::vector<std::size_t> sizes;
+  for (const auto& j : jobs) {
+    sizes.push_back(j.tokens.size());
+    EXPECT_EQ(j.app, "demo");
+    EXPECT_EQ(j.job->enqueued_ms, 777);
+  }
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{500, 500, 201, 2}));
+  EXPECT_EQ(jobs[3].platform, job::Platform::android);
+
+  EXPECT_EQ(accepted_response(push, jobs),
+            (json{{"accepted", {{"notifications", 2}, {"tokens", 1203}, {"jobs", 4}}},
+                  {"job_ids", {"job-0", "job-1", "job-2", "job-3"}}}));
+}
+
+TEST(PushRequest, PlanEnqueueByLaneAndSchedule) {
+  auto a = ios_json(1);
+  auto b = ios_json(2);
+  b["lane"] = "high";
+  b["send_at"] = 2000;  // in the future: 2000 s > now 1500 s
+  auto c = ios_json(3);
+  c["lane"] = "bulk";
+  c["send_at"] = 1000;  // already due
+  auto d = ios_json(4);
+  d["send_at"] = 1500;  // due exactly now
+  const auto push = parse_ok(body_of({a, b, c}));
+  auto jobs = make_jobs(push, 500, counter(), 1'500'000);
+  const auto push_d = parse_ok(body_of({d}));
+  auto more = make_jobs(push_d, 500, counter(), 1'500'000);
+  jobs.push_back(more[0]);
+
+  const auto entries = plan_enqueue(jobs, 1'500'000);
+  ASSERT_EQ(entries.size(), 4u);
+  EXPECT_EQ(entries[0].lane, "default");
+  EXPECT_EQ(entries[0].scheduled_at_ms, std::nullopt);
+  EXPECT_EQ(entries[1].lane, "high");
+  EXPECT_EQ(entries[1].scheduled_at_ms, 2'000'000);
+  EXPECT_EQ(entries[2].lane, "bulk");
+  EXPECT_EQ(entries[2].scheduled_at_ms, std::nullopt);
+  EXPECT_EQ(entries[3].scheduled_at_ms, std::nullopt);
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    auto decoded = job::decode_job_string(entries[i].job_text);
+    ASSERT_TRUE(std::holds_alternative<std::vector<job::Notification>>(decoded));
+    EXPECT_EQ(std::get<std::vector<job::Notification>>(decoded).at(0), jobs[i]);
+  }
+}
+
+}  // namespace
+}  // namespace pushgw::api

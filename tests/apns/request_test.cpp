@@ -1,0 +1,123 @@
+#include "pushgw/apns/request.hpp"
+
+#include <regex>
+#include <set>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace pushgw::apns {
+namespace {
+
+using job::OutcomeKind;
+using ::testing::Contains;
+using ::testing::Not;
+using ::testing::Pair;
+
+const std::string kToken(64, 'a');
+
+job::Notification alert() {
+  job::Notification n;
+  n.platform = job::Platform::ios;
+  n.tokens = {kToken};
+  n.title = "Hello";
+  n.message = "World";
+  return n;
+}
+
+ApnsRequest built(const std::variant<ApnsRequest, job::SendOutcome>& result) {
+  EXPECT_TRUE(std::holds_alternative<ApnsRequest>(result));
+  return std::holds_alternative<ApnsRequest>(result) ? std::get<ApnsRequest>(result) : ApnsRequest{};
+}
+
+job::SendOutcome refused(const std::variant<ApnsRequest, job::SendOutcome>& result) {
+  EXPECT_TRUE(std::holds_alternative<job::SendOutcome>(result));
+  return std::holds_alternative<job::SendOutcome>(result) ? std::get<job::SendOutcome>(result) : job::SendOutcome{};
+}
+
+TEST(BuildApnsRequest, PostsToTheDevicePathWithPayloadHeadersAndBearer) {
+  const auto request = built(build_apns_request(alert(), kToken, "com.example.app", "bearer abc.def.ghi"));
+  EXPECT_EQ(request.path, "/3/device/" + kToken);
+  EXPECT_EQ(request.body, build_apns_payload(alert()));
+  EXPECT_THAT(request.headers, Contains(Pair("authorization", "bearer abc.def.ghi")));
+  EXPECT_THAT(request.headers, Contains(Pair("apns-topic", "com.example.app")));
+  EXPECT_THAT(request.headers, Contains(Pair("apns-push-type", "alert")));
+  EXPECT_THAT(request.headers, Contains(Pair("apns-id", request.apns_id)));
+  EXPECT_FALSE(request.topic_from_notification);
+}
+
+TEST(BuildApnsRequest, CertificateAuthSendsNoAuthorization) {
+  const auto request = built(build_apns_request(alert(), kToken, "com.example.app", ""));
+  for (const auto& [name, value] : request.headers) EXPECT_NE(name, "authorization");
+}
+
+TEST(BuildApnsRequest, PassThroughAuthorizationIsDroppedButApnsIdKept) {
+  auto n = alert();
+  n.apns = nlohmann::json{{"headers", {{"Authorization", "bearer forged"}, {"apns-id", "0f0f0f0f-0000-4000-8000-000000000000"}}}};
+  const auto request = built(build_apns_request(n, kToken, "com.example.app", "bearer ours"));
+  EXPECT_THAT(request.headers, Contains(Pair("authorization", "bearer ours")));
+  EXPECT_THAT(request.headers, Not(Contains(Pair("authorization", "bearer forged"))));
+  EXPECT_EQ(request.apns_id, "0f0f0f0f-0000-4000-8000-000000000000");
+  EXPECT_EQ(std::count_if(request.headers.begin(), request.headers.end(),
+                          [](const auto& h) { return h.first == "apns-id"; }),
+            1);
+
+  const auto cert_auth = built(build_apns_request(n, kToken, "com.example.app", ""));
+  for (const auto& [name, value] : cert_auth.headers) EXPECT_NE(name, "authorization");
+}
+
+TEST(BuildApnsRequest, KnowsWhenTheNotificationChoseTheTopic) {
+  auto n = alert();
+  n.topic = "com.example.other";
+  EXPECT_TRUE(built(build_apns_request(n, kToken, "com.example.app", "")).topic_from_notification);
+  n.topic = "";
+  EXPECT_FALSE(built(build_apns_request(n, kToken, "com.example.app", "")).topic_from_notification);
+  n.apns = nlohmann::json{{"headers", {{"APNS-Topic", "com.example.third"}}}};
+  EXPECT_TRUE(built(build_apns_request(n, kToken, "com.example.app", "")).topic_from_notification);
+}
+
+TEST(BuildApnsRequest, EmptyTokenIsRejectedAndNonHexTokenIsDeadWithoutSending) {
+  auto outcome = refused(build_apns_request(alert(), "", "t", ""));
+  EXPECT_EQ(outcome.kind, OutcomeKind::rejected);
+  EXPECT_EQ(outcome.reason, "MissingDeviceToken");
+  EXPECT_EQ(outcome.status, 0);
+
+  for (const std::string& bad : std::vector<std::string>{"abc/../../x", "abcd?x=1", "zz" + kToken, "ab cd"}) {
+    outcome = refused(build_apns_request(alert(), bad, "t", ""));
+    EXPECT_EQ(outcome.kind, OutcomeKind::token_dead) << bad;
+    EXPECT_EQ(outcome.reason, "BadDeviceToken");
+  }
+  EXPECT_TRUE(std::holds_alternative<ApnsRequest>(build_apns_request(alert(), "ABCDEF0123", "t", "")));
+}
+
+TEST(BuildApnsRequest, PayloadOverTheLimitIsRejected) {
+  auto n = alert();
+  n.message = std::string(4200, 'x');
+  auto outcome = refused(build_apns_request(n, kToken, "t", ""));
+  EXPECT_EQ(outcome.kind, OutcomeKind::rejected);
+  EXPECT_EQ(outcome.reason, "PayloadTooLarge");
+
+  n.push_type = "voip";  // 5120 bytes allowed
+  EXPECT_TRUE(std::holds_alternative<ApnsRequest>(build_apns_request(n, kToken, "t", "")));
+}
+
+TEST(NewApnsId, IsACanonicalVersion4UuidAndUnique) {
+  const std::regex uuid_v4("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    const auto id = new_apns_id();
+    EXPECT_TRUE(std::regex_match(id, uuid_v4)) << id;
+    seen.insert(id);
+  }
+  EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(IsHexDeviceToken, AcceptsHexOnly) {
+  EXPECT_TRUE(is_hex_device_token("0123456789abcdefABCDEF"));
+  EXPECT_FALSE(is_hex_device_token(""));
+  EXPECT_FALSE(is_hex_device_token("0x12"));
+  EXPECT_FALSE(is_hex_device_token("12 34"));
+}
+
+}  // namespace
+}  // namespace pushgw::apns

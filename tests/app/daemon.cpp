@@ -1,0 +1,79 @@
+#include "app/daemon.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace pushgw::test {
+
+namespace fs = std::filesystem;
+
+fs::path source_dir() {
+  if (const char* dir = std::getenv("PUSHGW_SOURCE_DIR")) return dir;
+  return fs::path(__FILE__).parent_path().parent_path().parent_path();
+}
+
+fs::path build_dir() {
+  if (const char* dir = std::getenv("PUSHGW_BUILD_DIR")) return dir;
+  return source_dir() / "build";
+}
+
+const fs::path& credentials_dir() {
+  static TempDir dir;
+  static const fs::path path = [] {
+    const std::string command = (source_dir() / "scripts/dev-credentials.sh").string() + " " + dir.path().string();
+    if (std::system(command.c_str()) != 0) throw std::runtime_error("failed: " + command);
+    return dir.path();
+  }();
+  return path;
+}
+
+std::string daemon_config_yaml(std::uint16_t port, const DaemonOptions& options) {
+  const std::string creds = credentials_dir().string();
+  std::ostringstream yaml;
+  yaml << "listen: 127.0.0.1:" << port << "\n";
+  yaml << "api_keys: [";
+  for (std::size_t i = 0; i < options.api_keys.size(); ++i) yaml << (i ? ", " : "") << '"' << options.api_keys[i] << '"';
+  yaml << "]\n";
+  yaml << "redis:\n  url: " << options.redis_url << "\n  command_timeout: 2s\n  reconnect_max: 200ms\n";
+  yaml << "logging:\n  level: info\n";
+  if (!options.limits_yaml.empty()) yaml << "limits:\n" << options.limits_yaml;
+  yaml << "shutdown_timeout: 5s\n";
+  yaml << "apps:\n"
+          "  demo:\n"
+          "    apns:\n"
+          "      endpoint: https://127.0.0.1:1\n"
+          "      ca_file: " << creds << "/sim-cert.pem\n"
+          "      topic: com.example.demo\n"
+          "      auth: {type: token, key_file: " << creds << "/apns-key.p8, key_id: ABC123DEFG, team_id: DEF123GHIJ}\n"
+          "    fcm:\n"
+          "      endpoint: https://127.0.0.1:1\n"
+          "      ca_file: " << creds << "/sim-cert.pem\n"
+          "      service_account_file: " << creds << "/fcm-service-account.json\n";
+  yaml << options.extra_yaml;
+  return yaml.str();
+}
+
+Daemon::Daemon(DaemonOptions options) {
+  port_ = free_tcp_port();
+  config_file_ = dir_.path() / "pushgw.yaml";
+  std::ofstream(config_file_) << daemon_config_yaml(port_, options);
+  const std::string binary = (build_dir() / "pushgw").string();
+  process_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{binary, "--config", config_file_.string()}, dir_.path() / "pushgw.log");
+  if (!wait_for_port(port_, std::chrono::seconds(20))) {
+    throw std::runtime_error("pushgw did not listen on port " + std::to_string(port_) + "; its log:\n" + log());
+  }
+}
+
+std::string Daemon::log() const {
+  std::ifstream in(dir_.path() / "pushgw.log");
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace pushgw::test

@@ -1,0 +1,50 @@
+#pragma once
+// Runs the real `pushgw` binary for end-to-end tests: writes a config file into a temporary
+// folder (with throwaway credentials made by scripts/dev-credentials.sh), starts the daemon
+// on a free loopback port, and waits until it listens.
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "support/process.hpp"
+
+namespace pushgw::test {
+
+// The repository and build folders (from the environment ctest sets, else from __FILE__).
+std::filesystem::path source_dir();
+std::filesystem::path build_dir();
+
+// A folder with sim-cert.pem, apns-key.p8 and fcm-service-account.json, made once per test
+// process.
+const std::filesystem::path& credentials_dir();
+
+struct DaemonOptions {
+  std::string redis_url;
+  std::vector<std::string> api_keys;   // empty = no auth
+  std::string limits_yaml;             // lines under "limits:", e.g. "  max_body_bytes: 4KiB\n"
+  std::string extra_yaml;              // more top-level sections
+};
+
+// A minimal valid config for tests: one app "demo" with APNs and FCM.
+std::string daemon_config_yaml(std::uint16_t port, const DaemonOptions& options);
+
+class Daemon {
+ public:
+  explicit Daemon(DaemonOptions options);
+  std::uint16_t port() const { return port_; }
+  ChildProcess& process() { return *process_; }
+  const std::filesystem::path& config_file() const { return config_file_; }
+  // The daemon's stderr so far (for failure messages).
+  std::string log() const;
+
+ private:
+  TempDir dir_;
+  std::uint16_t port_ = 0;
+  std::filesystem::path config_file_;
+  std::unique_ptr<ChildProcess> process_;
+};
+
+}  // namespace pushgw::test

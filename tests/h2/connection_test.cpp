@@ -1,0 +1,460 @@
+#include "pushgw/h2/connection.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <thread>
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <nlohmann/json.hpp>
+#include <openssl/pkcs12.h>
+
+#include "sim/sim_fixture.hpp"
+
+namespace pushgw::h2 {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using testing::device_token;
+using testing::outcome_token;
+using testing::run_until_done;
+using testing::SimServer;
+using testing::behaviour;
+using testing::count_outcomes;
+using testing::send_concurrently;
+using testing::sleep_for;
+
+TEST(H2Connection, SendsARequestWithAllHeadersAndGetsTheResponse) {
+  SimServer sim;
+  asio::io_context io;
+  Connection connection(io.get_executor(), sim.client_config());
+  EXPECT_EQ(connection.state(), ConnectionState::connecting);
+
+  auto request = sim.apns_request(device_token(1));
+  request.headers.push_back({"apns-id", "123e4567-e89b-12d3-a456-426614174000"});
+  const Result result = run_until_done(io, [&]() -> asio::awaitable<Result> {
+    const auto ec = co_await connection.connect();
+    EXPECT_FALSE(ec) << ec.message() << ": " << connection.last_error_detail();
+    co_return co_await connection.request(request);
+  }());
+
+  ASSERT_FALSE(result.ec) << result.ec.message();
+  EXPECT_EQ(result.response.status, 200);
+  EXPECT_TRUE(result.response.body.empty());
+  ASSERT_NE(result.response.find_header("apns-id"), nullptr);
+  EXPECT_EQ(*result.response.find_header("apns-id"), "123e4567-e89b-12d3-a456-426614174000");
+  EXPECT_EQ(connection.state(), ConnectionState::ready);
+  EXPECT_EQ(connection.in_flight(), 0u);
+  EXPECT_EQ(sim.stats().unique, 1u);
+}
+
+TEST(H2Connection, ErrorStatusesAreResponsesNotErrors) {
+  SimServer sim;
+  asio::io_context io;
+  Connection connection(io.get_executor(), sim.client_config());
+  const Result result = run_until_done(io, [&]() -> asio::awaitable<Result> {
+    co_await connection.connect();
+    co_return co_await connection.request(sim.apns_request(outcome_token("0410")));
+  }());
+  ASSERT_FALSE(result.ec) << result.ec.message();
+  EXPECT_EQ(result.response.status, 410);
+  const auto body = nlohmann::json::parse(result.response.body);
+  EXPECT_EQ(body["reason"], "Unregistered");
+  EXPECT_TRUE(body["timestamp"].is_number_integer());
+}
+
+TEST(H2Connection, WaitsForStreamSlotsWhileTheServerAllowsOneThenUsesTheRaisedLimit) {
+  SimServer sim(behaviour([](auto& b) { b.max_streams = 1000; b.stream_ramp = true; }));
+  asio::io_context io;
+  Connection connection(io.get_executor(), sim.client_config());
+
+  std::uint32_t limit_at_connect = 0;
+  std::vector<Request> requests;
+  for (unsigned long i = 0; i < 2000; ++i) requests.push_back(sim.apns_request(device_token(i)));
+  const auto results = run_until_done(io, [&]() -> asio::awaitable<std::vector<Result>> {
+    co_await connection.connect();
+    limit_at_connect = connection.max_concurrent_streams();
+    co_return co_await send_concurrently(connection, std::move(requests));
+  }());
+
+  EXPECT_EQ(limit_at_connect, 1u);
+  EXPECT_EQ(connection.max_concurrent_streams(), 1000u);
+  EXPECT_EQ(count_outcomes(results), (std::map<std::string, int>{{"200", 2000}}));
+  const auto stats = sim.stats();
+  EXPECT_EQ(stats.unique, 2000u);
+  EXPECT_EQ(stats.duplicates, 0u);
+  // Requests waited for slots instead of being refused, then ran concurrently.
+  EXPECT_GT(stats.max_concurrent_streams_seen, 1u);
+  EXPECT_LE(stats.max_concurrent_streams_seen, 1000u);
+}
+
+TEST(H2Connection, AStreamThatIsNeverAnsweredTimesOutAndFreesItsSlot) {
+  SimServer sim(behaviour([](auto& b) { b.stream_ramp = false; b.max_streams = 1; }));
+  asio::io_context io;
+  auto config = sim.client_config();
+  config.request_timeout = 300ms;
+  Connection connection(io.get_executor(), config);
+
+  const auto [silent, after] = run_until_done(io, [&]() -> asio::awaitable<std::pair<Result, Result>> {
+    co_await connection.connect();
+    Result first = co_await connection.request(sim.apns_request(outcome_token("0408")));
+    // With one stream allowed, this only works if the timed-out stream was reset.
+    Result second = co_await connection.request(sim.apns_request(device_token(7)));
+    co_return std::pair{std::move(first), std::move(second)};
+  }());
+  EXPECT_EQ(silent.ec, error::timeout);
+  ASSERT_FALSE(after.ec) << after.ec.message();
+  EXPECT_EQ(after.response.status, 200);
+  EXPECT_EQ(connection.state(), ConnectionState::ready);
+}
+
+TEST(H2Connection, GoawayFailsStreamsAboveLastStreamIdAsNotProcessedAndDrains) {
+  SimServer sim(behaviour([](auto& b) {
+    b.stream_ramp = false;
+    b.goaway_after = 10;
+    b.latency_ms = 100;  // all requests are in flight when the GOAWAY comes
+  }));
+  asio::io_context io;
+  Connection connection(io.get_executor(), sim.client_config());
+  std::vector<Request> requests;
+  for (unsigned long i = 0; i < 50; ++i) requests.push_back(sim.apns_request(device_token(i)));
+  const auto results = run_until_done(io, [&]() -> asio::awaitable<std::vector<Result>> {
+    co_await connection.connect();
+    auto all = co_await send_concurrently(connection, std::move(requests));
+    co_await connection.wait_closed();
+    co_return all;
+  }());
+
+  int ok = 0, not_processed = 0;
+  for (const auto& result : results) {
+    if (!result.ec && result.response.status == 200) ++ok;
+    else if (result.ec == error::not_processed) ++not_processed;
+    else ADD_FAILURE() << "unexpected " << result.ec.message() << " " << result.response.status;
+  }
+  EXPECT_GE(ok, 10);
+  EXPECT_EQ(ok + not_processed, 50);
+  EXPECT_GT(not_processed, 0);
+  // The server delivered exactly what the client saw succeed.
+  EXPECT_EQ(sim.stats().unique, static_cast<std::uint64_t>(ok));
+  EXPECT_EQ(connection.state(), ConnectionState::closed);
+  EXPECT_NE(connection.last_error_detail().find("GOAWAY"), std::string::npos)
+      << connection.last_error_detail();
+}
+
+TEST(H2Connection, ADroppedConnectionFailsInFlightRequestsWithConnectionLost) {
+  SimServer sim(behaviour([](auto& b) {
+    b.stream_ramp = false;
+    b.drop_after = 5;
+    b.latency_ms = 300;
+  }));
+  asio::io_context io;
+  Connection connection(io.get_executor(), sim.client_config());
+  std::vector<Request> requests;
+  for (unsigned long i = 0; i < 20; ++i) requests.push_back(sim.apns_request(device_token(i)));
+  const auto results = run_until_done(io, [&]() -> asio::awaitable<std::vector<Result>> {
+    co_await connection.connect();
+    co_return co_await send_concurrently(connection, std::move(requests));
+  }());
+
+  int lost = 0;
+  for (const auto& result : results) {
+    if (result.ec == error::connection_lost) ++lost;
+    else EXPECT_EQ(result.ec, error::not_processed) << result.ec.message();
+  }
+  EXPECT_GE(lost, 5);
+  EXPECT_EQ(connection.state(), ConnectionState::closed);
+  EXPECT_EQ(sim.stats().connections_dropped, 1u);
+}
+
+TEST(H2Connection, IdlePingsAreAnsweredAndKeepTheConnectionReady) {
+  SimServer sim;
+  asio::io_context io;
+  auto config = sim.client_config();
+  config.ping_interval = 50ms;
+  config.ping_timeout = 200ms;
+  Connection connection(io.get_executor(), config);
+  const Result result = run_until_done(io, [&]() -> asio::awaitable<Result> {
+    co_await connection.connect();
+    co_await sleep_for(800ms);  // several PING rounds; a missing ACK would close it
+    co_return co_await connection.request(sim.apns_request(device_token(3)));
+  }());
+  EXPECT_FALSE(result.ec) << result.ec.message() << ": " << connection.last_error_detail();
+  EXPECT_EQ(connection.state(), ConnectionState::ready);
+}
+
+// A TLS server that is not a working HTTP/2 server: it selects ALPN h2 (or nothing), maybe
+// sends an empty SETTINGS frame, then ignores everything the client sends.
+class SilentTlsServer {
+ public:
+  SilentTlsServer(const testing::TestPki& pki, bool select_h2, bool send_settings)
+      : select_h2_(select_h2), send_settings_(send_settings) {
+    tls_.use_certificate_chain_file(pki.cert_file);
+    tls_.use_private_key_file(pki.key_file, asio::ssl::context::pem);
+    SSL_CTX_set_alpn_select_cb(tls_.native_handle(), &select_alpn, this);
+    acceptor_.open(asio::ip::tcp::v4());
+    acceptor_.bind({asio::ip::make_address("127.0.0.1"), 0});
+    acceptor_.listen();
+    asio::co_spawn(io_, serve(), asio::detached);
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~SilentTlsServer() {
+    io_.stop();
+    thread_.join();
+  }
+  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+ private:
+  static int select_alpn(SSL*, const unsigned char** out, unsigned char* out_length,
+                         const unsigned char*, unsigned, void* arg) {
+    if (!static_cast<SilentTlsServer*>(arg)->select_h2_) return SSL_TLSEXT_ERR_NOACK;
+    static constexpr unsigned char h2[] = {'h', '2'};
+    *out = h2;
+    *out_length = 2;
+    return SSL_TLSEXT_ERR_OK;
+  }
+
+  asio::awaitable<void> serve() {
+    for (;;) {
+      auto socket = co_await acceptor_.async_accept(asio::use_awaitable);
+      asio::co_spawn(io_, hold(std::move(socket)), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> hold(asio::ip::tcp::socket socket) {
+    asio::ssl::stream<asio::ip::tcp::socket> stream(std::move(socket), tls_);
+    auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server,
+                                                asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    if (send_settings_) {
+      static constexpr unsigned char settings[] = {0, 0, 0, 4, 0, 0, 0, 0, 0};
+      co_await asio::async_write(stream, asio::buffer(settings), asio::as_tuple(asio::use_awaitable));
+    }
+    char buffer[4096];
+    for (;;) {
+      auto [read_ec, n] = co_await stream.async_read_some(asio::buffer(buffer),
+                                                          asio::as_tuple(asio::use_awaitable));
+      if (read_ec) co_return;
+    }
+  }
+
+  bool select_h2_;
+  bool send_settings_;
+  asio::io_context io_;
+  asio::ssl::context tls_{asio::ssl::context::tls_server};
+  asio::ip::tcp::acceptor acceptor_{io_};
+  std::thread thread_;
+};
+
+ConnectionConfig config_for(const testing::TestPki& pki, std::uint16_t port) {
+  ConnectionConfig config;
+  config.host = "127.0.0.1";
+  config.port = port;
+  config.ca_file = pki.cert_file;
+  config.connect_timeout = 5s;
+  return config;
+}
+
+TEST(H2Connection, MissingPingAckClosesTheConnection) {
+  testing::TestPki pki;
+  SilentTlsServer server(pki, /*select_h2=*/true, /*send_settings=*/true);
+  asio::io_context io;
+  auto config = config_for(pki, server.port());
+  config.ping_interval = 50ms;
+  config.ping_timeout = 100ms;
+  Connection connection(io.get_executor(), config);
+  run_until_done(io, [&]() -> asio::awaitable<void> {
+    const auto ec = co_await connection.connect();
+    EXPECT_FALSE(ec) << ec.message();
+    co_await connection.wait_closed();
+  }());
+  EXPECT_NE(connection.last_error_detail().find("PING"), std::string::npos)
+      << connection.last_error_detail();
+}
+
+TEST(H2Connection, FailsClearlyWhenTheServerDoesNotSelectH2) {
+  testing::TestPki pki;
+  SilentTlsServer server(pki, /*select_h2=*/false, /*send_settings=*/false);
+  asio::io_context io;
+  Connection connection(io.get_executor(), config_for(pki, server.port()));
+  const auto ec = run_until_done(io, connection.connect());
+  EXPECT_EQ(ec, error::alpn_not_h2);
+  EXPECT_NE(connection.last_error_detail().find("ALPN"), std::string::npos)
+      << connection.last_error_detail();
+  EXPECT_EQ(connection.state(), ConnectionState::closed);
+}
+
+TEST(H2Connection, ConnectTimesOutWhenTheServerNeverSendsSettings) {
+  testing::TestPki pki;
+  SilentTlsServer server(pki, /*select_h2=*/true, /*send_settings=*/false);
+  asio::io_context io;
+  auto config = config_for(pki, server.port());
+  config.connect_timeout = 300ms;
+  Connection connection(io.get_executor(), config);
+  EXPECT_EQ(run_until_done(io, connection.connect()), error::timeout);
+  EXPECT_NE(connection.last_error_detail().find("timed out"), std::string::npos)
+      << connection.last_error_detail();
+}
+
+TEST(H2Connection, FailsTlsVerificationAgainstTheWrongCa) {
+  SimServer sim;
+  asio::io_context io;
+  auto config = sim.client_config();
+  config.ca_file = sim.pki.other_cert_file;
+  Connection connection(io.get_executor(), config);
+  EXPECT_EQ(run_until_done(io, connection.connect()), error::tls_failed);
+  EXPECT_NE(connection.last_error_detail().find("TLS handshake"), std::string::npos)
+      << connection.last_error_detail();
+}
+
+TEST(H2Connection, FailsTlsVerificationWhenTheCertificateNamesAnotherHost) {
+  testing::TestPki pki;
+  sim::ServerOptions options;
+  options.cert_file = pki.other_cert_file;  // trusted below, but names other.test only
+  options.key_file = pki.other_key_file;
+  options.behaviour.no_auth = true;
+  sim::Server server(options);
+  std::string error;
+  ASSERT_TRUE(server.start(&error)) << error;
+
+  asio::io_context io;
+  auto config = config_for(pki, server.port());
+  config.ca_file = pki.other_cert_file;
+  Connection connection(io.get_executor(), config);
+  EXPECT_EQ(run_until_done(io, connection.connect()), error::tls_failed);
+
+  // The same server passes once verification is off.
+  config.verify_peer = false;
+  Connection unverified(io.get_executor(), config);
+  EXPECT_FALSE(run_until_done(io, unverified.connect()));
+}
+
+TEST(H2Connection, ConnectFailsOnAClosedPort) {
+  asio::io_context io;
+  std::uint16_t closed_port = 0;
+  {
+    asio::ip::tcp::acceptor probe(io, {asio::ip::make_address("127.0.0.1"), 0});
+    closed_port = probe.local_endpoint().port();
+  }
+  ConnectionConfig config;
+  config.host = "127.0.0.1";
+  config.port = closed_port;
+  Connection connection(io.get_executor(), config);
+  EXPECT_EQ(run_until_done(io, connection.connect()), error::connect_failed);
+  EXPECT_NE(connection.last_error_detail().find("connect 127.0.0.1:"), std::string::npos)
+      << connection.last_error_detail();
+}
+
+TEST(H2Connection, RejectsRequestsThatCannotBeSent) {
+  SimServer sim;
+  asio::io_context io;
+  Connection connection(io.get_executor(), sim.client_config());
+  run_until_done(io, [&]() -> asio::awaitable<void> {
+    co_await connection.connect();
+    auto upper = sim.apns_request(device_token(1));
+    upper.headers.push_back({"Apns-Topic", "x"});
+    EXPECT_EQ((co_await connection.request(upper)).ec, error::bad_request);
+    auto newline = sim.apns_request(device_token(1));
+    newline.headers.push_back({"x-note", "a\r\nb"});
+    EXPECT_EQ((co_await connection.request(newline)).ec, error::bad_request);
+    auto no_path = sim.apns_request(device_token(1));
+    no_path.path = "3/device";
+    EXPECT_EQ((co_await connection.request(no_path)).ec, error::bad_request);
+  }());
+  EXPECT_EQ(sim.stats().received, 0u);
+}
+
+TEST(H2Connection, ShutdownLetsInFlightRequestsFinishThenCloses) {
+  SimServer sim(behaviour([](auto& b) { b.latency_ms = 200; b.stream_ramp = false; }));
+  asio::io_context io;
+  Connection connection(io.get_executor(), sim.client_config());
+  Result in_flight, refused;
+  bool in_flight_done = false;
+  run_until_done(io, [&]() -> asio::awaitable<void> {
+    co_await connection.connect();
+    asio::co_spawn(
+        co_await asio::this_coro::executor,
+        [&]() -> asio::awaitable<void> {
+          in_flight = co_await connection.request(sim.apns_request(device_token(1)));
+          in_flight_done = true;
+        },
+        asio::detached);
+    co_await sleep_for(50ms);  // the request is on the wire
+    connection.shutdown();
+    EXPECT_EQ(connection.state(), ConnectionState::draining);
+    refused = co_await connection.request(sim.apns_request(device_token(2)));
+    co_await connection.wait_closed();
+    while (!in_flight_done) co_await sleep_for(5ms);
+  }());
+  ASSERT_FALSE(in_flight.ec) << in_flight.ec.message();
+  EXPECT_EQ(in_flight.response.status, 200);
+  EXPECT_EQ(refused.ec, error::not_processed);
+  EXPECT_EQ(connection.state(), ConnectionState::closed);
+}
+
+TEST(MakeTlsContext, LoadsAClientCertificateAndKey) {
+  testing::TestPki pki;
+  ConnectionConfig config;
+  config.client_cert_file = pki.client_cert_file;
+  config.client_key_file = pki.client_key_file;
+  std::string error;
+  EXPECT_NE(make_tls_context(config, &error), nullptr) << error;
+}
+
+TEST(MakeTlsContext, NamesTheFileThatIsWrong) {
+  testing::TestPki pki;
+  std::string error;
+
+  ConnectionConfig missing_ca;
+  missing_ca.ca_file = pki.dir + "/nope.pem";
+  EXPECT_EQ(make_tls_context(missing_ca, &error), nullptr);
+  EXPECT_NE(error.find("ca_file " + pki.dir + "/nope.pem"), std::string::npos) << error;
+
+  ConnectionConfig mismatched;
+  mismatched.client_cert_file = pki.client_cert_file;
+  mismatched.client_key_file = pki.key_file;  // the server's key, not the client's
+  EXPECT_EQ(make_tls_context(mismatched, &error), nullptr);
+  EXPECT_NE(error.find("client_key_file " + pki.key_file), std::string::npos) << error;
+
+  ConnectionConfig key_only;
+  key_only.client_key_file = pki.client_key_file;
+  EXPECT_EQ(make_tls_context(key_only, &error), nullptr);
+  EXPECT_NE(error.find("client_cert_file is empty"), std::string::npos) << error;
+}
+
+TEST(MakeTlsContext, LoadsPkcs12AndRejectsAWrongPassword) {
+  testing::TestPki pki;
+  // Build a .p12 from the client certificate and key.
+  const std::string key_text = testing::read_text_file(pki.client_key_file);
+  const std::string cert_text = testing::read_text_file(pki.client_cert_file);
+  BIO* kb = BIO_new_mem_buf(key_text.data(), static_cast<int>(key_text.size()));
+  BIO* cb = BIO_new_mem_buf(cert_text.data(), static_cast<int>(cert_text.size()));
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr);
+  X509* cert = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
+  PKCS12* p12 = PKCS12_create("secret", "client", key, cert, nullptr, 0, 0, 0, 0, 0);
+  ASSERT_NE(p12, nullptr);
+  unsigned char* der = nullptr;
+  const int der_size = i2d_PKCS12(p12, &der);
+  testing::write_text_file(pki.dir + "/client.p12",
+                           std::string(reinterpret_cast<char*>(der), static_cast<size_t>(der_size)));
+  OPENSSL_free(der);
+  PKCS12_free(p12);
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  BIO_free(kb);
+  BIO_free(cb);
+
+  ConnectionConfig config;
+  config.client_cert_file = pki.dir + "/client.p12";
+  config.client_cert_password = "secret";
+  std::string error;
+  EXPECT_NE(make_tls_context(config, &error), nullptr) << error;
+
+  config.client_cert_password = "wrong";
+  EXPECT_EQ(make_tls_context(config, &error), nullptr);
+  EXPECT_NE(error.find("client.p12"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace pushgw::h2

@@ -1,0 +1,159 @@
+#pragma once
+// A pushgw-sim server running in-process on a free loopback port (real TLS, real HTTP/2),
+// with the h2 client settings to reach it and helpers to build APNs requests and to run
+// coroutines to completion. Shared by tests/sim and tests/h2.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <future>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <boost/asio.hpp>
+
+#include "pushgw/h2/connection.hpp"
+#include "pushgw/sim/server.hpp"
+#include "sim/tls_fixture.hpp"
+
+namespace pushgw::testing {
+
+inline constexpr const char* test_key_id = "TEST123456";
+inline constexpr const char* test_team_id = "TEAM123456";
+inline constexpr const char* test_topic = "com.example.app";
+inline constexpr const char* test_payload = R"({"aps":{"alert":"hello"}})";
+
+// A valid device token (64 hex digits) that selects no special outcome: "ab" + n in hex.
+inline std::string device_token(unsigned long n) {
+  char text[65];
+  std::snprintf(text, sizeof text, "ab%062lx", n);
+  return text;
+}
+
+// A token with a chosen outcome prefix, e.g. outcome_token("0410").
+inline std::string outcome_token(const std::string& prefix) {
+  return prefix + std::string(64 - prefix.size(), '1');
+}
+
+// Runs `task` on `io` until it completes (other work on `io`, e.g. a pool's background
+// coroutines, runs meanwhile); fails the test after `limit`.
+template <class T>
+T run_until_done(boost::asio::io_context& io, boost::asio::awaitable<T> task,
+                 std::chrono::seconds limit = std::chrono::seconds(120)) {
+  auto future = boost::asio::co_spawn(io, std::move(task), boost::asio::use_future);
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ADD_FAILURE() << "the test coroutine did not finish within " << limit.count() << " s";
+      throw std::runtime_error("test coroutine timed out");
+    }
+    io.restart();
+    io.run_one_for(std::chrono::milliseconds(100));
+  }
+  return future.get();
+}
+
+// Sends every request at once on `client` (a Connection or a Pool) and collects the results.
+template <class Client>
+boost::asio::awaitable<std::vector<h2::Result>> send_concurrently(
+    Client& client, std::vector<h2::Request> requests) {
+  auto ex = co_await boost::asio::this_coro::executor;
+  std::vector<h2::Result> results(requests.size());
+  std::size_t remaining = requests.size();
+  boost::asio::steady_timer all_done(ex, std::chrono::steady_clock::time_point::max());
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    boost::asio::co_spawn(
+        ex,
+        [&, i]() -> boost::asio::awaitable<void> {
+          results[i] = co_await client.request(std::move(requests[i]));
+          if (--remaining == 0) all_done.cancel();
+        },
+        boost::asio::detached);
+  }
+  while (remaining > 0) {
+    co_await all_done.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+  }
+  co_return results;
+}
+
+inline boost::asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
+  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, duration);
+  co_await timer.async_wait(boost::asio::use_awaitable);
+}
+
+// Results by outcome: "200", "410", ... or the error message.
+inline std::map<std::string, int> count_outcomes(const std::vector<h2::Result>& results) {
+  std::map<std::string, int> counts;
+  for (const auto& result : results) {
+    ++counts[result.ec ? result.ec.message() : std::to_string(result.response.status)];
+  }
+  return counts;
+}
+
+// Default behaviour with `change` applied, e.g. behaviour([](auto& b) { b.latency_ms = 5; }).
+sim::BehaviourValues behaviour(auto&& change) {
+  sim::BehaviourValues values;
+  change(values);
+  return values;
+}
+
+class SimServer {
+ public:
+  explicit SimServer(sim::BehaviourValues behaviour = {}, unsigned threads = 1) {
+    sim::ServerOptions options;
+    options.listen_host = "127.0.0.1";
+    options.listen_port = 0;
+    options.cert_file = pki.cert_file;
+    options.key_file = pki.key_file;
+    options.apns_key_file = pki.apns_key_file;
+    options.apns_key_id = test_key_id;
+    options.apns_team_id = test_team_id;
+    options.threads = threads;
+    options.behaviour = behaviour;
+    server = std::make_unique<sim::Server>(options);
+    std::string error;
+    if (!server->start(&error)) throw std::runtime_error("sim did not start: " + error);
+  }
+
+  // Client settings that trust the sim's certificate.
+  h2::ConnectionConfig client_config() const {
+    h2::ConnectionConfig config;
+    config.host = "127.0.0.1";
+    config.port = server->port();
+    config.ca_file = pki.cert_file;
+    config.connect_timeout = std::chrono::seconds(10);
+    config.request_timeout = std::chrono::seconds(30);
+    return config;
+  }
+
+  std::string provider_token() const {
+    return "bearer " + sign_provider_token(pki.apns_key_pem, test_key_id, test_team_id, unix_now());
+  }
+
+  // A request APNs accepts (all headers set), for `token`.
+  h2::Request apns_request(const std::string& token, std::string payload = test_payload) const {
+    h2::Request request;
+    request.method = "POST";
+    request.path = "/3/device/" + token;
+    request.headers = {
+        {"authorization", authorization},
+        {"apns-topic", test_topic},
+        {"apns-push-type", "alert"},
+        {"apns-priority", "10"},
+        {"apns-expiration", "0"},
+        {"apns-collapse-id", "group-1"},
+    };
+    request.body = std::move(payload);
+    return request;
+  }
+
+  sim::StatsSnapshot stats() const { return server->stats().snapshot(); }
+
+  TestPki pki;
+  std::unique_ptr<sim::Server> server;
+  std::string authorization = provider_token();
+};
+
+}  // namespace pushgw::testing
