@@ -125,15 +125,102 @@ std::string make_uuid() {
   return uuid;
 }
 
+namespace {
+
+// The APNs request headers the checks look at, gathered in one pass over the headers.
+struct ApnsHeaders {
+  std::string_view topic, push_type, priority, expiration, collapse_id, apns_id, authorization;
+  bool has_push_type = false, has_priority = false, has_expiration = false, has_apns_id = false;
+  bool duplicate = false;
+
+  explicit ApnsHeaders(const Request& request) {
+    unsigned seen = 0;
+    request.for_each_header([&](std::string_view name, std::string_view value) {
+      if (name == "authorization") {
+        authorization = value;
+        return;
+      }
+      if (name.size() < 7 || name.substr(0, 5) != "apns-") return;
+      const auto take = [&](unsigned bit, std::string_view& field, bool* present = nullptr) {
+        if (seen & bit) duplicate = true;
+        seen |= bit;
+        field = value;
+        if (present) *present = true;
+      };
+      if (name == "apns-topic") take(1, topic);
+      else if (name == "apns-push-type") take(2, push_type, &has_push_type);
+      else if (name == "apns-priority") take(4, priority, &has_priority);
+      else if (name == "apns-expiration") take(8, expiration, &has_expiration);
+      else if (name == "apns-collapse-id") take(16, collapse_id);
+      else if (name == "apns-id") take(32, apns_id, &has_apns_id);
+    });
+  }
+};
+
+// SAX check that the payload is a JSON object with an "aps" object, without building a DOM
+// (this runs for every request the simulator serves).
+class PayloadShape final : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  bool has_aps_object() const { return aps_object_; }
+
+  bool null() override { return value(false); }
+  bool boolean(bool) override { return value(false); }
+  bool number_integer(number_integer_t) override { return value(false); }
+  bool number_unsigned(number_unsigned_t) override { return value(false); }
+  bool number_float(number_float_t, const string_t&) override { return value(false); }
+  bool string(string_t&) override { return value(false); }
+  bool binary(binary_t&) override { return value(false); }
+  bool start_object(std::size_t) override {
+    value(true);
+    ++depth_;
+    return true;
+  }
+  bool end_object() override {
+    --depth_;
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    if (depth_ == 0) return false;  // the payload must be an object
+    value(false);
+    ++depth_;
+    return true;
+  }
+  bool end_array() override {
+    --depth_;
+    return true;
+  }
+  bool key(string_t& name) override {
+    next_is_aps_ = depth_ == 1 && name == "aps";
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  bool value(bool is_object) {
+    if (depth_ == 0 && !is_object) return false;  // a top-level scalar
+    if (next_is_aps_ && is_object) aps_object_ = true;
+    next_is_aps_ = false;
+    return true;
+  }
+  int depth_ = 0;
+  bool next_is_aps_ = false;
+  bool aps_object_ = false;
+};
+
+}  // namespace
+
 Verdict check_request(const Request& request, const ProviderTokenVerifier* verifier,
                       bool skip_auth, std::int64_t now) {
   const std::string_view path = request.path();
   const std::string_view token = path.substr(std::min(path.size(), path_prefix.size()));
   if (token.empty()) return {400, "MissingDeviceToken"};
 
+  const ApnsHeaders headers(request);
   Verdict verdict;
   if (verifier && !skip_auth) {
-    const TokenVerdict auth = verifier->check(request.header("authorization"), now);
+    const TokenVerdict auth = verifier->check(headers.authorization, now);
     if (auth != TokenVerdict::valid) return {403, reason_of(auth)};
   }
   verdict.authorized = true;
@@ -144,36 +231,29 @@ Verdict check_request(const Request& request, const ProviderTokenVerifier* verif
     return verdict;
   };
   if (!valid_device_token(token)) return fail(400, "BadDeviceToken");
-  for (const std::string_view name : {"apns-topic", "apns-push-type", "apns-priority",
-                                      "apns-expiration", "apns-collapse-id", "apns-id"}) {
-    if (request.header_count(name) > 1) return fail(400, "DuplicateHeaders");
-  }
-  if (request.header("apns-topic").empty()) return fail(400, "MissingTopic");
-  const std::string_view push_type = request.header("apns-push-type");
-  if (request.has_header("apns-push-type") && !valid_push_type(push_type)) {
+  if (headers.duplicate) return fail(400, "DuplicateHeaders");
+  if (headers.topic.empty()) return fail(400, "MissingTopic");
+  if (headers.has_push_type && !valid_push_type(headers.push_type)) {
     return fail(400, "InvalidPushType");
   }
-  if (request.has_header("apns-priority")) {
-    const std::string_view priority = request.header("apns-priority");
-    if (priority != "10" && priority != "5" && priority != "1") return fail(400, "BadPriority");
+  if (headers.has_priority && headers.priority != "10" && headers.priority != "5" &&
+      headers.priority != "1") {
+    return fail(400, "BadPriority");
   }
-  if (request.has_header("apns-expiration")) {
-    const std::string_view expiration = request.header("apns-expiration");
-    if (!all_digits(expiration) || expiration.size() > 19) return fail(400, "BadExpirationDate");
+  if (headers.has_expiration &&
+      (!all_digits(headers.expiration) || headers.expiration.size() > 19)) {
+    return fail(400, "BadExpirationDate");
   }
-  if (request.header("apns-collapse-id").size() > max_collapse_id) {
-    return fail(400, "BadCollapseId");
-  }
-  if (request.has_header("apns-id") && !valid_uuid(request.header("apns-id"))) {
-    return fail(400, "BadMessageId");
-  }
-  const std::size_t limit = push_type == "voip" ? max_voip_payload : max_payload;
+  if (headers.collapse_id.size() > max_collapse_id) return fail(400, "BadCollapseId");
+  if (headers.has_apns_id && !valid_uuid(headers.apns_id)) return fail(400, "BadMessageId");
+  const std::size_t limit = headers.push_type == "voip" ? max_voip_payload : max_payload;
   if (request.body_size() > limit) return fail(413, "PayloadTooLarge");
   if (request.body_size() == 0) return fail(400, "PayloadEmpty");
-  const auto payload = nlohmann::json::parse(request.body(), nullptr, false);
-  if (!payload.is_object()) return fail(400, "BadPayload");
-  const auto aps = payload.find("aps");
-  if (aps == payload.end() || !aps->is_object()) return fail(400, "BadPayload");
+  PayloadShape shape;
+  const std::string_view body = request.body();
+  if (!nlohmann::json::sax_parse(body.begin(), body.end(), &shape) || !shape.has_aps_object()) {
+    return fail(400, "BadPayload");
+  }
   return verdict;
 }
 

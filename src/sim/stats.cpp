@@ -102,18 +102,10 @@ void Stats::reset() {
 }
 
 std::uint64_t delivery_key(std::string_view token, std::string_view payload) {
-  // FNV-1a over token, a separator, and payload: stable across runs and platforms.
-  std::uint64_t hash = 0xcbf29ce484222325ULL;
-  const auto mix = [&hash](std::string_view text) {
-    for (const unsigned char c : text) {
-      hash ^= c;
-      hash *= 0x100000001b3ULL;
-    }
-  };
-  mix(token);
-  mix(std::string_view("\0", 1));
-  mix(payload);
-  return hash;
+  // Two independent hashes combined; only equality within one run matters.
+  const std::uint64_t a = std::hash<std::string_view>{}(token);
+  const std::uint64_t b = std::hash<std::string_view>{}(payload);
+  return a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
 }
 
 }  // namespace pushgw::sim

@@ -6,6 +6,9 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
+
+#include "support/http_client.hpp"
 
 namespace pushgw::test {
 
@@ -66,6 +69,15 @@ Daemon::Daemon(DaemonOptions options) {
       std::vector<std::string>{binary, "--config", config_file_.string()}, dir_.path() / "pushgw.log");
   if (!wait_for_port(port_, std::chrono::seconds(20))) {
     throw std::runtime_error("pushgw did not listen on port " + std::to_string(port_) + "; its log:\n" + log());
+  }
+  if (options.wait_ready) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (get(port_, "/readyz").status != 200) {
+      if (std::chrono::steady_clock::now() > until) {
+        throw std::runtime_error("pushgw did not become ready; its log:\n" + log());
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   }
 }
 

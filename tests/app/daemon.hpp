@@ -22,10 +22,13 @@ std::filesystem::path build_dir();
 const std::filesystem::path& credentials_dir();
 
 struct DaemonOptions {
-  std::string redis_url;
-  std::vector<std::string> api_keys;   // empty = no auth
-  std::string limits_yaml;             // lines under "limits:", e.g. "  max_body_bytes: 4KiB\n"
-  std::string extra_yaml;              // more top-level sections
+  std::string redis_url{};
+  std::vector<std::string> api_keys{};  // empty = no auth
+  std::string limits_yaml{};            // lines under "limits:", e.g. "  max_body_bytes: 4KiB\n"
+  std::string extra_yaml{};             // more top-level sections
+  // Wait until /readyz answers 200 (Redis connected): right after start the Redis connection
+  // may still be opening, and /push then answers 503.
+  bool wait_ready = true;
 };
 
 // A minimal valid config for tests: one app "demo" with APNs and FCM.

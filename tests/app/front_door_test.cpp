@@ -101,8 +101,8 @@ TEST_F(FrontDoorTest, ValidRequestIsStoredAsJobsThatDecodeBackToTheSameNotificat
   EXPECT_EQ(jobs[1].tokens.size(), 1u);
   joined.job.reset();
   joined.id = expected_ios.id;  // split jobs carry "<id>#<n>" so each is idempotent alone
-  EXPECT_EQ(jobs[0].id, "order-42#1");
-  EXPECT_EQ(jobs[1].id, "order-42#2");
+  EXPECT_EQ(jobs[0].id, "order-42#0");
+  EXPECT_EQ(jobs[1].id, "order-42#1");
   EXPECT_EQ(joined, expected_ios);
 
   auto expected_android = std::get<job::Notification>(job::decode_notification(android, ""));
@@ -144,7 +144,7 @@ TEST_F(FrontDoorTest, EachClassOfBadRequestGetsItsStatusAndAPreciseMessageAndSto
   const std::string valid = R"({"platform":"ios","tokens":[")" + kIosToken1 + R"("],"title":"ok"})";
   const std::vector<BadRequest> cases = {
       {"not json", "application/json", "{nope", 400, "", "JSON"},
-      {"no notifications", "application/json", "{}", 400, "notifications", "notifications"},
+      {"no notifications", "application/json", "{}", 400, "notifications", "required"},
       {"empty notifications", "application/json", R"({"notifications":[]})", 400, "notifications", ""},
       {"too many notifications", "application/json",
        "{\"notifications\":[" + valid + "," + valid + "," + valid + "," + valid + "]}", 400, "notifications", "3"},

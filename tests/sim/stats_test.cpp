@@ -26,7 +26,7 @@ TEST(SimStats, DeliveryKeyDependsOnTokenAndPayload) {
   EXPECT_EQ(delivery_key("aa", "x"), delivery_key("aa", "x"));
   EXPECT_NE(delivery_key("aa", "x"), delivery_key("aa", "y"));
   EXPECT_NE(delivery_key("aa", "x"), delivery_key("ab", "x"));
-  EXPECT_NE(delivery_key("a", "ax"), delivery_key("aa", "x"));  // the separator matters
+  EXPECT_NE(delivery_key("a", "ax"), delivery_key("aa", "x"));  // hashed apart, not concatenated
 }
 
 TEST(SimStats, TracksConcurrency) {

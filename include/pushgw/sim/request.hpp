@@ -30,6 +30,15 @@ class Request {
   bool has_header(std::string_view name) const;
   std::string_view header(std::string_view name) const;  // the first one; "" when absent
   std::size_t header_count(std::string_view name) const;
+  // Calls f(name, value) for every header, in order (one pass for checks of many headers).
+  template <class F>
+  void for_each_header(F&& f) const {
+    const std::string_view text = header_text_;
+    for (const auto& field : fields_) {
+      f(text.substr(field.name_offset, field.name_size),
+        text.substr(field.value_offset, field.value_size));
+    }
+  }
 
  private:
   struct Field {
