@@ -340,27 +340,9 @@ std::string gorush_path(const std::string& path, const std::string& base, const 
 
 std::variant<ParsedPush, ApiError> parse_gorush_request(std::string_view body,
                                                         const job::ValidationContext& ctx) {
-  auto parsed = job::parse_json(body);
-  if (auto* e = std::get_if<job::FieldError>(&parsed)) return ApiError{400, e->message, e->path};
-  const auto& j = std::get<json>(parsed);
-  if (!j.is_object()) return ApiError{400, "request body must be a JSON object", ""};
-  static constexpr std::string_view kKnown[] = {"notifications"};
-  for (const auto& [key, value] : j.items()) {
-    if (key != "notifications") {
-      return ApiError{400, job::unknown_field_message(key, kKnown), job::child_path("", key)};
-    }
-  }
-  const auto list = j.find("notifications");
-  if (list == j.end() || list->is_null()) return ApiError{400, "is required", "notifications"};
-  if (!list->is_array()) return ApiError{400, "must be an array", "notifications"};
-  if (list->empty()) return ApiError{400, "must not be empty", "notifications"};
-  const auto limit = ctx.limits.max_notifications_per_request;
-  if (list->size() > limit) {
-    return ApiError{400,
-                    "has " + std::to_string(list->size()) + " notifications; the limit is " +
-                        std::to_string(limit) + " per request",
-                    "notifications"};
-  }
+  auto envelope = parse_notifications_envelope(body, ctx);
+  if (auto* e = std::get_if<ApiError>(&envelope)) return std::move(*e);
+  const json* list = &std::get<json>(envelope)["notifications"];
 
   ParsedPush push;
   push.notifications.reserve(list->size());

@@ -46,11 +46,11 @@ std::optional<ApiError> check_notification(job::Notification& n, const job::Vali
   return std::nullopt;
 }
 
-std::variant<ParsedPush, ApiError> parse_push_request(std::string_view body,
-                                                      const job::ValidationContext& ctx) {
+std::variant<json, ApiError> parse_notifications_envelope(std::string_view body,
+                                                          const job::ValidationContext& ctx) {
   auto parsed = job::parse_json(body);
   if (auto* e = std::get_if<job::FieldError>(&parsed)) return bad_request(std::move(*e));
-  const auto& j = std::get<json>(parsed);
+  auto& j = std::get<json>(parsed);
   if (!j.is_object()) return ApiError{400, "request body must be a JSON object", ""};
 
   static constexpr std::string_view kKnown[] = {"notifications"};
@@ -60,7 +60,7 @@ std::variant<ParsedPush, ApiError> parse_push_request(std::string_view body,
     }
   }
   const auto list = j.find("notifications");
-  if (list == j.end()) return ApiError{400, "is required", "notifications"};
+  if (list == j.end() || list->is_null()) return ApiError{400, "is required", "notifications"};
   if (!list->is_array()) return ApiError{400, "must be an array", "notifications"};
   if (list->empty()) return ApiError{400, "must not be empty", "notifications"};
   const auto limit = ctx.limits.max_notifications_per_request;
@@ -70,6 +70,14 @@ std::variant<ParsedPush, ApiError> parse_push_request(std::string_view body,
                         std::to_string(limit) + " per request",
                     "notifications"};
   }
+  return std::move(j);
+}
+
+std::variant<ParsedPush, ApiError> parse_push_request(std::string_view body,
+                                                      const job::ValidationContext& ctx) {
+  auto envelope = parse_notifications_envelope(body, ctx);
+  if (auto* e = std::get_if<ApiError>(&envelope)) return std::move(*e);
+  const json* list = &std::get<json>(envelope)["notifications"];
 
   ParsedPush push;
   push.notifications.reserve(list->size());

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "pushgw/common/utf8.hpp"
+
 #include <cmath>
 #include <ctime>
 #include <iterator>
@@ -12,49 +14,6 @@ namespace {
 
 thread_local std::span<const Field> current_fields;
 
-constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";  // U+FFFD
-
-// Length of the valid UTF-8 sequence starting at p[0] (a byte >= 0x80), or 0 if invalid.
-std::size_t utf8_sequence_length(const unsigned char* p, std::size_t remaining) {
-  const unsigned char c = p[0];
-  std::size_t len = 0;
-  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    if (c == 0xE0) lo = 0xA0;  // overlong
-    if (c == 0xED) hi = 0x9F;  // surrogates
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    if (c == 0xF0) lo = 0x90;  // overlong
-    if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
-  }
-  if (len == 0 || len > remaining || p[1] < lo || p[1] > hi) return 0;
-  for (std::size_t k = 2; k < len; ++k) {
-    if (p[k] < 0x80 || p[k] > 0xBF) return 0;
-  }
-  return len;
-}
-
-template <class Out, class EscapeAscii>
-void append_sanitized(Out& out, std::string_view s, EscapeAscii escape_ascii) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  std::size_t i = 0;
-  while (i < s.size()) {
-    if (p[i] < 0x80) {
-      escape_ascii(out, static_cast<char>(p[i]));
-      ++i;
-    } else if (const std::size_t len = utf8_sequence_length(p + i, s.size() - i)) {
-      out.append(s.data() + i, s.data() + i + len);
-      i += len;
-    } else {
-      out.append(kReplacementChar.data(), kReplacementChar.data() + kReplacementChar.size());
-      ++i;
-    }
-  }
-}
-
 template <class Out>
 void append(Out& out, std::string_view s) {
   out.append(s.data(), s.data() + s.size());
@@ -63,7 +22,7 @@ void append(Out& out, std::string_view s) {
 template <class Out>
 void append_json_string(Out& out, std::string_view s) {
   append(out, "\"");
-  append_sanitized(out, s, [](Out& o, char c) {
+  common::append_utf8_sanitized(out, s, [](Out& o, char c) {
     switch (c) {
       case '"': append(o, "\\\""); break;
       case '\\': append(o, "\\\\"); break;
@@ -85,7 +44,7 @@ void append_json_string(Out& out, std::string_view s) {
 
 template <class Out>
 void append_text_escaped(Out& out, std::string_view s) {
-  append_sanitized(out, s, [](Out& o, char c) {
+  common::append_utf8_sanitized(out, s, [](Out& o, char c) {
     switch (c) {
       case '\n': append(o, "\\n"); break;
       case '\r': append(o, "\\r"); break;

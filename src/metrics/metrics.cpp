@@ -1,5 +1,7 @@
 #include "pushgw/metrics/metrics.hpp"
 
+#include "pushgw/common/utf8.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -36,46 +38,6 @@ void validate_buckets(const std::vector<double>& bounds) {
     if (i > 0 && !(bounds[i - 1] < bounds[i])) {
       throw std::invalid_argument("histogram bucket bounds must be strictly increasing, got " +
                                   format_value(bounds[i - 1]) + " before " + format_value(bounds[i]));
-    }
-  }
-}
-
-// Appends s to out, passing each valid UTF-8 sequence to emit_ascii/verbatim and replacing
-// each byte that does not start a valid sequence with U+FFFD.
-template <class EscapeAscii>
-void append_utf8_sanitized(std::string& out, std::string_view s, EscapeAscii escape_ascii) {
-  static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const std::size_t n = s.size();
-  std::size_t i = 0;
-  while (i < n) {
-    const unsigned char c = p[i];
-    if (c < 0x80) {
-      escape_ascii(out, static_cast<char>(c));
-      ++i;
-      continue;
-    }
-    std::size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;  // overlong
-      if (c == 0xED) hi = 0x9F;  // surrogates
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;  // overlong
-      if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
-    }
-    bool valid = len != 0 && i + len <= n && p[i + 1] >= lo && p[i + 1] <= hi;
-    for (std::size_t k = 2; valid && k < len; ++k) valid = p[i + k] >= 0x80 && p[i + k] <= 0xBF;
-    if (valid) {
-      out.append(s.data() + i, len);
-      i += len;
-    } else {
-      out.append(kReplacement);
-      ++i;
     }
   }
 }
@@ -131,7 +93,7 @@ std::string format_value(double v) {
 std::string escape_label_value(std::string_view value) {
   std::string out;
   out.reserve(value.size());
-  append_utf8_sanitized(out, value, [](std::string& o, char c) {
+  common::append_utf8_sanitized(out, value, [](std::string& o, char c) {
     switch (c) {
       case '\\': o += "\\\\"; break;
       case '"': o += "\\\""; break;
@@ -145,7 +107,7 @@ std::string escape_label_value(std::string_view value) {
 std::string escape_help(std::string_view help) {
   std::string out;
   out.reserve(help.size());
-  append_utf8_sanitized(out, help, [](std::string& o, char c) {
+  common::append_utf8_sanitized(out, help, [](std::string& o, char c) {
     switch (c) {
       case '\\': o += "\\\\"; break;
       case '\n': o += "\\n"; break;

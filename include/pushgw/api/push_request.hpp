@@ -37,6 +37,11 @@ struct ParsedPush {
   std::size_t token_count = 0;
 };
 
+// The envelope /push and /api/push share: the body parses as a JSON object whose only field is
+// `notifications`, an array of 1..max_notifications_per_request elements. Returns the document.
+std::variant<nlohmann::json, ApiError> parse_notifications_envelope(std::string_view body,
+                                                                    const job::ValidationContext& ctx);
+
 // The body must be a JSON object {"notifications": [...]} with 1..max_notifications_per_request
 // elements and no other field; each element is decoded and validated (see check_notification).
 std::variant<ParsedPush, ApiError> parse_push_request(std::string_view body,
