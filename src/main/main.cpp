@@ -21,9 +21,34 @@ int main(int argc, char** argv) {
   std::string check_file;
   check->add_option("file", check_file, "config file (YAML)")->required();
 
+  auto* send = cli.add_subcommand("send", "send one notification straight to the provider and print the outcome");
+  pushgw::app::SendOptions send_options;
+  std::string send_config;
+  send->add_option("-c,--config", send_config, "config file (YAML) naming the app's credentials")->required();
+  send->add_option("--app", send_options.app, "app (a key of apps:); optional with one app");
+  send->add_option("--platform", send_options.platform, "ios")->capture_default_str();
+  send->add_option("--token", send_options.token, "device token")->required();
+  send->add_option("--title", send_options.title, "alert title");
+  send->add_option("--message", send_options.message, "alert body");
+  send->add_option("--sound", send_options.sound, "sound name");
+  std::int64_t badge = 0;
+  auto* badge_option = send->add_option("--badge", badge, "badge number");
+  send->add_option("--topic", send_options.topic, "apns-topic (default: the app's topic)");
+  send->add_option("--push-type", send_options.push_type, "apns-push-type (default: alert)");
+  send->add_option("--data", send_options.data, "custom data, a JSON object");
+
   CLI11_PARSE(cli, argc, argv);
 
   if (*check) return pushgw::app::check_config(check_file);
+  if (*send) {
+    if (badge_option->count() > 0) send_options.badge = badge;
+    auto loaded = pushgw::config::load_config(send_config);
+    if (!loaded.config) {
+      for (const auto& error : loaded.errors) std::cerr << pushgw::config::format_error(send_config, error) << "\n";
+      return 2;
+    }
+    return pushgw::app::send_one(*loaded.config, send_options);
+  }
 
   if (config_file.empty()) {
     std::cerr << "pushgw: --config FILE is required to run the daemon (see --help)\n";

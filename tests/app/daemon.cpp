@@ -48,12 +48,12 @@ std::string daemon_config_yaml(std::uint16_t port, const DaemonOptions& options)
   yaml << "apps:\n"
           "  demo:\n"
           "    apns:\n"
-          "      endpoint: https://127.0.0.1:1\n"
+          "      endpoint: " << options.provider_endpoint << "\n"
           "      ca_file: " << creds << "/sim-cert.pem\n"
           "      topic: com.example.demo\n"
           "      auth: {type: token, key_file: " << creds << "/apns-key.p8, key_id: ABC123DEFG, team_id: DEF123GHIJ}\n"
           "    fcm:\n"
-          "      endpoint: https://127.0.0.1:1\n"
+          "      endpoint: " << options.provider_endpoint << "\n"
           "      ca_file: " << creds << "/sim-cert.pem\n"
           "      service_account_file: " << creds << "/fcm-service-account.json\n";
   yaml << options.extra_yaml;

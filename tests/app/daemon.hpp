@@ -26,6 +26,7 @@ struct DaemonOptions {
   std::vector<std::string> api_keys{};  // empty = no auth
   std::string limits_yaml{};            // lines under "limits:", e.g. "  max_body_bytes: 4KiB\n"
   std::string extra_yaml{};             // more top-level sections
+  std::string provider_endpoint = "https://127.0.0.1:1";  // APNs and FCM endpoint
   // Wait until /readyz answers 200 (Redis connected): right after start the Redis connection
   // may still be opening, and /push then answers 503.
   bool wait_ready = true;
