@@ -265,6 +265,7 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
 
   bool connect_started = false;
   bool in_nghttp2 = false;          // inside mem_recv/mem_send: callbacks must not re-enter
+  std::optional<std::pair<error_code, std::string>> deferred_failure;  // see fail()
   bool close_after_flush = false;   // drained: close once the write buffer is out
   bool timed_out = false;           // the connect watchdog fired
 
@@ -347,6 +348,14 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
     check_drained();
   }
 
+  bool apply_deferred_failure() {
+    if (!deferred_failure) return false;
+    auto [ec, why] = std::move(*deferred_failure);
+    deferred_failure.reset();
+    fail(ec, std::move(why));
+    return true;
+  }
+
   void check_drained() {
     if (state.load() == ConnectionState::draining && streams.empty() && !close_after_flush) {
       close_after_flush = true;
@@ -355,14 +364,19 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
   }
 
   // Closes the socket and completes everything. `sent_error` is what streams whose HEADERS
-  // went out get; the others get not_processed.
+  // went out get; the others get not_processed. Inside nghttp2 (a callback) the failure is
+  // only recorded: the reader or writer applies it once nghttp2 has returned.
   void fail(error_code sent_error, std::string why) {
     if (state.load() == ConnectionState::closed) return;
+    if (in_nghttp2) {
+      if (!deferred_failure) deferred_failure.emplace(sent_error, std::move(why));
+      return;
+    }
     if (!why.empty()) set_detail(std::move(why));
     for (auto& [id, stream] : streams) {
       complete(*stream, stream->headers_sent ? sent_error : error::not_processed);
     }
-    streams.clear();
+    // The Stream objects stay: nghttp2 holds pointers to their bodies until the session goes.
     fail_slot_waiters();
     error_code ignored;
     resolver.cancel();
@@ -643,6 +657,7 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
       in_nghttp2 = true;
       const auto rv = nghttp2_session_mem_recv(session, read_buffer.data(), n);
       in_nghttp2 = false;
+      if (apply_deferred_failure()) break;
       if (rv < 0) {
         fail(make_error_code(error::protocol),
              std::string("HTTP/2 error: ") + nghttp2_strerror(static_cast<int>(rv)));
@@ -664,6 +679,7 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
         if (n <= 0) {
           if (n < 0) {
             in_nghttp2 = false;
+            if (apply_deferred_failure()) co_return;
             fail(make_error_code(error::protocol),
                  std::string("HTTP/2 error: ") + nghttp2_strerror(static_cast<int>(n)));
             co_return;
@@ -673,6 +689,7 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
         write_buffer.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
       }
       in_nghttp2 = false;
+      if (apply_deferred_failure()) co_return;
       check_drained();
 
       if (write_buffer.empty()) {

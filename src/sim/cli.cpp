@@ -42,8 +42,9 @@ bool parse_listen(const std::string& text, std::string* host, std::uint16_t* por
 CommandLine parse_command_line(int argc, const char* const* argv) {
   ServerOptions options;
   std::string listen;
-  CLI::App app{"pushgw-sim: APNs simulator (HTTP/2 over TLS) for pushgw's tests, demos and "
-               "benchmarks. Control it with GET /sim/stats, POST /sim/reset, GET|POST /sim/config."};
+  CLI::App app{"pushgw-sim: APNs, FCM and OAuth simulator (HTTP/2 over TLS) for pushgw's tests, "
+               "demos and benchmarks. Control it with GET /sim/stats, POST /sim/reset, "
+               "GET|POST /sim/config."};
   app.add_option("--listen", listen, "HOST:PORT to listen on (port 0 = any free port)")->required();
   app.add_option("--cert", options.cert_file, "TLS certificate (PEM)")->required();
   app.add_option("--key", options.key_file, "TLS private key (PEM)")->required();
@@ -51,6 +52,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
                  "APNs .p8 key: provider tokens must be ES256-signed with it");
   app.add_option("--apns-key-id", options.apns_key_id, "when set, tokens' kid must match");
   app.add_option("--apns-team-id", options.apns_team_id, "when set, tokens' iss must match");
+  app.add_option("--fcm-service-account", options.fcm_service_account_file,
+                 "Google service-account JSON: enables FCM v1 and the OAuth token endpoint");
   BehaviourValues& b = options.behaviour;
   app.add_option("--max-streams", b.max_streams,
                  "SETTINGS_MAX_CONCURRENT_STREAMS after the first authorised request")

@@ -17,6 +17,8 @@
 #include <spdlog/spdlog.h>
 
 #include "pushgw/sim/apns.hpp"
+#include "pushgw/sim/fcm.hpp"
+#include "pushgw/sim/oauth.hpp"
 #include "pushgw/sim/provider_token.hpp"
 #include "pushgw/sim/router.hpp"
 
@@ -36,6 +38,7 @@ constexpr std::size_t write_limit = 128 * 1024;      // bytes taken from nghttp2
 constexpr std::uint32_t stream_window = 1 << 20;
 constexpr std::int32_t connection_window = 64 << 20;
 constexpr std::chrono::seconds handshake_timeout{10};
+constexpr std::chrono::seconds linger_time{2};
 
 // Everything the connections of all threads share. Read-only after start(), except the
 // thread-safe Stats and Behaviour.
@@ -46,6 +49,8 @@ struct Shared {
   Behaviour behaviour;
   std::unique_ptr<ProviderTokenVerifier> verifier;
   std::unique_ptr<apns::Service> apns;
+  std::unique_ptr<oauth::TokenIssuer> oauth;  // with FCM, when a service account is given
+  std::unique_ptr<fcm::Service> fcm;
   Router router;
   asio::ssl::context tls{asio::ssl::context::tls_server};
 };
@@ -104,6 +109,7 @@ class H2Session : public std::enable_shared_from_this<H2Session> {
  private:
   struct Stream {
     int32_t id = 0;
+    std::size_t live_index = 0;  // position in live_streams_
     bool closed = true;
     bool counted = true;     // service traffic (counts in /sim/stats)
     Request request;
@@ -129,6 +135,7 @@ class H2Session : public std::enable_shared_from_this<H2Session> {
     stream->response.clear();
     stream->body_offset = 0;
     Stream* raw = stream.get();
+    raw->live_index = live_streams_.size();
     live_streams_.push_back(std::move(stream));
     return raw;
   }
@@ -136,14 +143,12 @@ class H2Session : public std::enable_shared_from_this<H2Session> {
   void release_stream(Stream* stream) {
     stream->closed = true;
     if (stream->delay) stream->delay->cancel();
-    for (auto& owned : live_streams_) {
-      if (owned.get() == stream) {
-        std::swap(owned, live_streams_.back());
-        free_streams_.push_back(std::move(live_streams_.back()));
-        live_streams_.pop_back();
-        break;
-      }
-    }
+    // Swap-remove: the last live stream takes this one's place.
+    auto& slot = live_streams_[stream->live_index];
+    std::swap(slot, live_streams_.back());
+    slot->live_index = stream->live_index;
+    free_streams_.push_back(std::move(live_streams_.back()));
+    live_streams_.pop_back();
   }
 
   bool create_session() {
@@ -349,6 +354,18 @@ class H2Session : public std::enable_shared_from_this<H2Session> {
     write_wake_.cancel();
   }
 
+  // Half-closes and lets the reader drain until the client closes (or a short while passes):
+  // closing with unread input would send a TCP RST, which can destroy responses the client
+  // has not read yet.
+  void linger() {
+    error_code ignored;
+    stream_.lowest_layer().shutdown(tcp::socket::shutdown_send, ignored);
+    write_wake_.expires_after(linger_time);
+    write_wake_.async_wait([self = shared_from_this()](error_code ec) {
+      if (!ec) self->finish();
+    });
+  }
+
   void check_goaway_done() {
     if (goaway_last_id_ >= 0 && open_streams_ == 0 && !close_after_flush_) {
       close_after_flush_ = true;
@@ -394,7 +411,7 @@ class H2Session : public std::enable_shared_from_this<H2Session> {
       if (buffer.empty()) {
         if (close_after_flush_ ||
             (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_))) {
-          finish();
+          linger();
           co_return;
         }
         writer_waiting_ = true;
@@ -487,34 +504,35 @@ asio::awaitable<void> serve_http1(Shared& shared, TlsStream& stream) {
 asio::awaitable<void> serve_connection(Shared& shared, tcp::socket socket) {
   error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
-  TlsStream stream(std::move(socket), shared.tls);
+  // Shared with the handshake deadline's handler, which may run after this frame is gone.
+  auto stream = std::make_shared<TlsStream>(std::move(socket), shared.tls);
 
   // A client that never finishes its handshake must not hold the connection forever.
-  asio::steady_timer deadline(stream.get_executor());
+  asio::steady_timer deadline(stream->get_executor());
   deadline.expires_after(handshake_timeout);
-  deadline.async_wait([&stream](error_code ec) {
-    if (!ec) {
+  deadline.async_wait([weak = std::weak_ptr<TlsStream>(stream)](error_code ec) {
+    if (auto s = weak.lock(); s && !ec) {
       error_code e;
-      stream.lowest_layer().close(e);
+      s->lowest_layer().close(e);
     }
   });
-  auto [handshake_ec] =
-      co_await stream.async_handshake(asio::ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
+  auto [handshake_ec] = co_await stream->async_handshake(asio::ssl::stream_base::server,
+                                                         asio::as_tuple(asio::use_awaitable));
   deadline.cancel();
   if (handshake_ec) co_return;
 
   const unsigned char* alpn = nullptr;
   unsigned alpn_length = 0;
-  SSL_get0_alpn_selected(stream.native_handle(), &alpn, &alpn_length);
+  SSL_get0_alpn_selected(stream->native_handle(), &alpn, &alpn_length);
   const bool h2 = alpn_length == 2 && std::memcmp(alpn, "h2", 2) == 0;
 
   shared.stats.connection_opened();
   if (h2) {
-    auto session = std::make_shared<H2Session>(shared, std::move(stream));
+    auto session = std::make_shared<H2Session>(shared, std::move(*stream));
     co_await session->run();
   } else {
-    co_await serve_http1(shared, stream);
-    stream.lowest_layer().close(ignored);
+    co_await serve_http1(shared, *stream);
+    stream->lowest_layer().close(ignored);
   }
   shared.stats.connection_closed();
 }
@@ -618,6 +636,17 @@ struct Server::Impl {
       *error = "--apns-key is required (or --no-auth to accept any provider token)";
       return false;
     }
+
+    if (!o.fcm_service_account_file.empty()) {
+      std::string why;
+      const auto account = oauth::load_service_account(o.fcm_service_account_file, &why);
+      if (account) shared.oauth = oauth::TokenIssuer::create(*account, &why);
+      if (!shared.oauth) {
+        *error = "--fcm-service-account " +
+                 (account ? o.fcm_service_account_file + ": " + why : why);
+        return false;
+      }
+    }
     return true;
   }
 
@@ -675,6 +704,11 @@ bool Server::start(std::string* error) {
     impl_->routes_added = true;
     shared.apns = std::make_unique<apns::Service>(shared.verifier.get(), shared.behaviour);
     shared.apns->add_routes(shared.router);
+    if (shared.oauth) {
+      shared.fcm = std::make_unique<fcm::Service>(*shared.oauth, shared.behaviour);
+      shared.oauth->add_routes(shared.router);
+      shared.fcm->add_routes(shared.router);
+    }
     add_control_routes(shared);
   }
   if (!impl_->bind(error)) return false;

@@ -14,6 +14,7 @@ CommandLine parse(std::vector<const char*> args) {
 
 TEST(SimCommandLine, ParsesEveryOption) {
   const auto result = parse({"--listen", "127.0.0.1:2197", "--cert", "c.pem", "--key", "k.pem",
+                             "--fcm-service-account", "sa.json",
                              "--apns-key", "a.p8", "--apns-key-id", "KID", "--apns-team-id", "TEAM",
                              "--max-streams", "500", "--no-stream-ramp", "--latency-ms", "5",
                              "--goaway-after", "100", "--drop-after", "7", "--error-rate", "0.1",
@@ -27,6 +28,7 @@ TEST(SimCommandLine, ParsesEveryOption) {
   EXPECT_EQ(o.apns_key_file, "a.p8");
   EXPECT_EQ(o.apns_key_id, "KID");
   EXPECT_EQ(o.apns_team_id, "TEAM");
+  EXPECT_EQ(o.fcm_service_account_file, "sa.json");
   EXPECT_EQ(o.threads, 2u);
   EXPECT_EQ(o.behaviour.max_streams, 500u);
   EXPECT_FALSE(o.behaviour.stream_ramp);

@@ -260,6 +260,49 @@ TEST(SimServer, ControlEndpointsOverHttp11WithAndWithoutAlpn) {
   EXPECT_EQ(sim.stats().unique, 0u);
 }
 
+std::string token_form(const testing::TestPki& pki) {
+  return "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=" +
+         testing::sign_oauth_assertion(pki, testing::unix_now());
+}
+
+TEST(SimServer, FcmSendWithAnAccessTokenFromTheOAuthEndpoint) {
+  SimServer sim;
+  asio::io_context io;
+  h2::Connection connection(io.get_executor(), sim.client_config());
+  const auto [token, sent, forged] =
+      run_until_done(io, [&]() -> asio::awaitable<std::tuple<Result, Result, Result>> {
+        co_await connection.connect();
+        Request token_request = control("POST", "/token", token_form(sim.pki));
+        token_request.headers.push_back({"content-type", "application/x-www-form-urlencoded"});
+        Result token_result = co_await connection.request(token_request);
+        const auto access_token =
+            nlohmann::json::parse(token_result.response.body).value("access_token", "");
+        Request send = control("POST", "/v1/projects/" + sim.pki.fcm_project_id + "/messages:send",
+                               R"({"message":{"token":"fcm-token-1","data":{"k":"v"}}})");
+        send.headers.push_back({"authorization", "Bearer " + access_token});
+        Result sent_result = co_await connection.request(send);
+        send.headers.back().value = "Bearer ya29.forged";
+        Result forged_result = co_await connection.request(send);
+        co_return std::tuple{std::move(token_result), std::move(sent_result), std::move(forged_result)};
+      }());
+  ASSERT_FALSE(token.ec) << token.ec.message();
+  EXPECT_EQ(token.response.status, 200) << token.response.body;
+  EXPECT_EQ(sent.response.status, 200) << sent.response.body;
+  EXPECT_NE(sent.response.body.find("projects/demo-project/messages/"), std::string::npos);
+  EXPECT_EQ(forged.response.status, 401);
+  const auto stats = sim.stats();
+  EXPECT_EQ(stats.received, 2u);  // token requests are not notifications
+  EXPECT_EQ(stats.unique, 1u);
+  EXPECT_EQ(stats.by_reason.at("UNAUTHENTICATED"), 1u);
+}
+
+TEST(SimServer, OAuthTokenEndpointOverHttp11) {
+  SimServer sim;
+  const auto response = http1(sim, http::verb::post, "/token", true, token_form(sim.pki));
+  EXPECT_EQ(response.result_int(), 200) << response.body();
+  EXPECT_TRUE(nlohmann::json::parse(response.body()).contains("access_token"));
+}
+
 TEST(SimServer, ServesFromSeveralThreads) {
   SimServer sim({}, /*threads=*/2);
   asio::io_context io;
@@ -298,6 +341,9 @@ TEST(SimServer, StartExplainsWhatIsWrong) {
   EXPECT_NE(start_error([&](auto& o) { o.apns_key_file = pki.cert_file; }).find("--apns-key"),
             std::string::npos);
   EXPECT_NE(start_error([](auto& o) { o.listen_host = "localhost"; }).find("not an IP address"),
+            std::string::npos);
+  EXPECT_NE(start_error([&](auto& o) { o.fcm_service_account_file = pki.cert_file; })
+                .find("--fcm-service-account " + pki.cert_file + ": not a JSON object"),
             std::string::npos);
 
   SimServer running;

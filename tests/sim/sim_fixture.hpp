@@ -110,6 +110,7 @@ class SimServer {
     options.apns_key_file = pki.apns_key_file;
     options.apns_key_id = test_key_id;
     options.apns_team_id = test_team_id;
+    options.fcm_service_account_file = pki.fcm_service_account_file;
     options.threads = threads;
     options.behaviour = behaviour;
     server = std::make_unique<sim::Server>(options);

@@ -1,7 +1,8 @@
 #pragma once
 // Test key material made at run time (no private key is committed): a self-signed TLS
-// certificate for localhost/127.0.0.1, an APNs-style .p8 key (EC P-256, PKCS#8 PEM), and an
-// ES256 provider-token signer. Shared by tests/sim and tests/h2.
+// certificate for localhost/127.0.0.1, an APNs-style .p8 key (EC P-256, PKCS#8 PEM), a Google
+// service-account JSON with an RSA key, and JWT signers (ES256, RS256). Shared by tests/sim
+// and tests/h2.
 
 #include <gtest/gtest.h>
 #include <openssl/bn.h>
@@ -107,6 +108,17 @@ inline std::string self_signed_cert_pem(EVP_PKEY* key, const std::string& cn,
   return pem;
 }
 
+// RSA key generation is slow, so one key serves every TestPki of the process.
+inline const std::string& shared_rsa_key_pem() {
+  static const std::string pem = [] {
+    EVP_PKEY* key = EVP_RSA_gen(2048);
+    std::string text = private_key_pem(key);
+    EVP_PKEY_free(key);
+    return text;
+  }();
+  return pem;
+}
+
 // Key files in a temporary directory, removed again by the destructor.
 struct TestPki {
   std::string dir;
@@ -118,6 +130,10 @@ struct TestPki {
   std::string apns_key_pem;
   std::string client_cert_file; // a client certificate and key (for client-cert tests)
   std::string client_key_file;
+  std::string fcm_service_account_file;  // service-account JSON (RSA key)
+  std::string fcm_key_pem;
+  std::string fcm_client_email = "pushgw@demo-project.iam.gserviceaccount.com";
+  std::string fcm_project_id = "demo-project";
 
   TestPki() {
     char pattern[] = "/tmp/pushgw-tls-XXXXXX";
@@ -130,6 +146,7 @@ struct TestPki {
     apns_key_file = dir + "/AuthKey_TEST123456.p8";
     client_cert_file = dir + "/client.pem";
     client_key_file = dir + "/client.key";
+    fcm_service_account_file = dir + "/service-account.json";
 
     EVP_PKEY* server_key = EVP_EC_gen("P-256");
     write_text_file(key_file, private_key_pem(server_key));
@@ -147,6 +164,18 @@ struct TestPki {
     write_text_file(client_cert_file, self_signed_cert_pem(client_key, "client", "DNS:client.test"));
     EVP_PKEY_free(client_key);
 
+    fcm_key_pem = shared_rsa_key_pem();
+    std::string escaped_key;
+    for (const char c : fcm_key_pem) {
+      if (c == '\n') escaped_key += "\\n";
+      else escaped_key += c;
+    }
+    write_text_file(fcm_service_account_file,
+                    "{\"type\": \"service_account\", \"project_id\": \"" + fcm_project_id +
+                        "\", \"private_key_id\": \"k1\", \"private_key\": \"" + escaped_key +
+                        "\", \"client_email\": \"" + fcm_client_email +
+                        "\", \"token_uri\": \"https://127.0.0.1/token\"}");
+
     EVP_PKEY* apns_key = EVP_EC_gen("P-256");
     apns_key_pem = private_key_pem(apns_key);
     write_text_file(apns_key_file, apns_key_pem);
@@ -160,35 +189,54 @@ struct TestPki {
   TestPki& operator=(const TestPki&) = delete;
 };
 
-// An APNs provider token: ES256 JWT {"alg":"ES256","kid":kid}.{"iss":team,"iat":iat}.
-inline std::string sign_provider_token(const std::string& key_pem, const std::string& kid,
-                                       const std::string& team, std::int64_t iat) {
-  const std::string header = R"({"alg":"ES256","kid":")" + kid + "\"}";
-  const std::string claims = R"({"iss":")" + team + R"(","iat":)" + std::to_string(iat) + "}";
+// A JWT signed with `key_pem`: ES256 for an EC key (signature as r || s), RS256 for RSA.
+inline std::string sign_jwt(const std::string& key_pem, const std::string& header,
+                            const std::string& claims) {
   const std::string signing_input = base64url(header) + "." + base64url(claims);
-
   BIO* bio = BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size()));
   EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
   BIO_free(bio);
   if (!key) throw std::runtime_error("bad test key");
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  std::size_t der_size = 0;
+  std::size_t size = 0;
+  const auto* input = reinterpret_cast<const unsigned char*>(signing_input.data());
   EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key);
-  EVP_DigestSign(ctx, nullptr, &der_size,
-                 reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size());
-  std::string der(der_size, '\0');
-  EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(der.data()), &der_size,
-                 reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size());
+  EVP_DigestSign(ctx, nullptr, &size, input, signing_input.size());
+  std::string signature(size, '\0');
+  EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(signature.data()), &size, input,
+                 signing_input.size());
+  signature.resize(size);
   EVP_MD_CTX_free(ctx);
+  const bool ec = EVP_PKEY_get_base_id(key) == EVP_PKEY_EC;
   EVP_PKEY_free(key);
+  if (ec) {  // DER → r || s
+    const auto* p = reinterpret_cast<const unsigned char*>(signature.data());
+    ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(signature.size()));
+    unsigned char raw[64];
+    BN_bn2binpad(ECDSA_SIG_get0_r(sig), raw, 32);
+    BN_bn2binpad(ECDSA_SIG_get0_s(sig), raw + 32, 32);
+    ECDSA_SIG_free(sig);
+    signature.assign(reinterpret_cast<char*>(raw), 64);
+  }
+  return signing_input + "." + base64url(signature);
+}
 
-  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-  ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der_size));
-  unsigned char raw[64];
-  BN_bn2binpad(ECDSA_SIG_get0_r(sig), raw, 32);
-  BN_bn2binpad(ECDSA_SIG_get0_s(sig), raw + 32, 32);
-  ECDSA_SIG_free(sig);
-  return signing_input + "." + base64url(std::string_view(reinterpret_cast<char*>(raw), 64));
+// An APNs provider token: ES256 JWT {"alg":"ES256","kid":kid}.{"iss":team,"iat":iat}.
+inline std::string sign_provider_token(const std::string& key_pem, const std::string& kid,
+                                       const std::string& team, std::int64_t iat) {
+  return sign_jwt(key_pem, R"({"alg":"ES256","kid":")" + kid + "\"}",
+                  R"({"iss":")" + team + R"(","iat":)" + std::to_string(iat) + "}");
+}
+
+// A Google OAuth JWT-bearer assertion for the FCM scope, RS256-signed.
+inline std::string sign_oauth_assertion(const TestPki& pki, std::int64_t iat,
+                                        const std::string& aud = "https://127.0.0.1/token",
+                                        const std::string& scope =
+                                            "https://www.googleapis.com/auth/firebase.messaging") {
+  return sign_jwt(pki.fcm_key_pem, R"({"alg":"RS256","typ":"JWT","kid":"k1"})",
+                  R"({"iss":")" + pki.fcm_client_email + R"(","scope":")" + scope +
+                      R"(","aud":")" + aud + R"(","iat":)" + std::to_string(iat) +
+                      R"(,"exp":)" + std::to_string(iat + 3600) + "}");
 }
 
 inline std::int64_t unix_now() {

@@ -1,6 +1,6 @@
 #pragma once
-// pushgw-sim's server: one TLS port serving the simulated services over HTTP/2 (ALPN h2) and
-// the /sim/* control endpoints over HTTP/2 or HTTP/1.1. Each thread runs its own io_context
+// pushgw-sim's server: one TLS port serving the simulated APNs and FCM over HTTP/2 (ALPN h2),
+// and the OAuth token endpoint and the /sim/* control endpoints over HTTP/2 or HTTP/1.1. Each thread runs its own io_context
 // and acceptor on the same port (SO_REUSEPORT), so connections spread over the threads and
 // a connection never changes thread.
 
@@ -21,6 +21,7 @@ struct ServerOptions {
   std::string apns_key_file;          // .p8: provider tokens must be signed with it
   std::string apns_key_id;            // when set, the tokens' kid must equal it
   std::string apns_team_id;           // when set, the tokens' iss must equal it
+  std::string fcm_service_account_file;  // enables FCM and OAuth: its key verifies assertions
   unsigned threads = 1;
   BehaviourValues behaviour;
 };
