@@ -63,6 +63,9 @@ class ServerHarness {
 
  private:
   asio::io_context io_;
+  // Keeps run() going after a drain leaves the server with nothing to do, so the test can
+  // still ask it questions.
+  asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
   std::unique_ptr<Server> server_;
   std::thread thread_;
   std::vector<int> statuses_;
