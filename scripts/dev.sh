@@ -15,6 +15,8 @@ cleanup() {
   wait 2>/dev/null || true
 }
 trap cleanup EXIT
+trap 'exit 130' INT   # so the EXIT trap runs on Ctrl-C and on kill
+trap 'exit 143' TERM
 
 if ! redis-cli -p "$redis_port" ping >/dev/null 2>&1; then
   redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
