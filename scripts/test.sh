@@ -13,7 +13,9 @@ echo "== tests =="
 ctest --test-dir build --output-on-failure -j"$jobs" --timeout 600
 
 echo "== build (AddressSanitizer + UBSan) =="
-./scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DPUSHGW_SANITIZE=ON -DCMAKE_CXX_FLAGS=-O1
+# Warnings are errors in the build above; here GCC 12's instrumentation produces false ones
+# (e.g. -Wmismatched-new-delete on Asio's coroutine frames), so they are only shown.
+./scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPUSHGW_SANITIZE=ON -DPUSHGW_WERROR=OFF
 echo "== tests under sanitizers =="
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 900
