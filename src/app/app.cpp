@@ -58,11 +58,10 @@ http::RequestObserver request_observer(metrics::PushgwMetrics& metrics) {
   };
 }
 
-void log_start(const config::Config& cfg, std::uint16_t port) {
+void log_start(const config::Config& cfg, const config::RedisEndpoint& redis, std::uint16_t port) {
   auto logger = log::get("app");
   logger->info("pushgw listening on {}:{} ({} app(s), redis {}:{} db {})", cfg.listen.host, port,
-               cfg.apps.size(), redis_client_config(cfg).endpoint.host,
-               redis_client_config(cfg).endpoint.port, redis_client_config(cfg).endpoint.db);
+               cfg.apps.size(), redis.host, redis.port, redis.db);
   if (cfg.api_keys.empty()) {
     logger->warn("api_keys is empty: POST /push and /api/push accept requests without an API key");
   }
@@ -83,7 +82,8 @@ int run_daemon(const config::Config& cfg) {
   metrics::Registry registry;
   metrics::PushgwMetrics metrics(registry);
 
-  redis::Client redis(io.get_executor(), redis_client_config(cfg));
+  const redis::ClientConfig redis_config = redis_client_config(cfg);
+  redis::Client redis(io.get_executor(), redis_config);
   FrontDoor front_door(cfg, redis, metrics, registry);
   http::Server server(io.get_executor(), server_config(cfg), front_door.routes(),
                       request_observer(metrics));
@@ -94,7 +94,7 @@ int run_daemon(const config::Config& cfg) {
     return 1;
   }
   redis.start();
-  log_start(cfg, server.port());
+  log_start(cfg, redis_config.endpoint, server.port());
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
