@@ -1,18 +1,31 @@
 // Builds pushgw's components in dependency order, runs the event loop on this thread, and
-// drains on SIGTERM/SIGINT: stop accepting, finish requests in progress, close Redis, exit 0.
+// drains on SIGTERM/SIGINT: stop accepting requests and taking jobs, let sends in progress
+// finish until shutdown_timeout, put unfinished jobs back, sign off, close Redis, exit 0.
 
 #include "pushgw/app/app.hpp"
 
 #include <boost/asio.hpp>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <iostream>
+#include <list>
 
 #include "front_door.hpp"
+#include "pushgw/apns/credentials.hpp"
+#include "pushgw/apns/provider.hpp"
+#include "pushgw/dispatch/dispatcher.hpp"
+#include "pushgw/fcm/provider.hpp"
+#include "pushgw/fcm/service_account.hpp"
+#include "pushgw/feedback/inactive_tokens.hpp"
 #include "pushgw/http/server.hpp"
 #include "pushgw/log/log.hpp"
 #include "pushgw/metrics/metrics.hpp"
 #include "pushgw/metrics/pushgw_metrics.hpp"
+#include "pushgw/queue/consumer.hpp"
+#include "pushgw/queue/job_store.hpp"
+#include "pushgw/queue/maintenance.hpp"
 #include "pushgw/redis/client.hpp"
 
 namespace pushgw::app {
@@ -21,7 +34,7 @@ namespace asio = boost::asio;
 
 namespace {
 
-redis::ClientConfig redis_client_config(const config::Config& cfg) {
+redis::ClientConfig redis_client_config(const config::Config& cfg, const std::string& name) {
   std::string error;
   auto endpoint = config::parse_redis_url(cfg.redis.url, &error);
   if (!endpoint) throw std::invalid_argument("redis.url: " + error);  // validated at load
@@ -31,9 +44,105 @@ redis::ClientConfig redis_client_config(const config::Config& cfg) {
   out.command_timeout = cfg.redis.command_timeout;
   out.reconnect_min = cfg.redis.reconnect_min;
   out.reconnect_max = cfg.redis.reconnect_max;
-  out.name = "pushgw-front-door";
+  out.name = name;
   return out;
 }
+
+// config instance_id, or hostname-pid: it names this instance's processing lists.
+std::string instance_name(const config::Config& cfg) {
+  if (!cfg.instance_id.empty()) return cfg.instance_id;
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  std::string name;
+  for (const char* c = host; *c; ++c) {
+    const bool simple = std::isalnum(static_cast<unsigned char>(*c)) || *c == '-' || *c == '_' || *c == '.';
+    name.push_back(simple ? *c : '_');
+  }
+  return (name.empty() ? std::string("pushgw") : name) + "-" + std::to_string(::getpid());
+}
+
+// The providers of every configured app, started; sends go through the dispatcher.
+struct Providers {
+  // app → provider; lists because providers are not movable.
+  std::list<std::pair<std::string, apns::Provider>> apns;
+  std::list<std::pair<std::string, fcm::Provider>> fcm;
+
+  // Loads credentials and starts connecting. Throws std::runtime_error (or the credential
+  // loaders' errors) naming the app and what is wrong: an unreadable key, a malformed endpoint.
+  void start(const asio::any_io_executor& executor, const config::Config& cfg) {
+    for (const auto& [name, app] : cfg.apps) {
+      if (app.apns) {
+        apns::Credentials credentials = apns::load_credentials(app.apns->auth, "apps." + name + ".apns.auth");
+        apns::ProviderOptions options;
+        options.app = name;
+        auto& provider = apns.emplace_back(std::piecewise_construct, std::forward_as_tuple(name),
+                                           std::forward_as_tuple(executor, *app.apns, std::move(credentials), options))
+                             .second;
+        std::string error;
+        if (!provider.start(&error)) throw std::runtime_error("apps." + name + ".apns: " + error);
+      }
+      if (app.fcm) {
+        fcm::ServiceAccount account =
+            fcm::load_service_account(app.fcm->service_account_file, "apps." + name + ".fcm.service_account_file");
+        fcm::ProviderOptions options;
+        options.app = name;
+        auto& provider = fcm.emplace_back(std::piecewise_construct, std::forward_as_tuple(name),
+                                          std::forward_as_tuple(executor, *app.fcm, std::move(account), options))
+                             .second;
+        std::string error;
+        if (!provider.start(&error)) throw std::runtime_error("apps." + name + ".fcm: " + error);
+      }
+    }
+  }
+
+  void register_with(dispatch::Dispatcher& dispatcher, const config::Config& cfg) {
+    for (auto& [name, provider] : apns) {
+      dispatcher.add_provider(
+          name, job::Platform::ios,
+          [&provider = provider](const job::Notification& n, const std::string& token) { return provider.send(n, token); },
+          cfg.apps.at(name).apns->max_inflight);
+    }
+    for (auto& [name, provider] : fcm) {
+      dispatcher.add_provider(
+          name, job::Platform::android,
+          [&provider = provider](const job::Notification& n, const std::string& token) { return provider.send(n, token); },
+          cfg.apps.at(name).fcm->max_inflight);
+    }
+  }
+
+  std::vector<ProviderCheck> checks() {
+    std::vector<ProviderCheck> out;
+    add_checks(out, "apns:", apns);
+    add_checks(out, "fcm:", fcm);
+    return out;
+  }
+
+  template <class List>
+  static void add_checks(std::vector<ProviderCheck>& out, const std::string& kind, List& providers) {
+    for (auto& [name, provider] : providers) {
+      out.push_back({kind + name, [&provider = provider]() {
+                       auto health = provider.health();
+                       return health.ok ? std::string() : health.error;
+                     }});
+    }
+  }
+
+  void refresh_gauges(metrics::PushgwMetrics& metrics) {
+    auto refresh = [&metrics](const std::string& app, const char* platform, const h2::PoolStats& stats, bool ok) {
+      metrics.h2_connections.with({app, platform, "connecting"}).set(static_cast<double>(stats.connecting));
+      metrics.h2_connections.with({app, platform, "ready"}).set(static_cast<double>(stats.ready));
+      metrics.h2_connections.with({app, platform, "draining"}).set(static_cast<double>(stats.draining));
+      metrics.provider_healthy.with({app, platform}).set(ok ? 1 : 0);
+    };
+    for (auto& [name, provider] : apns) refresh(name, "ios", provider.pool_stats(), provider.health().ok);
+    for (auto& [name, provider] : fcm) refresh(name, "android", provider.pool_stats(), provider.health().ok);
+  }
+
+  asio::awaitable<void> stop(std::chrono::milliseconds deadline) {
+    for (auto& [name, provider] : apns) co_await provider.stop(deadline);
+    for (auto& [name, provider] : fcm) co_await provider.stop(deadline);
+  }
+};
 
 http::ServerConfig server_config(const config::Config& cfg) {
   http::ServerConfig out;
@@ -81,10 +190,38 @@ int run_daemon(const config::Config& cfg) {
   asio::io_context io(1);
   metrics::Registry registry;
   metrics::PushgwMetrics metrics(registry);
+  const std::string instance = instance_name(cfg);
 
-  const redis::ClientConfig redis_config = redis_client_config(cfg);
+  Providers providers;
+  try {
+    providers.start(io.get_executor(), cfg);
+  } catch (const std::exception& e) {
+    logger->critical("{}", e.what());
+    return 1;
+  }
+
+  // The front door and the workers use connections of their own, so a burst of sends never
+  // queues behind /push requests or the other way round.
+  const redis::ClientConfig redis_config = redis_client_config(cfg, "pushgw-front-door");
   redis::Client redis(io.get_executor(), redis_config);
-  FrontDoor front_door(cfg, redis, metrics, registry);
+  redis::Client worker_redis(io.get_executor(), redis_client_config(cfg, "pushgw-worker"));
+  const queue::Keys keys(cfg.redis.prefix);
+  queue::JobStore store(worker_redis, keys, instance);
+  feedback::InactiveTokens inactive(worker_redis, keys, cfg.feedback);
+  dispatch::Dispatcher dispatcher(io.get_executor(), store, inactive, metrics,
+                                  dispatch::DispatcherConfig::from_config(cfg, instance));
+  providers.register_with(dispatcher, cfg);
+  queue::Consumer consumer(io.get_executor(), store, {cfg.queue, redis_client_config(cfg, "pushgw")},
+                           [&dispatcher](std::size_t lane, std::string element) {
+                             return dispatcher.handle(lane, std::move(element));
+                           });
+  queue::Maintenance maintenance(io.get_executor(), store, cfg.queue,
+                                 [&metrics](std::size_t, std::size_t requeued, std::size_t) {
+                                   metrics.jobs.with({"requeued"}).inc(static_cast<double>(requeued));
+                                 });
+
+  FrontDoor front_door(cfg, redis, metrics, registry, store, providers.checks(),
+                       [&]() { providers.refresh_gauges(metrics); });
   http::Server server(io.get_executor(), server_config(cfg), front_door.routes(),
                       request_observer(metrics));
   try {
@@ -94,17 +231,44 @@ int run_daemon(const config::Config& cfg) {
     return 1;
   }
   redis.start();
+  worker_redis.start();
   log_start(cfg, redis_config.endpoint, server.port());
+  logger->info("instance {}: {} worker(s), lanes high/default/bulk weighted {}/{}/{}", instance, cfg.queue.workers,
+               cfg.queue.weight_high, cfg.queue.weight_default, cfg.queue.weight_bulk);
+
+  // Workers start once this instance's leftovers from a previous run are back in the queue.
+  bool stopping = false;
+  bool workers_started = false;
+  if (!cfg.queue.consume) logger->info("queue.consume is false: this instance stores jobs but sends none");
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        if (!cfg.queue.consume) co_return;
+        if (!co_await maintenance.recover(std::chrono::steady_clock::time_point::max()) || stopping) co_return;
+        maintenance.start();
+        consumer.start();
+        workers_started = true;
+      },
+      asio::detached);
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
+    stopping = true;
+    const auto deadline = std::chrono::steady_clock::now() + cfg.shutdown_timeout;
     logger->info("{} received: draining (deadline {} ms)", signal == SIGTERM ? "SIGTERM" : "SIGINT",
                  cfg.shutdown_timeout.count());
     asio::co_spawn(
         io,
-        [&]() -> asio::awaitable<void> {
+        [&, deadline]() -> asio::awaitable<void> {
           co_await server.shutdown(cfg.shutdown_timeout);
+          if (workers_started) {
+            co_await consumer.stop(deadline);
+            dispatcher.stop();
+            co_await maintenance.stop();
+          }
+          co_await providers.stop(std::chrono::milliseconds(500));
+          worker_redis.stop();
           redis.stop();
         },
         [&](std::exception_ptr) {

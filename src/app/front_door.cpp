@@ -56,11 +56,16 @@ std::string reply_problem(const redis::Reply& reply) {
 }  // namespace
 
 FrontDoor::FrontDoor(const config::Config& config, redis::Client& redis,
-                     metrics::PushgwMetrics& metrics, metrics::Registry& registry)
+                     metrics::PushgwMetrics& metrics, metrics::Registry& registry,
+                     queue::JobStore& store, std::vector<ProviderCheck> checks,
+                     std::function<void()> before_scrape)
     : config_(config),
       redis_(redis),
       metrics_(metrics),
       registry_(registry),
+      store_(store),
+      checks_(std::move(checks)),
+      before_scrape_(std::move(before_scrape)),
       validation_(job::ValidationContext::from_config(config)),
       keys_(config.redis.prefix) {}
 
@@ -158,32 +163,32 @@ asio::awaitable<Response> FrontDoor::ready(const Request&) {
   } else if (auto problem = reply_problem(result.replies.at(0)); !problem.empty()) {
     redis_state = "error: " + problem;
   }
-  const bool ready = redis_state == "ok";
-  nlohmann::json body = {{"status", ready ? "ready" : "not ready"}, {"checks", {{"redis", redis_state}}}};
+  bool ready = redis_state == "ok";
+  nlohmann::json checks = {{"redis", redis_state}};
+  for (const auto& check : checks_) {
+    const std::string problem = check.problem();
+    checks[check.name] = problem.empty() ? std::string("ok") : problem;
+    ready = ready && problem.empty();
+  }
+  nlohmann::json body = {{"status", ready ? "ready" : "not ready"}, {"checks", std::move(checks)}};
   co_return Response::json(ready ? 200 : 503, body.dump());
 }
 
 asio::awaitable<void> FrontDoor::refresh_queue_gauges() {
   if (!redis_.connected()) co_return;
-  redis::Request request;
-  for (const auto lane : queue::kLanes) {
-    request.push("LLEN", keys_.queue(lane));
-    request.push("ZCARD", keys_.retry(lane));
-  }
-  const auto result = co_await redis_.exec(std::move(request));
-  if (result.ec) co_return;
-  std::size_t i = 0;
-  for (const auto lane : queue::kLanes) {
-    const std::string name(lane);
-    const auto& depth = result.replies.at(i++);
-    const auto& retry = result.replies.at(i++);
-    if (depth.type == redis::Reply::Type::integer) metrics_.queue_depth.with({name}).set(static_cast<double>(depth.integer));
-    if (retry.type == redis::Reply::Type::integer) metrics_.retry_depth.with({name}).set(static_cast<double>(retry.integer));
+  auto [ec, depths] = co_await store_.depths();
+  if (ec) co_return;
+  for (std::size_t i = 0; i < depths.size(); ++i) {
+    const std::string lane(queue::kLanes[i]);
+    metrics_.queue_depth.with({lane}).set(static_cast<double>(depths[i].queue));
+    metrics_.processing_depth.with({lane}).set(static_cast<double>(depths[i].processing));
+    metrics_.retry_depth.with({lane}).set(static_cast<double>(depths[i].retry));
   }
 }
 
 asio::awaitable<Response> FrontDoor::metrics_text(const Request&) {
   co_await refresh_queue_gauges();
+  if (before_scrape_) before_scrape_();
   Response response = Response::json(200, registry_.render());
   response.content_type = "text/plain; version=0.0.4; charset=utf-8";
   co_return response;

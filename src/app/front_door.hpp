@@ -5,6 +5,8 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <functional>
+#include <string>
 #include <vector>
 
 #include "pushgw/config/config.hpp"
@@ -13,15 +15,25 @@
 #include "pushgw/job/validate.hpp"
 #include "pushgw/metrics/metrics.hpp"
 #include "pushgw/metrics/pushgw_metrics.hpp"
+#include "pushgw/queue/job_store.hpp"
 #include "pushgw/queue/keys.hpp"
 #include "pushgw/redis/client.hpp"
 
 namespace pushgw::app {
 
+// One provider's credential health for /readyz: "ok", or what is wrong.
+struct ProviderCheck {
+  std::string name;                       // "apns:demo"
+  std::function<std::string()> problem;   // empty when healthy
+};
+
 class FrontDoor {
  public:
+  // `store` answers the queue depths; `before_scrape` refreshes the gauges that other
+  // components own (provider connections and health) before /metrics renders.
   FrontDoor(const config::Config& config, redis::Client& redis, metrics::PushgwMetrics& metrics,
-            metrics::Registry& registry);
+            metrics::Registry& registry, queue::JobStore& store, std::vector<ProviderCheck> checks,
+            std::function<void()> before_scrape);
 
   std::vector<http::Route> routes();
 
@@ -37,13 +49,17 @@ class FrontDoor {
   // Validated notifications → jobs → one MULTI/EXEC; returns the jobs stored.
   boost::asio::awaitable<StoreError> store(const std::vector<job::Notification>& jobs,
                                            std::int64_t now_ms);
-  // Refreshes queue_depth / retry_depth per lane (skipped while Redis is down).
+  // Refreshes queue_depth / processing_depth / retry_depth per lane (skipped while Redis is
+  // down).
   boost::asio::awaitable<void> refresh_queue_gauges();
 
   const config::Config& config_;
   redis::Client& redis_;
   metrics::PushgwMetrics& metrics_;
   metrics::Registry& registry_;
+  queue::JobStore& store_;
+  std::vector<ProviderCheck> checks_;
+  std::function<void()> before_scrape_;
   job::ValidationContext validation_;
   queue::Keys keys_;
 };

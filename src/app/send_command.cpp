@@ -10,6 +10,8 @@
 #include "pushgw/apns/credentials.hpp"
 #include "pushgw/apns/provider.hpp"
 #include "pushgw/app/app.hpp"
+#include "pushgw/fcm/provider.hpp"
+#include "pushgw/fcm/service_account.hpp"
 #include "pushgw/job/codec.hpp"
 #include "pushgw/log/log.hpp"
 
@@ -44,11 +46,13 @@ std::variant<job::Notification, std::string> build_notification(const config::Co
   return n;
 }
 
-void print_outcome(const job::SendOutcome& outcome) {
+void print_outcome(const job::SendOutcome& outcome, job::Platform platform) {
   std::cout << job::to_string(outcome.kind);
   if (outcome.status) std::cout << " (HTTP " << outcome.status << ")";
   if (!outcome.reason.empty()) std::cout << ": " << outcome.reason;
-  if (!outcome.provider_id.empty()) std::cout << " [apns-id " << outcome.provider_id << "]";
+  if (!outcome.provider_id.empty()) {
+    std::cout << (platform == job::Platform::ios ? " [apns-id " : " [message ") << outcome.provider_id << "]";
+  }
   if (outcome.retry_after) std::cout << " retry after " << outcome.retry_after->count() << " s";
   std::cout << "\n";
 }
@@ -63,42 +67,51 @@ int send_one(const config::Config& cfg, const SendOptions& options) {
     return 2;
   }
   const auto& n = std::get<job::Notification>(built);
-  if (n.platform != job::Platform::ios) {
-    std::cerr << "pushgw send: this version delivers to APNs only (--platform ios); the FCM "
-                 "provider is not built yet\n";
-    return 2;
-  }
-  const config::ApnsConfig& apns_config = *cfg.apps.at(n.app).apns;  // checked by validation
 
-  std::optional<apns::Credentials> credentials;
+  // Starts `provider` (APNs or FCM), sends on a private event loop, and stops it.
+  asio::io_context io(1);
+  job::SendOutcome outcome;
+  auto send_with = [&](auto& provider) -> int {
+    std::string error;
+    if (!provider.start(&error)) {
+      std::cerr << "pushgw send: " << error << "\n";
+      return 1;
+    }
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          outcome = co_await provider.send(n, options.token);
+          co_await provider.stop(std::chrono::seconds(2));
+        },
+        [&](std::exception_ptr) { io.stop(); });
+    io.run();
+    return 0;
+  };
+
   try {
-    credentials = apns::load_credentials(apns_config.auth, "apps." + n.app + ".apns.auth");
+    if (n.platform == job::Platform::ios) {
+      const config::ApnsConfig& apns_config = *cfg.apps.at(n.app).apns;  // checked by validation
+      auto credentials = apns::load_credentials(apns_config.auth, "apps." + n.app + ".apns.auth");
+      apns::ProviderOptions provider_options;
+      provider_options.app = n.app;
+      apns::Provider provider(io.get_executor(), apns_config, std::move(credentials), provider_options);
+      if (send_with(provider) != 0) return 1;
+    } else {
+      const config::FcmConfig& fcm_config = *cfg.apps.at(n.app).fcm;  // checked by validation
+      auto account = fcm::load_service_account(fcm_config.service_account_file,
+                                               "apps." + n.app + ".fcm.service_account_file");
+      fcm::ProviderOptions provider_options;
+      provider_options.app = n.app;
+      fcm::Provider provider(io.get_executor(), fcm_config, std::move(account), provider_options);
+      if (send_with(provider) != 0) return 1;
+    }
   } catch (const std::exception& e) {
     std::cerr << "pushgw send: " << e.what() << "\n";
     return 1;
   }
 
-  asio::io_context io(1);
-  apns::ProviderOptions provider_options;
-  provider_options.app = n.app;
-  apns::Provider provider(io.get_executor(), apns_config, std::move(*credentials), provider_options);
-  std::string error;
-  if (!provider.start(&error)) {
-    std::cerr << "pushgw send: " << error << "\n";
-    return 1;
-  }
-  job::SendOutcome outcome;
-  asio::co_spawn(
-      io,
-      [&]() -> asio::awaitable<void> {
-        outcome = co_await provider.send(n, options.token);
-        co_await provider.stop(std::chrono::seconds(2));
-      },
-      [&](std::exception_ptr) { io.stop(); });
-  io.run();
-
   std::cout << "app " << n.app << ", token " << log::token(options.token) << ": ";
-  print_outcome(outcome);
+  print_outcome(outcome, n.platform);
   return outcome.kind == job::OutcomeKind::delivered ? 0 : 1;
 }
 

@@ -439,6 +439,63 @@ void read_limits(TreeReader& r, const Value& v, LimitsConfig& limits) {
   }
 }
 
+// Reports `later` (at its line, or the section's) when it is not greater than `earlier`.
+void require_greater(TreeReader& r, const Value& section, const std::string& later_key,
+                     milliseconds later, const std::string& earlier_key, milliseconds earlier) {
+  const std::string later_path = section.path + "." + later_key;
+  const std::string earlier_path = section.path + "." + earlier_key;
+  if (r.failed(later_path) || r.failed(earlier_path) || later > earlier) return;
+  const std::string& path = r.present(later_path) ? later_path : earlier_path;
+  r.error(path, r.line(path, section.line),
+          section.path + "." + later_key + " (" + std::to_string(later.count()) + "ms) must be greater than " +
+              section.path + "." + earlier_key + " (" + std::to_string(earlier.count()) + "ms)");
+}
+
+void read_queue(TreeReader& r, const Value& v, QueueConfig& queue) {
+  const bool ok = r.read_map(v, {
+      {"consume", [&](const Value& f) { r.read_bool(f, queue.consume); }},
+      {"workers", [&](const Value& f) { r.read_count(f, queue.workers); }},
+      {"batch", [&](const Value& f) { r.read_count(f, queue.batch); }},
+      {"lanes", [&](const Value& f) {
+         r.read_map(f, {
+             {"high", [&](const Value& w) { r.read_count(w, queue.weight_high); }},
+             {"default", [&](const Value& w) { r.read_count(w, queue.weight_default); }},
+             {"bulk", [&](const Value& w) { r.read_count(w, queue.weight_bulk); }},
+         });
+       }},
+      {"block_timeout", [&](const Value& f) { r.read_duration(f, queue.block_timeout, Zero::rejected); }},
+      {"poll_interval", [&](const Value& f) { r.read_duration(f, queue.poll_interval, Zero::rejected); }},
+      {"heartbeat_interval", [&](const Value& f) { r.read_duration(f, queue.heartbeat_interval, Zero::rejected); }},
+      {"heartbeat_ttl", [&](const Value& f) { r.read_duration(f, queue.heartbeat_ttl, Zero::rejected); }},
+      {"reaper_interval", [&](const Value& f) { r.read_duration(f, queue.reaper_interval, Zero::rejected); }},
+      {"max_redeliveries", [&](const Value& f) { r.read_count(f, queue.max_redeliveries); }},
+      {"idempotency_ttl", [&](const Value& f) { r.read_duration(f, queue.idempotency_ttl, Zero::rejected); }},
+  });
+  // A heartbeat that expires before it is refreshed would get a live instance's jobs requeued.
+  if (ok) require_greater(r, v, "heartbeat_ttl", queue.heartbeat_ttl, "heartbeat_interval", queue.heartbeat_interval);
+}
+
+void read_retries(TreeReader& r, const Value& v, RetriesConfig& retries) {
+  const bool ok = r.read_map(v, {
+      {"max_attempts", [&](const Value& f) { r.read_count(f, retries.max_attempts); }},
+      {"backoff_min", [&](const Value& f) { r.read_duration(f, retries.backoff_min, Zero::rejected); }},
+      {"backoff_max", [&](const Value& f) { r.read_duration(f, retries.backoff_max, Zero::rejected); }},
+  });
+  if (ok && !r.failed(v.path + ".backoff_min") && !r.failed(v.path + ".backoff_max") &&
+      retries.backoff_max < retries.backoff_min) {
+    const std::string path = v.path + ".backoff_max";
+    r.error(path, r.line(path, v.line),
+            "must not be less than retries.backoff_min (" + std::to_string(retries.backoff_min.count()) +
+                "ms), got " + std::to_string(retries.backoff_max.count()) + "ms");
+  }
+}
+
+void read_feedback(TreeReader& r, const Value& v, FeedbackConfig& feedback) {
+  r.read_map(v, {
+      {"max_events", [&](const Value& f) { r.read_count(f, feedback.max_events); }},
+  });
+}
+
 void read_logging(TreeReader& r, const Value& v, LogConfig& logging) {
   r.read_map(v, {
       {"level", [&](const Value& f) {
@@ -592,6 +649,9 @@ void read_root(TreeReader& r, const Value& root, Config& config) {
       {"redis", [&](const Value& f) { read_redis(r, f, config.redis); }},
       {"limits", [&](const Value& f) { read_limits(r, f, config.limits); }},
       {"logging", [&](const Value& f) { read_logging(r, f, config.logging); }},
+      {"queue", [&](const Value& f) { read_queue(r, f, config.queue); }},
+      {"retries", [&](const Value& f) { read_retries(r, f, config.retries); }},
+      {"feedback", [&](const Value& f) { read_feedback(r, f, config.feedback); }},
       {"apps", [&](const Value& f) { app_entries = read_apps(r, f, config.apps); }},
       {"instance_id", [&](const Value& f) {
          auto id = r.text(f, "an instance name");

@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   std::string send_config;
   send->add_option("-c,--config", send_config, "config file (YAML) naming the app's credentials")->required();
   send->add_option("--app", send_options.app, "app (a key of apps:); optional with one app");
-  send->add_option("--platform", send_options.platform, "ios")->capture_default_str();
+  send->add_option("--platform", send_options.platform, "ios or android")->capture_default_str();
   send->add_option("--token", send_options.token, "device token")->required();
   send->add_option("--title", send_options.title, "alert title");
   send->add_option("--message", send_options.message, "alert body");

@@ -28,7 +28,11 @@ PushgwMetrics::PushgwMetrics(Registry& registry)
                                      {"route", "code"})),
       http_request_duration(registry.histogram("pushgw_http_request_duration_seconds",
                                                "Time to serve an HTTP request.", {"route"})),
-      jobs(registry.counter("pushgw_jobs_total", "Jobs finished and acknowledged, by outcome.", {"outcome"})) {
+      jobs(registry.counter("pushgw_jobs_total", "Jobs by what happened to them (enqueued, completed, retried, ...).",
+                            {"outcome"})),
+      provider_healthy(registry.gauge("pushgw_provider_healthy",
+                                      "1 while the provider accepts our credentials, 0 after it refused them.",
+                                      {"app", "platform"})) {
   register_process_metrics(registry);
 }
 

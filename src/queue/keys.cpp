@@ -35,4 +35,10 @@ std::string Keys::inactive(std::string_view app, std::string_view platform) cons
 
 std::string Keys::feedback() const { return prefix_ + ":feedback"; }
 
+std::string Keys::reaper_lease() const { return prefix_ + ":reaper"; }
+
+std::string Keys::idempotency(std::string_view app, std::string_view id) const {
+  return prefix_ + ":idempotency:" + std::string(app) + ":" + std::string(id);
+}
+
 }  // namespace pushgw::queue

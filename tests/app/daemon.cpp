@@ -44,6 +44,8 @@ std::string daemon_config_yaml(std::uint16_t port, const DaemonOptions& options)
   yaml << "redis:\n  url: " << options.redis_url << "\n  command_timeout: 2s\n  reconnect_max: 200ms\n";
   yaml << "logging:\n  level: info\n";
   if (!options.limits_yaml.empty()) yaml << "limits:\n" << options.limits_yaml;
+  yaml << "queue:\n  consume: " << (options.consume ? "true" : "false") << "\n" << options.queue_yaml;
+  if (!options.instance_id.empty()) yaml << "instance_id: " << options.instance_id << "\n";
   yaml << "shutdown_timeout: 5s\n";
   yaml << "apps:\n"
           "  demo:\n"
@@ -55,7 +57,9 @@ std::string daemon_config_yaml(std::uint16_t port, const DaemonOptions& options)
           "    fcm:\n"
           "      endpoint: " << options.provider_endpoint << "\n"
           "      ca_file: " << creds << "/sim-cert.pem\n"
-          "      service_account_file: " << creds << "/fcm-service-account.json\n";
+          "      service_account_file: "
+       << (options.fcm_service_account.empty() ? creds + "/fcm-service-account.json" : options.fcm_service_account)
+       << "\n";
   yaml << options.extra_yaml;
   return yaml.str();
 }

@@ -26,7 +26,13 @@ struct DaemonOptions {
   std::vector<std::string> api_keys{};  // empty = no auth
   std::string limits_yaml{};            // lines under "limits:", e.g. "  max_body_bytes: 4KiB\n"
   std::string extra_yaml{};             // more top-level sections
+  // Intake-only by default: the front-door tests look at the stored jobs, which workers would
+  // take away. Pipeline tests set consume and their queue settings.
+  bool consume = false;
+  std::string queue_yaml{};             // lines under "queue:", e.g. "  workers: 8\n"
+  std::string instance_id{};
   std::string provider_endpoint = "https://127.0.0.1:1";  // APNs and FCM endpoint
+  std::string fcm_service_account{};    // empty = the one in credentials_dir()
   // Wait until /readyz answers 200 (Redis connected): right after start the Redis connection
   // may still be opening, and /push then answers 503.
   bool wait_ready = true;

@@ -194,6 +194,9 @@ TEST_F(ConfigTest, MissingSectionsKeepDefaults) {
   EXPECT_EQ(c.redis, defaults.redis);
   EXPECT_EQ(c.limits, defaults.limits);
   EXPECT_EQ(c.logging, defaults.logging);
+  EXPECT_EQ(c.queue, defaults.queue);
+  EXPECT_EQ(c.retries, defaults.retries);
+  EXPECT_EQ(c.feedback, defaults.feedback);
   EXPECT_EQ(c.instance_id, defaults.instance_id);
   EXPECT_EQ(c.shutdown_timeout, defaults.shutdown_timeout);
   const AppConfig& demo = c.apps.at("demo");
@@ -367,6 +370,58 @@ TEST_F(ConfigTest, BadRedisPrefixAndReconnectOrder) {
               ElementsAre(IsError("redis.prefix", 2, "no braces"),
                           IsError("redis.reconnect_max", 4,
                                   "must not be less than redis.reconnect_min (2000ms)")));
+}
+
+TEST_F(ConfigTest, QueueRetriesAndFeedbackSections) {
+  const Config c = parse_ok(
+      "queue:\n"
+      "  consume: false\n"
+      "  workers: 32\n"
+      "  batch: 8\n"
+      "  lanes: {high: 10, default: 3, bulk: 2}\n"
+      "  block_timeout: 500ms\n"
+      "  poll_interval: 100ms\n"
+      "  heartbeat_interval: 1s\n"
+      "  heartbeat_ttl: 3s\n"
+      "  reaper_interval: 2s\n"
+      "  max_redeliveries: 2\n"
+      "  idempotency_ttl: 1h\n"
+      "retries: {max_attempts: 3, backoff_min: 200ms, backoff_max: 2s}\n"
+      "feedback: {max_events: 50}\n" + kApp);
+  EXPECT_FALSE(c.queue.consume);
+  EXPECT_EQ(c.queue.workers, 32u);
+  EXPECT_EQ(c.queue.batch, 8u);
+  EXPECT_EQ(c.queue.weight_high, 10u);
+  EXPECT_EQ(c.queue.weight_default, 3u);
+  EXPECT_EQ(c.queue.weight_bulk, 2u);
+  EXPECT_EQ(c.queue.block_timeout, 500ms);
+  EXPECT_EQ(c.queue.poll_interval, 100ms);
+  EXPECT_EQ(c.queue.heartbeat_interval, 1s);
+  EXPECT_EQ(c.queue.heartbeat_ttl, 3s);
+  EXPECT_EQ(c.queue.reaper_interval, 2s);
+  EXPECT_EQ(c.queue.max_redeliveries, 2u);
+  EXPECT_EQ(c.queue.idempotency_ttl, 1h);
+  EXPECT_EQ(c.retries.max_attempts, 3u);
+  EXPECT_EQ(c.retries.backoff_min, 200ms);
+  EXPECT_EQ(c.retries.backoff_max, 2s);
+  EXPECT_EQ(c.feedback.max_events, 50u);
+}
+
+TEST_F(ConfigTest, QueueAndRetriesOrderingAndValues) {
+  const auto result = parse(
+      "queue:\n"
+      "  lanes: {high: 0, urgent: 3}\n"  // 2
+      "  heartbeat_interval: 5s\n"       // 3
+      "  heartbeat_ttl: 5s\n"            // 4
+      "retries:\n"
+      "  backoff_min: 10s\n"             // 6
+      "  backoff_max: 1s\n"              // 7
+      + kApp);
+  EXPECT_THAT(result.errors,
+              ElementsAre(IsError("queue.lanes.high", 2, "positive integer"),
+                          IsError("queue.lanes.urgent", 2, "unknown"),
+                          IsError("queue.heartbeat_ttl", 4, "must be greater than queue.heartbeat_interval (5000ms)"),
+                          IsError("retries.backoff_max", 7, "must not be less than retries.backoff_min (10000ms)")));
 }
 
 TEST_F(ConfigTest, TokenAuthNeedsKeyFileKeyIdAndTeamId) {
@@ -609,6 +664,9 @@ TEST_F(ConfigTest, ExampleFileParsesAndShowsTheDefaults) {
   EXPECT_EQ(c.redis, defaults.redis);
   EXPECT_EQ(c.limits, defaults.limits);
   EXPECT_EQ(c.logging, defaults.logging);
+  EXPECT_EQ(c.queue, defaults.queue);
+  EXPECT_EQ(c.retries, defaults.retries);
+  EXPECT_EQ(c.feedback, defaults.feedback);
   EXPECT_EQ(c.instance_id, defaults.instance_id);
   EXPECT_EQ(c.shutdown_timeout, defaults.shutdown_timeout);
 

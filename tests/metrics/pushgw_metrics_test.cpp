@@ -121,6 +121,7 @@ TEST(PushgwMetrics, RegistersEveryDesignMetricWithItsType) {
            "# TYPE pushgw_http_requests_total counter",
            "# TYPE pushgw_http_request_duration_seconds histogram",
            "# TYPE pushgw_jobs_total counter",
+           "# TYPE pushgw_provider_healthy gauge",
            "# TYPE process_resident_memory_bytes gauge",
            "# TYPE process_cpu_seconds_total counter",
            "# TYPE process_open_fds gauge",
@@ -146,6 +147,7 @@ TEST(PushgwMetrics, LabelNamesMatchTheDesign) {
   EXPECT_EQ(m.http_requests.label_names(), (L{"route", "code"}));
   EXPECT_EQ(m.http_request_duration.label_names(), (L{"route"}));
   EXPECT_EQ(m.jobs.label_names(), (L{"outcome"}));
+  EXPECT_EQ(m.provider_healthy.label_names(), (L{"app", "platform"}));
 }
 
 TEST(PushgwMetrics, TwoInstancesOnOneRegistryShareFamilies) {

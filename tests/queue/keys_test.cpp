@@ -14,6 +14,8 @@ TEST(Keys, FollowTheDesignedNamesWithOneHashTagPerLane) {
   EXPECT_EQ(keys.instances(), "pushgw:instances");
   EXPECT_EQ(keys.inactive("demo", "ios"), "pushgw:inactive:demo:ios");
   EXPECT_EQ(keys.feedback(), "pushgw:feedback");
+  EXPECT_EQ(keys.reaper_lease(), "pushgw:reaper");
+  EXPECT_EQ(keys.idempotency("demo", "order-42"), "pushgw:idempotency:demo:order-42");
 }
 
 TEST(Keys, UseTheConfiguredPrefix) {

@@ -88,6 +88,39 @@ struct FcmConfig {
   bool operator==(const FcmConfig&) const = default;
 };
 
+// How workers take jobs from Redis (the queue module) and recover them after a crash.
+struct QueueConfig {
+  bool consume = true;                             // false: intake only (POST /push), no workers
+  std::size_t workers = 256;                       // jobs in progress at once, all lanes together
+  std::size_t batch = 64;                          // jobs moved from a lane's queue in one step
+  // Share of free workers each lane gets while several have a backlog: high, default, bulk.
+  std::size_t weight_high = 8;
+  std::size_t weight_default = 4;
+  std::size_t weight_bulk = 1;
+  milliseconds block_timeout{1000};                // how long one blocking fetch waits
+  milliseconds poll_interval{250};                 // retry/scheduled jobs coming due are moved this often
+  milliseconds heartbeat_interval{2000};           // this instance refreshes its heartbeat key
+  milliseconds heartbeat_ttl{10000};               // an instance silent this long is dead: its jobs return
+  milliseconds reaper_interval{5000};              // how often an instance looks for dead ones
+  std::size_t max_redeliveries = 5;                // a job recovered more often is dead-lettered
+  milliseconds idempotency_ttl{86400000};          // a notification `id` is sent once within this
+  bool operator==(const QueueConfig&) const = default;
+};
+
+// Transient failures (429, 5xx, timeouts, connection loss): exponential backoff with jitter.
+struct RetriesConfig {
+  std::size_t max_attempts = 8;                    // sends per token, the first one included
+  milliseconds backoff_min{1000};                  // delay after the first failure, doubling...
+  milliseconds backoff_max{300000};                // ...up to this (Retry-After may ask for more)
+  bool operator==(const RetriesConfig&) const = default;
+};
+
+// Dead-token reports for backends (the pushgw:feedback list).
+struct FeedbackConfig {
+  std::size_t max_events = 100000;                 // the list is trimmed to this many
+  bool operator==(const FeedbackConfig&) const = default;
+};
+
 struct AppConfig {
   std::string name;
   std::optional<ApnsConfig> apns;
@@ -101,6 +134,9 @@ struct Config {
   RedisConfig redis;
   LimitsConfig limits;
   LogConfig logging;
+  QueueConfig queue;
+  RetriesConfig retries;
+  FeedbackConfig feedback;
   std::map<std::string, AppConfig> apps;
   std::string instance_id;                         // empty = hostname + pid
   milliseconds shutdown_timeout{10000};            // SIGTERM: drain deadline

@@ -38,8 +38,12 @@ struct PushgwMetrics {
   Family<Counter>& http_requests;
   // pushgw_http_request_duration_seconds{route}.
   Family<Histogram>& http_request_duration;
-  // pushgw_jobs_total{outcome}: jobs acked, by how they ended.
+  // pushgw_jobs_total{outcome}: enqueued (front door); completed, retried, scheduled,
+  // duplicate, dead_lettered (dispatcher, per notification); requeued (recovered from a dead
+  // instance).
   Family<Counter>& jobs;
+  // pushgw_provider_healthy{app,platform}: 0 while the provider refuses our credentials.
+  Family<Gauge>& provider_healthy;
 };
 
 }  // namespace pushgw::metrics

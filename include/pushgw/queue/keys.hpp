@@ -26,6 +26,8 @@ class Keys {
   std::string instances() const;                                                   // set
   std::string inactive(std::string_view app, std::string_view platform) const;     // hash
   std::string feedback() const;                                                    // list
+  std::string reaper_lease() const;                                                // string, TTL
+  std::string idempotency(std::string_view app, std::string_view id) const;        // string, TTL
 
   const std::string& prefix() const { return prefix_; }
 

@@ -1,0 +1,97 @@
+#pragma once
+// Two small coroutine synchronisation tools for code that runs on one executor (a strand or a
+// single-threaded io_context): neither is thread-safe. A waiter parks on a steady_timer that
+// never expires by itself; waking it means cancelling the timer.
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <memory>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace pushgw::common {
+
+// Counts running tasks; wait() returns when the count is zero (or at the deadline).
+class WaitGroup {
+ public:
+  explicit WaitGroup(boost::asio::any_io_executor executor) : timer_(std::move(executor)) {
+    timer_.expires_at(boost::asio::steady_timer::time_point::max());
+  }
+  void add(std::size_t n = 1) { count_ += n; }
+  void done(std::size_t n = 1) {
+    count_ -= n;
+    if (count_ == 0) timer_.cancel();
+  }
+  std::size_t count() const { return count_; }
+
+  // True when the count reached zero, false when `deadline` passed first.
+  boost::asio::awaitable<bool> wait(std::chrono::steady_clock::time_point deadline =
+                                        std::chrono::steady_clock::time_point::max()) {
+    while (count_ > 0) {
+      if (std::chrono::steady_clock::now() >= deadline) co_return false;
+      // One shared timer: done() cancels it to wake every waiter, and each re-arms with its own
+      // deadline checked above. A short re-check keeps several waiters with different deadlines
+      // from holding each other up.
+      timer_.expires_at(std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(50)));
+      co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    }
+    co_return true;
+  }
+
+ private:
+  boost::asio::steady_timer timer_;
+  std::size_t count_ = 0;
+};
+
+// A counting semaphore with FIFO waiters: acquire() waits for a permit, release() hands it to
+// the oldest waiter.
+class Semaphore {
+ public:
+  Semaphore(boost::asio::any_io_executor executor, std::size_t permits)
+      : executor_(std::move(executor)), available_(permits) {}
+
+  boost::asio::awaitable<void> acquire() {
+    if (available_ > 0 && waiters_.empty()) {
+      --available_;
+      co_return;
+    }
+    auto waiter = std::make_shared<Waiter>(executor_);
+    waiters_.push_back(waiter);
+    while (!waiter->granted) {
+      co_await waiter->timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    }
+  }
+
+  void release() {
+    while (!waiters_.empty()) {
+      auto waiter = waiters_.front();
+      waiters_.pop_front();
+      waiter->granted = true;
+      waiter->timer.cancel();
+      return;
+    }
+    ++available_;
+  }
+
+  std::size_t available() const { return available_; }
+  std::size_t waiting() const { return waiters_.size(); }
+
+ private:
+  struct Waiter {
+    explicit Waiter(const boost::asio::any_io_executor& executor) : timer(executor) {
+      timer.expires_at(boost::asio::steady_timer::time_point::max());
+    }
+    boost::asio::steady_timer timer;
+    bool granted = false;
+  };
+  boost::asio::any_io_executor executor_;
+  std::size_t available_;
+  std::deque<std::shared_ptr<Waiter>> waiters_;
+};
+
+}  // namespace pushgw::common

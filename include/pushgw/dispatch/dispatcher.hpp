@@ -1,0 +1,74 @@
+#pragma once
+// The job handler: turns one element from a processing list into sends and one ack.
+//
+//   decode (malformed → dead-letter with the parse error) → per notification: validate
+//   (→ dead-letter), send_at in the future (→ retry ZSET), idempotency claim (`id` already sent
+//   → skipped), drop tokens marked inactive (one HMGET) → fan out one send per token under
+//   the provider's max_inflight → plan (plan.hpp) → mark dead tokens → ack: remove the
+//   element and write its retries and dead letters in one script.
+//
+// Redis being unreachable never loses the job: each step is retried with backoff until it
+// works or the instance shuts down (then the element is still in the processing list and goes
+// back to the queue). Nothing here throws for bad input.
+//
+// Threading: everything runs on the executor given to the constructor (one thread); providers
+// may live elsewhere (their send() hops).
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "pushgw/config/config.hpp"
+#include "pushgw/feedback/inactive_tokens.hpp"
+#include "pushgw/job/notification.hpp"
+#include "pushgw/job/outcome.hpp"
+#include "pushgw/job/validate.hpp"
+#include "pushgw/metrics/pushgw_metrics.hpp"
+#include "pushgw/queue/job_store.hpp"
+
+namespace pushgw::dispatch {
+
+// Sends one notification to one token (apns::Provider::send, fcm::Provider::send).
+using SendFunction =
+    std::function<boost::asio::awaitable<job::SendOutcome>(const job::Notification&, const std::string& token)>;
+
+struct DispatcherConfig {
+  config::RetriesConfig retries;
+  std::chrono::milliseconds idempotency_ttl{86400000};
+  job::ValidationContext validation;
+  std::string instance;  // for dead-letter entries
+
+  static DispatcherConfig from_config(const config::Config& config, std::string instance);
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(boost::asio::any_io_executor executor, queue::JobStore& store, feedback::InactiveTokens& inactive,
+             metrics::PushgwMetrics& metrics, DispatcherConfig config);
+  ~Dispatcher();
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  // Registers the provider of `app` for `platform`; at most `max_inflight` of its sends run
+  // at once.
+  void add_provider(const std::string& app, job::Platform platform, SendFunction send, std::size_t max_inflight);
+
+  // The queue::JobHandler.
+  boost::asio::awaitable<void> handle(std::size_t lane, std::string element);
+
+  // Makes pending Redis retries give up (shutdown): the job stays in the processing list.
+  void stop();
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace pushgw::dispatch

@@ -1,0 +1,70 @@
+#pragma once
+// The FCM HTTP v1 request for one notification and one registration token (pure logic, no
+// I/O).
+//
+//   POST /v1/projects/<project_id>/messages:send
+//   authorization: Bearer <access token>
+//   content-type: application/json
+//   {"message": {...}}
+//
+// The message, in the fields of Google's v1 Message resource (proto names, which the API
+// accepts as well as lowerCamelCase):
+//   token                         the registration token
+//   notification.title / body / image    title / message / image
+//   data                          `data`, every value a string (FCM requires it): non-string
+//                                 JSON values become their JSON text (42 → "42")
+//   android.priority              "HIGH" / "NORMAL" from priority (unset: FCM's default)
+//   android.collapse_key          collapse_id
+//   android.ttl                   expiration − now as "<n>s"; "0s" when already past
+//                                 ("deliver now or never", as APNs does for an expiration in
+//                                 the past)
+//   android.notification          only for a display notification (title, message or image),
+//                                 so that a data-only message stays data-only:
+//                                 sound, click_action ← category, tag ← collapse_id (replaces
+//                                 the shown notification of the same id, as apns-collapse-id
+//                                 does), notification_count ← badge
+// Then the `fcm` pass-through object, when given, is merged over the message as a JSON merge
+// patch (RFC 7396: objects merge key by key, other values replace, null removes), so it wins.
+// Use the proto (snake_case) names in it to override a built field. After the merge, `token`
+// is always ours (a topic or condition would make FCM refuse the request, so they are
+// removed), and data values are made strings again.
+// iOS-only fields (thread_id, push_type, content_available, mutable_content, topic, apns) are
+// not mapped: FCM's own `apns` block can be given in the pass-through.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "pushgw/job/notification.hpp"
+#include "pushgw/job/outcome.hpp"
+
+namespace pushgw::fcm {
+
+// The `message` object (without the {"message": ...} wrapper). `now_s` is unix seconds, for
+// the ttl.
+nlohmann::json build_fcm_message(const job::Notification& n, std::string_view token, std::int64_t now_s);
+
+// "/v1/projects/<project_id>/messages:send"
+std::string fcm_send_path(std::string_view project_id);
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+struct FcmRequest {
+  std::string path;
+  HeaderList headers;  // lower-case names
+  std::string body;    // {"message": {...}}
+};
+
+// The request, or the outcome when the notification cannot be sent: an empty registration
+// token (rejected, "MissingRegistration"), a message that cannot be serialised (rejected,
+// e.g. invalid UTF-8 in a string: "InvalidMessage"). `access_token` is the bare token.
+std::variant<FcmRequest, job::SendOutcome> build_fcm_request(const job::Notification& n, std::string_view token,
+                                                             std::string_view project_id,
+                                                             std::string_view access_token, std::int64_t now_s);
+
+}  // namespace pushgw::fcm

@@ -1,0 +1,63 @@
+#pragma once
+// Takes jobs from the lanes into this instance's processing lists and hands each to a job
+// handler (the dispatcher), never holding more jobs than there are free workers: a backlog
+// stays in Redis, not in memory.
+//
+// One fetch loop per lane, each with a Redis connection of its own for BLMOVE. A loop first
+// gets free workers (shared by all lanes, granted by weight while several lanes wait: see
+// lane_scheduler.hpp), takes up to that many jobs in one script, and blocks for one job only
+// when its lane is empty, holding a single worker while it waits. An empty lane costs one
+// blocked connection and no CPU.
+//
+// Threading: everything runs on the executor given to the constructor (one thread).
+
+#include <array>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "pushgw/config/config.hpp"
+#include "pushgw/queue/job_store.hpp"
+#include "pushgw/queue/lane_scheduler.hpp"
+#include "pushgw/redis/client.hpp"
+
+namespace pushgw::queue {
+
+// Handles one job taken from `lane` (a kLanes index). It must ack the element itself; the
+// worker is free again when the awaitable completes. It should not throw (an exception is
+// logged and the element stays in the processing list until shutdown or a reaper returns it).
+using JobHandler = std::function<boost::asio::awaitable<void>(std::size_t lane, std::string element)>;
+
+struct ConsumerConfig {
+  config::QueueConfig queue;
+  redis::ClientConfig redis;  // for the blocking connections (their command timeout is raised)
+};
+
+class Consumer {
+ public:
+  Consumer(boost::asio::any_io_executor executor, JobStore& store, ConsumerConfig config, JobHandler handler);
+  ~Consumer();
+  Consumer(const Consumer&) = delete;
+  Consumer& operator=(const Consumer&) = delete;
+
+  // Connects the blocking connections and starts the fetch loops.
+  void start();
+  // Stops taking jobs, lets the running ones finish until `deadline`, then puts every job
+  // still in this instance's processing lists back at the head of its queue (unchanged: they
+  // were not started, or their sends were cut short by the deadline). True when every job
+  // finished or went back.
+  boost::asio::awaitable<bool> stop(std::chrono::steady_clock::time_point deadline);
+
+  std::size_t jobs_in_progress() const;
+  std::size_t free_workers() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace pushgw::queue

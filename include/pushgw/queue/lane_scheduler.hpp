@@ -1,0 +1,43 @@
+#pragma once
+// Which lane gets the next free worker when several lanes are waiting for one: stride
+// scheduling over the lane weights. Each lane has a "pass" that advances by 1/weight each time
+// it is served; the waiting lane with the smallest pass is served next. Over any busy period a
+// lane with weight 8 is served 8 times as often as one with weight 1, a lane alone is served
+// every time, and a lane that starts waiting again does not get credit for the time it was
+// idle (its pass is brought up to the current minimum). Pure logic, no I/O.
+
+#include <array>
+#include <cstddef>
+#include <optional>
+
+#include "pushgw/config/config.hpp"
+#include "pushgw/queue/keys.hpp"
+
+namespace pushgw::queue {
+
+inline constexpr std::size_t kLaneCount = kLanes.size();
+
+// The index of `lane` in kLanes; kLaneCount when it is not a lane.
+std::size_t lane_index(std::string_view lane);
+
+class LaneScheduler {
+ public:
+  // Weights in kLanes order (high, default, bulk); 0 counts as 1.
+  explicit LaneScheduler(std::array<std::size_t, kLaneCount> weights);
+  static LaneScheduler from_config(const config::QueueConfig& queue);
+
+  // Marks a lane as waiting (or not) for a worker.
+  void set_waiting(std::size_t lane, bool waiting);
+  bool waiting(std::size_t lane) const { return waiting_[lane]; }
+  bool any_waiting() const;
+
+  // The waiting lane to serve next (and advances its pass); nullopt when none waits.
+  std::optional<std::size_t> next();
+
+ private:
+  std::array<double, kLaneCount> stride_{};
+  std::array<double, kLaneCount> pass_{};
+  std::array<bool, kLaneCount> waiting_{};
+};
+
+}  // namespace pushgw::queue

@@ -1,0 +1,46 @@
+#pragma once
+// The Lua scripts that make queue operations atomic. Each touches only keys of one hash tag
+// (one lane, or one idempotency key), so they also run on Redis Cluster. They are sent with
+// EVALSHA; a Redis that does not know one yet (first use, or after a restart) answers NOSCRIPT
+// and the caller sends it with EVAL, which also loads it (JobStore::eval).
+
+#include <string>
+#include <string_view>
+
+namespace pushgw::queue {
+
+struct Script {
+  std::string_view name;  // for error messages
+  std::string_view text;
+  std::string sha1;       // lowercase hex, computed from text
+};
+
+// KEYS: queue, processing. ARGV: n. Moves up to n elements from the queue's consumer end
+// (right) to the processing list's left; returns them in the order taken.
+const Script& take_script();
+
+// KEYS: processing, retry, dead. ARGV: element, z, (score, member) × z, d, entry × d.
+// Removes one copy of element from processing and, only if it was there, ZADDs the retry
+// members and LPUSHes the dead-letter entries. Returns 1, or 0 when the element was not in
+// processing (already acked: running it twice changes nothing).
+const Script& ack_script();
+
+// KEYS: processing, queue, dead. ARGV: (element, replacement, "queue" | "dead") × n.
+// For each element still in processing: removes it and RPUSHes the replacement at the
+// queue's consumer end (or LPUSHes it on the dead list). Returns {requeued, dead}.
+const Script& requeue_script();
+
+// KEYS: retry, queue. ARGV: now_ms, n. Moves up to n members due at or before now_ms to the
+// queue's consumer end. Returns how many moved.
+const Script& due_script();
+
+// KEYS: processing. ARGV: element, replacement. Swaps one copy of element for the
+// replacement. Returns 1, or 0 when the element was not there.
+const Script& replace_script();
+
+// KEYS: idempotency key. ARGV: job id, ttl_ms. 1 when the key was free (now set to the job
+// id) or already holds this job id (a retry or redelivery of the same job); 0 when another
+// job already claimed it.
+const Script& claim_script();
+
+}  // namespace pushgw::queue

@@ -1,0 +1,306 @@
+#include "pushgw/dispatch/dispatcher.hpp"
+
+#include <boost/asio.hpp>
+
+#include <random>
+
+#include "pushgw/common/async.hpp"
+#include "pushgw/dispatch/plan.hpp"
+#include "pushgw/job/codec.hpp"
+#include "pushgw/job/split.hpp"
+#include "pushgw/log/log.hpp"
+#include "pushgw/queue/element.hpp"
+#include "pushgw/queue/keys.hpp"
+
+namespace pushgw::dispatch {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+namespace {
+
+std::int64_t unix_ms() {
+  return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Provider reasons become metric labels: keep them to plain words so the series stay bounded
+// even if a provider invents new reasons.
+std::string reason_label(const std::string& reason) {
+  if (reason.empty() || reason.size() > 40) return "other";
+  for (char c : reason) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return "other";
+  }
+  return reason;
+}
+
+}  // namespace
+
+DispatcherConfig DispatcherConfig::from_config(const config::Config& config, std::string instance) {
+  DispatcherConfig out;
+  out.retries = config.retries;
+  out.idempotency_ttl = config.queue.idempotency_ttl;
+  out.validation = job::ValidationContext::from_config(config);
+  out.instance = std::move(instance);
+  return out;
+}
+
+struct Dispatcher::Impl {
+  struct Provider {
+    SendFunction send;
+    std::unique_ptr<common::Semaphore> permits;
+  };
+
+  Impl(asio::any_io_executor executor, queue::JobStore& store, feedback::InactiveTokens& inactive,
+       metrics::PushgwMetrics& metrics, DispatcherConfig config)
+      : executor(executor), store(store), inactive(inactive), metrics(metrics), config(std::move(config)),
+        rng(std::random_device{}()), logger(log::get("dispatch")) {}
+
+  // Retries a Redis step with backoff until it succeeds; false when the instance is stopping.
+  template <class Step>
+  asio::awaitable<bool> until_done(Step step, const char* what) {
+    milliseconds backoff(100);
+    bool warned = false;
+    for (;;) {
+      error_code ec = co_await step();
+      if (!ec) co_return true;
+      if (!warned) logger->warn("{}: {}; retrying until Redis answers", what, ec.message());
+      warned = true;
+      if (stopping) co_return false;
+      asio::steady_timer timer(executor, backoff);
+      co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      backoff = std::min(backoff * 2, milliseconds(2000));
+      if (stopping) co_return false;
+    }
+  }
+
+  void dead_letter(queue::AckPlan& ack, std::size_t lane, std::string_view job_text, queue::DeadReason reason,
+                   std::string error) {
+    queue::DeadLetter letter;
+    letter.reason = reason;
+    letter.error = std::move(error);
+    letter.lane = std::string(queue::kLanes[lane]);
+    letter.instance = config.instance;
+    letter.at_ms = unix_ms();
+    ack.dead.push_back(queue::dead_letter_entry(job_text, letter));
+    metrics.dead_letters.with({letter.lane, std::string(queue::to_string(reason))}).inc();
+    logger->warn("lane {}: dead-lettered a job ({}): {}", letter.lane, queue::to_string(reason), letter.error);
+  }
+
+  asio::awaitable<void> send_one(Provider& provider, const job::Notification& n, TokenResult& result) {
+    const std::string platform(job::to_string(n.platform));
+    auto& inflight = metrics.inflight_sends.with({platform});
+    inflight.inc();
+    const auto start = steady_clock::now();
+    try {
+      result.outcome = co_await provider.send(n, result.token);
+    } catch (const std::exception& e) {
+      result.outcome = job::SendOutcome{};
+      result.outcome.kind = job::OutcomeKind::retry;
+      result.outcome.reason = "internal_error";
+      logger->error("send to {} failed: {}", log::token(result.token), e.what());
+    }
+    inflight.dec();
+    metrics.send_duration.with({platform}).observe(std::chrono::duration<double>(steady_clock::now() - start).count());
+    metrics.notifications.with({n.app, platform, std::string(job::to_string(result.outcome.kind))}).inc();
+  }
+
+  // One send per token, at most max_inflight of this provider's at once; every result filled.
+  asio::awaitable<void> fan_out(Provider& provider, const job::Notification& n, std::vector<TokenResult>& results) {
+    common::WaitGroup sends(executor);
+    for (auto& result : results) {
+      co_await provider.permits->acquire();
+      sends.add();
+      asio::co_spawn(executor, send_one(provider, n, result), [&provider, &sends](std::exception_ptr) {
+        provider.permits->release();
+        sends.done();
+      });
+    }
+    co_await sends.wait();
+  }
+
+  // Handles notification `n` of an element; adds what the ack must write to `ack`.
+  asio::awaitable<void> process(std::size_t lane, job::Notification& n, const std::string& path,
+                                const std::string& derived_id, queue::AckPlan& ack) {
+    const std::int64_t now = unix_ms();
+    if (!n.job) {
+      n.job.emplace();
+      n.job->id = derived_id;
+      n.job->enqueued_ms = now;
+    }
+    if (auto e = job::validate_notification(n, config.validation, path)) {
+      dead_letter(ack, lane, job::encode_job_string(n), queue::DeadReason::invalid,
+                  (e->path.empty() ? std::string() : e->path + ": ") + e->message);
+      metrics.jobs.with({"dead_lettered"}).inc();
+      co_return;
+    }
+    n.app = *job::resolve_app(n, config.validation);  // validation checked it resolves
+    const std::string platform(job::to_string(n.platform));
+
+    if (n.send_at && *n.send_at * 1000 > now) {
+      ack.retry.emplace_back(*n.send_at * 1000, job::encode_job_string(n));
+      metrics.jobs.with({"scheduled"}).inc();
+      co_return;
+    }
+
+    if (n.id) {
+      bool claimed = false;
+      const bool done = co_await until_done(
+          [&]() -> asio::awaitable<error_code> {
+            auto [ec, ok] = co_await store.claim(n.app, *n.id, n.job->id, config.idempotency_ttl);
+            claimed = ok;
+            co_return ec;
+          },
+          "idempotency check");
+      if (!done) throw std::runtime_error("stopping");
+      if (!claimed) {
+        logger->info("lane {}: notification id {} of app {} was already sent within queue.idempotency_ttl; skipped",
+                     queue::kLanes[lane], *n.id, n.app);
+        metrics.jobs.with({"duplicate"}).inc();
+        co_return;
+      }
+    }
+
+    std::vector<bool> inactive_flags;
+    const bool looked_up = co_await until_done(
+        [&]() -> asio::awaitable<error_code> {
+          auto [ec, flags] = co_await inactive.lookup(n.app, platform, n.tokens);
+          inactive_flags = std::move(flags);
+          co_return ec;
+        },
+        "inactive-token lookup");
+    if (!looked_up) throw std::runtime_error("stopping");
+    std::vector<TokenResult> results;
+    std::size_t skipped = 0;
+    for (std::size_t i = 0; i < n.tokens.size(); ++i) {
+      if (inactive_flags[i]) {
+        ++skipped;
+      } else {
+        results.push_back(TokenResult{n.tokens[i], {}});
+      }
+    }
+    if (skipped > 0) metrics.tokens_skipped_inactive.with({platform}).inc(static_cast<double>(skipped));
+    if (results.empty()) {
+      metrics.jobs.with({"completed"}).inc();
+      co_return;
+    }
+
+    auto provider = providers.find({n.app, n.platform});
+    if (provider == providers.end()) {
+      dead_letter(ack, lane, job::encode_job_string(n), queue::DeadReason::invalid,
+                  "no " + std::string(n.platform == job::Platform::ios ? "APNs" : "FCM") + " provider runs for app " +
+                      n.app);
+      metrics.jobs.with({"dead_lettered"}).inc();
+      co_return;
+    }
+    co_await fan_out(provider->second, n, results);
+
+    std::uniform_real_distribution<double> jitter(0.0, 1.0);
+    Plan plan = plan_after_sends(n, results, config.retries, unix_ms(), jitter(rng));
+    if (!plan.dead_tokens.empty()) {
+      const bool marked = co_await until_done(
+          [&]() -> asio::awaitable<error_code> { co_return co_await inactive.mark(n.app, platform, plan.dead_tokens); },
+          "marking dead tokens inactive");
+      if (!marked) throw std::runtime_error("stopping");
+      for (const auto& dead : plan.dead_tokens) {
+        metrics.tokens_marked_inactive.with({platform, reason_label(dead.reason)}).inc();
+      }
+    }
+    for (const auto& retry : plan.retries) {
+      ack.retry.emplace_back(retry.due_ms, job::encode_job_string(retry.job));
+    }
+    for (const auto& dead : plan.dead) {
+      dead_letter(ack, lane, job::encode_job_string(dead.job), dead.reason, dead.error);
+    }
+    metrics.jobs.with({!plan.retries.empty() ? "retried" : !plan.dead.empty() ? "dead_lettered" : "completed"}).inc();
+  }
+
+  // A producer's element with an idempotency `id` but no `job` gets a job id of its own before
+  // anything is sent, written back into the processing list: the idempotency claim holds that
+  // id, so a redelivery of this element passes its own claim while an identical element the
+  // producer pushed twice does not. Replaces `element` with the stamped text.
+  asio::awaitable<void> stamp_if_idempotent(std::size_t lane, std::string& element,
+                                            std::vector<job::Notification>& notifications) {
+    const bool needs_stamp = std::any_of(notifications.begin(), notifications.end(),
+                                         [](const job::Notification& n) { return n.id && !n.job; });
+    if (!needs_stamp) co_return;
+    const std::int64_t now = unix_ms();
+    for (auto& n : notifications) {
+      if (n.job) continue;
+      n.job.emplace();
+      n.job->id = job::random_job_id();
+      n.job->enqueued_ms = now;
+    }
+    std::string stamped = queue::encode_element(notifications);
+    const bool replaced = co_await until_done(
+        [&]() -> asio::awaitable<error_code> { co_return co_await store.replace(queue::kLanes[lane], element, stamped); },
+        "stamping a job id");
+    if (!replaced) throw std::runtime_error("stopping");
+    element = std::move(stamped);
+  }
+
+  asio::awaitable<void> handle(std::size_t lane, std::string element) {
+    const std::string_view lane_name = queue::kLanes[lane];
+    queue::AckPlan ack;
+    auto decoded = job::decode_job_string(element);
+    try {
+      if (auto* e = std::get_if<job::FieldError>(&decoded)) {
+        dead_letter(ack, lane, element, queue::DeadReason::malformed,
+                    (e->path.empty() ? std::string() : e->path + ": ") + e->message);
+        metrics.jobs.with({"dead_lettered"}).inc();
+      } else {
+        auto& notifications = std::get<std::vector<job::Notification>>(decoded);
+        co_await stamp_if_idempotent(lane, element, notifications);
+        const std::string derived = queue::element_job_id(element);
+        for (std::size_t i = 0; i < notifications.size(); ++i) {
+          // Named, not temporaries in the co_await expression (GCC 12 may destroy those twice).
+          const bool single = notifications.size() == 1;
+          const std::string path = single ? std::string() : job::index_path("notifications", i);
+          const std::string id = single ? derived : derived + "#" + std::to_string(i);
+          co_await process(lane, notifications[i], path, id, ack);
+        }
+      }
+    } catch (const std::exception& e) {
+      // Only when stopping (a Redis step gave up): the element stays in the processing list
+      // and goes back to the queue.
+      logger->info("lane {}: job left for requeueing: {}", lane_name, e.what());
+      co_return;
+    }
+    const bool acked = co_await until_done(
+        [&]() -> asio::awaitable<error_code> { co_return co_await store.ack(lane_name, element, ack); }, "ack");
+    if (!acked) logger->info("lane {}: job not acked before shutdown; it goes back to the queue", lane_name);
+  }
+
+  asio::any_io_executor executor;
+  queue::JobStore& store;
+  feedback::InactiveTokens& inactive;
+  metrics::PushgwMetrics& metrics;
+  const DispatcherConfig config;
+  std::map<std::pair<std::string, job::Platform>, Provider> providers;
+  std::mt19937_64 rng;
+  bool stopping = false;
+  std::shared_ptr<spdlog::logger> logger;
+};
+
+Dispatcher::Dispatcher(asio::any_io_executor executor, queue::JobStore& store, feedback::InactiveTokens& inactive,
+                       metrics::PushgwMetrics& metrics, DispatcherConfig config)
+    : impl_(std::make_shared<Impl>(std::move(executor), store, inactive, metrics, std::move(config))) {}
+
+Dispatcher::~Dispatcher() = default;
+
+void Dispatcher::add_provider(const std::string& app, job::Platform platform, SendFunction send,
+                              std::size_t max_inflight) {
+  Impl::Provider provider;
+  provider.send = std::move(send);
+  provider.permits = std::make_unique<common::Semaphore>(impl_->executor, std::max<std::size_t>(max_inflight, 1));
+  impl_->providers[{app, platform}] = std::move(provider);
+}
+
+asio::awaitable<void> Dispatcher::handle(std::size_t lane, std::string element) {
+  return impl_->handle(lane, std::move(element));
+}
+
+void Dispatcher::stop() { impl_->stopping = true; }
+
+}  // namespace pushgw::dispatch

@@ -1,0 +1,294 @@
+#include "pushgw/fcm/provider.hpp"
+
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <utility>
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+
+#include "pushgw/fcm/error.hpp"
+#include "pushgw/fcm/message.hpp"
+#include "pushgw/fcm/oauth.hpp"
+#include "pushgw/fcm/reason.hpp"
+#include "pushgw/h2/connection.hpp"
+#include "pushgw/h2/endpoint.hpp"
+#include "pushgw/log/log.hpp"
+
+// A GCC 12 false positive: in the two large coroutines below it inlines Asio's frame
+// allocator (thread_info_base::allocate → aligned_alloc) into the coroutine ramp but not the
+// matching awaitable_frame_base::operator delete (→ thread_info_base::deallocate → free), and
+// reports the pair as mismatched. Both sides are Asio's recycling allocator.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+namespace pushgw::fcm {
+
+namespace asio = boost::asio;
+using job::OutcomeKind;
+
+namespace {
+
+TokenError transient_token_error(std::string reason, const std::string& detail) {
+  TokenError error;
+  error.kind = TokenError::Kind::transient;
+  error.message = detail.empty() ? reason : reason + ": " + detail;
+  error.reason = std::move(reason);
+  return error;
+}
+
+}  // namespace
+
+struct Provider::Impl {
+  Impl(asio::any_io_executor executor, config::FcmConfig config, ServiceAccount account, ProviderOptions options)
+      : executor(std::move(executor)),
+        config(std::move(config)),
+        account(std::move(account)),
+        options(std::move(options)),
+        logger(log::get("fcm")),
+        // `this` outlives every fetch: a fetch runs only inside a send, which holds the Impl.
+        tokens(this->executor, [this] { return fetch_token(); }, this->options.token_cache, this->options.clock) {}
+
+  std::string app_label() const { return options.app.empty() ? std::string("fcm") : "app " + options.app; }
+
+  // One POST to token_uri over a connection of its own: tokens are fetched about once an
+  // hour, so keeping a connection open (and reconnecting it) in between would cost more.
+  asio::awaitable<TokenResponse> fetch_token() {
+    std::string assertion;
+    try {
+      assertion = make_assertion(account, options.clock());
+    } catch (const CredentialsError& e) {
+      TokenError error;
+      error.kind = TokenError::Kind::credentials;
+      error.reason = "assertion signing failed";
+      error.message = e.what();
+      co_return error;
+    }
+    if (!token_tls) co_return transient_token_error("oauth transport error", "the provider is not started");
+
+    h2::ConnectionConfig connection_config;
+    connection_config.host = account.token_endpoint.host;
+    connection_config.port = account.token_endpoint.port;
+    connection_config.ca_file = config.ca_file;
+    connection_config.connect_timeout = options.connect_timeout;
+    connection_config.request_timeout = config.request_timeout;
+    connection_config.ping_interval = std::chrono::milliseconds(0);
+    h2::Connection connection(executor, connection_config, token_tls);
+    const auto ec = co_await connection.connect();
+    if (ec) {
+      const std::string detail = connection.last_error_detail();
+      connection.close();
+      co_return transient_token_error("oauth transport error: " + ec.message(), detail);
+    }
+
+    h2::Request request;
+    request.method = "POST";
+    request.path = account.token_endpoint.path;
+    request.headers.push_back(h2::Header{"content-type", "application/x-www-form-urlencoded"});
+    request.headers.push_back(h2::Header{"accept", "application/json"});
+    request.body = token_request_body(assertion);
+    const h2::Result result = co_await connection.request(std::move(request));
+    connection.close();
+    if (result.ec) co_return transient_token_error("oauth transport error: " + result.ec.message(), "");
+
+    TokenResponse response = parse_token_response(result.response.status, result.response.body);
+    if (const auto* token = std::get_if<AccessToken>(&response)) {
+      logger->debug("{}: fetched an access token from {} (expires in {} s)", app_label(), account.token_uri,
+                    token->expires_in.count());
+    }
+    co_return response;
+  }
+
+  // Acts on what a response says about the provider itself (credentials).
+  void observe(const job::SendOutcome& outcome, const std::string& detail) {
+    if (outcome.kind == OutcomeKind::credentials_error) {
+      set_credentials_error("FCM answered " + std::to_string(outcome.status) + " " + outcome.reason, detail);
+    } else if (outcome.status != 0 && outcome.kind != OutcomeKind::retry) {
+      clear_credentials_error();  // FCM accepted our credentials and judged the notification
+    }
+  }
+
+  // Logs once per distinct problem, not once per send. `detail` (the service's own words)
+  // goes to the log line only, so health() stays short and stable.
+  void set_credentials_error(const std::string& text, const std::string& detail) {
+    std::lock_guard lock(health_mutex);
+    if (credentials_error == text) return;
+    credentials_error = text;
+    logger->error("{}: {}: FCM refuses our credentials or config ({}; {}); every send of this app will fail "
+                  "until service_account_file, the Firebase project's permissions or endpoint is fixed",
+                  app_label(), text, detail, account.describe());
+  }
+
+  void clear_credentials_error() {
+    std::lock_guard lock(health_mutex);
+    if (credentials_error.empty()) return;
+    logger->info("{}: FCM accepts our credentials again (was: {})", app_label(), credentials_error);
+    credentials_error.clear();
+  }
+
+  asio::any_io_executor executor;
+  const config::FcmConfig config;
+  const ServiceAccount account;
+  const ProviderOptions options;
+  std::shared_ptr<spdlog::logger> logger;
+  std::shared_ptr<asio::ssl::context> token_tls;  // created by start()
+  AccessTokenCache tokens;
+  std::unique_ptr<h2::Pool> pool;                 // created by start()
+  std::atomic<bool> stopping{false};
+
+  mutable std::mutex health_mutex;
+  std::string credentials_error;  // empty while FCM accepts us
+};
+
+Provider::Provider(asio::any_io_executor executor, config::FcmConfig config, ServiceAccount account,
+                   ProviderOptions options)
+    : impl_(std::make_shared<Impl>(std::move(executor), std::move(config), std::move(account),
+                                   std::move(options))) {}
+
+Provider::~Provider() = default;
+
+bool Provider::start(std::string* error) {
+  auto& impl = *impl_;
+  std::string endpoint_error;
+  const auto endpoint = h2::parse_https_endpoint(impl.config.endpoint, &endpoint_error);
+  if (!endpoint) {
+    if (error) *error = "endpoint \"" + impl.config.endpoint + "\": " + endpoint_error;
+    return false;
+  }
+
+  h2::PoolConfig pool_config;
+  pool_config.connections = impl.config.connections;
+  pool_config.max_inflight = impl.config.max_inflight;
+  pool_config.reconnect_min = impl.options.reconnect_min;
+  pool_config.reconnect_max = impl.options.reconnect_max;
+  auto& connection = pool_config.connection;
+  connection.host = endpoint->host;
+  connection.port = endpoint->port;
+  connection.ca_file = impl.config.ca_file;
+  connection.connect_timeout = impl.options.connect_timeout;
+  connection.request_timeout = impl.config.request_timeout;
+  connection.ping_interval = impl.config.ping_interval;
+
+  // The token endpoint is verified against the same ca_file (or the system store).
+  h2::ConnectionConfig token_connection;
+  token_connection.host = impl.account.token_endpoint.host;
+  token_connection.port = impl.account.token_endpoint.port;
+  token_connection.ca_file = impl.config.ca_file;
+  std::string tls_error;
+  auto token_tls = h2::make_tls_context(token_connection, &tls_error);
+  if (!token_tls) {
+    if (error) *error = "token_uri \"" + impl.account.token_uri + "\": " + tls_error;
+    return false;
+  }
+
+  auto pool = std::make_unique<h2::Pool>(impl.executor, std::move(pool_config));
+  if (!pool->start(error)) return false;
+  impl.token_tls = std::move(token_tls);
+  impl.pool = std::move(pool);
+  impl.logger->info("{}: sending to {} over {} connection(s), {}, access tokens from {}", impl.app_label(),
+                    impl.config.endpoint, impl.config.connections, impl.account.describe(), impl.account.token_uri);
+  return true;
+}
+
+asio::awaitable<void> Provider::stop(std::chrono::milliseconds deadline) {
+  auto impl = impl_;
+  impl->stopping = true;
+  if (impl->pool) co_await impl->pool->stop(deadline);
+}
+
+asio::awaitable<job::SendOutcome> Provider::send(const job::Notification& n, const std::string& token) {
+  auto impl = impl_;  // the provider may be destroyed while this send is suspended
+
+  job::SendOutcome outcome;
+  if (!impl->pool || impl->stopping) {
+    outcome.kind = OutcomeKind::retry;
+    outcome.reason = impl->pool ? "FCM provider stopping" : "FCM provider not started";
+    co_return outcome;
+  }
+  if (token.empty()) {
+    outcome.kind = OutcomeKind::rejected;
+    outcome.reason = "MissingRegistration";
+    co_return outcome;
+  }
+
+  TokenResponse access = co_await impl->tokens.token();
+  if (auto* failure = std::get_if<TokenError>(&access)) {
+    outcome.status = 0;
+    outcome.reason = failure->reason;
+    if (failure->kind == TokenError::Kind::credentials) {
+      outcome.kind = OutcomeKind::credentials_error;
+      impl->set_credentials_error("the token endpoint refused the service account: " + failure->reason,
+                                  failure->message);
+    } else {
+      outcome.kind = OutcomeKind::retry;
+      impl->logger->debug("{}: no access token for a send: {}", impl->app_label(), failure->message);
+    }
+    co_return outcome;
+  }
+  const std::string access_token = std::move(std::get<AccessToken>(access).value);
+
+  auto built = build_fcm_request(n, token, impl->account.project_id, access_token, impl->options.clock());
+  if (auto* refused = std::get_if<job::SendOutcome>(&built)) co_return std::move(*refused);
+  auto& request = std::get<FcmRequest>(built);
+
+  h2::Request h2_request;
+  h2_request.method = "POST";
+  h2_request.path = std::move(request.path);
+  h2_request.body = std::move(request.body);
+  h2_request.timeout = impl->config.request_timeout;
+  h2_request.headers.reserve(request.headers.size());
+  for (auto& [name, value] : request.headers) h2_request.headers.push_back(h2::Header{std::move(name), std::move(value)});
+
+  const h2::Result result = co_await impl->pool->request(std::move(h2_request));
+  if (result.ec) {
+    outcome = classify_transport_error(result.ec);
+    impl->logger->debug("{}: send to {} failed: {}", impl->app_label(), log::token(token), outcome.reason);
+    co_return outcome;
+  }
+
+  std::optional<std::string_view> retry_after;
+  if (const std::string* header = result.response.find_header("retry-after")) retry_after = *header;
+  outcome = classify_fcm_response(result.response.status, result.response.body, retry_after);
+
+  if (outcome.status == 401 && outcome.reason == "UNAUTHENTICATED") {
+    switch (impl->tokens.invalidate(access_token)) {
+      case AccessTokenCache::Invalidation::dropped:
+        impl->logger->info("{}: FCM refused the access token (401 UNAUTHENTICATED); fetching a new one",
+                           impl->app_label());
+        outcome.kind = OutcomeKind::retry;
+        break;
+      case AccessTokenCache::Invalidation::stale:  // sent with a token that is already replaced
+        outcome.kind = OutcomeKind::retry;
+        break;
+      case AccessTokenCache::Invalidation::too_soon:  // a fresh token refused: credentials
+        break;
+    }
+  }
+  std::string detail;
+  if (outcome.kind != OutcomeKind::delivered) {
+    detail = describe_fcm_error(result.response.status, result.response.body);
+    impl->logger->debug("{}: send to {}: {}", impl->app_label(), log::token(token), detail);
+  }
+  impl->observe(outcome, detail);
+  co_return outcome;
+}
+
+ProviderHealth Provider::health() const {
+  const auto& impl = *impl_;
+  ProviderHealth health;
+  health.credentials = impl.account.describe();
+  {
+    std::lock_guard lock(impl.health_mutex);
+    health.error = impl.credentials_error;
+  }
+  health.ok = health.error.empty();
+  return health;
+}
+
+h2::PoolStats Provider::pool_stats() const { return impl_->pool ? impl_->pool->stats() : h2::PoolStats{}; }
+
+std::uint64_t Provider::tokens_fetched() const { return impl_->tokens.tokens_fetched(); }
+
+}  // namespace pushgw::fcm

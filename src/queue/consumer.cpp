@@ -1,0 +1,256 @@
+#include "pushgw/queue/consumer.hpp"
+
+#include <boost/asio.hpp>
+
+#include <algorithm>
+
+#include "pushgw/common/async.hpp"
+#include "pushgw/log/log.hpp"
+
+namespace pushgw::queue {
+
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+namespace {
+
+// Free workers shared by the lanes. A lane with no waiting competitor takes as many as it asks
+// for; while several lanes wait, each freed worker goes to the lane the scheduler picks.
+class WorkerSlots {
+ public:
+  WorkerSlots(const asio::any_io_executor& executor, std::size_t workers, LaneScheduler scheduler)
+      : free_(workers), scheduler_(scheduler),
+        wake_{asio::steady_timer(executor), asio::steady_timer(executor), asio::steady_timer(executor)} {}
+
+  // Up to `max` workers for `lane`, at least one; 0 once stopped.
+  asio::awaitable<std::size_t> acquire(std::size_t lane, std::size_t max) {
+    if (stopped_) co_return 0;
+    if (free_ > 0 && !scheduler_.any_waiting()) co_return take(max);
+    scheduler_.set_waiting(lane, true);
+    while (granted_[lane] == 0 && !stopped_) {
+      wake_[lane].expires_at(steady_clock::time_point::max());
+      co_await wake_[lane].async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    scheduler_.set_waiting(lane, false);
+    std::size_t n = std::exchange(granted_[lane], 0);
+    if (stopped_) {
+      release(n);
+      co_return 0;
+    }
+    if (n < max && !scheduler_.any_waiting()) n += take(max - n);
+    co_return n;
+  }
+
+  // Up to `max` workers without waiting, and only when no lane is waiting for one.
+  std::size_t try_acquire(std::size_t max) { return scheduler_.any_waiting() ? 0 : take(max); }
+
+  void release(std::size_t n) {
+    free_ += n;
+    while (free_ > 0) {
+      auto lane = scheduler_.next();
+      if (!lane) break;
+      --free_;
+      ++granted_[*lane];
+      scheduler_.set_waiting(*lane, false);  // served; it asks again if it needs more
+      wake_[*lane].cancel();
+    }
+  }
+
+  void stop() {
+    stopped_ = true;
+    for (auto& timer : wake_) timer.cancel();
+  }
+
+  std::size_t free() const { return free_; }
+
+ private:
+  std::size_t take(std::size_t max) {
+    const std::size_t n = std::min(free_, max);
+    free_ -= n;
+    return n;
+  }
+
+  std::size_t free_;
+  LaneScheduler scheduler_;
+  std::array<asio::steady_timer, kLaneCount> wake_;
+  std::array<std::size_t, kLaneCount> granted_{};
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+struct Consumer::Impl : std::enable_shared_from_this<Impl> {
+  Impl(asio::any_io_executor executor, JobStore& store, ConsumerConfig config, JobHandler handler)
+      : executor(executor),
+        store(store),
+        config(std::move(config)),
+        handler(std::move(handler)),
+        slots(executor, this->config.queue.workers, LaneScheduler::from_config(this->config.queue)),
+        fetchers(executor),
+        jobs(executor),
+        logger(log::get("queue")) {}
+
+  asio::awaitable<void> sleep(milliseconds d) {
+    asio::steady_timer timer(executor, d);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+
+  // Logs a Redis failure of a fetch loop once per streak, not once per retry.
+  void fetch_failed(std::size_t lane, const boost::system::error_code& ec) {
+    if (!failing[lane]) logger->warn("lane {}: cannot take jobs from Redis: {}; retrying", kLanes[lane], ec.message());
+    failing[lane] = true;
+  }
+  void fetch_ok(std::size_t lane) {
+    if (failing[lane]) logger->info("lane {}: taking jobs from Redis again", kLanes[lane]);
+    failing[lane] = false;
+  }
+
+  asio::awaitable<void> fetch_loop(std::size_t lane) {
+    const std::string_view name = kLanes[lane];
+    const std::size_t batch = std::max<std::size_t>(config.queue.batch, 1);
+    milliseconds backoff = config.redis.reconnect_min;
+    while (!stopping) {
+      std::size_t workers = co_await slots.acquire(lane, batch);
+      if (workers == 0) break;
+      Taken taken = co_await store.take_now(name, workers);
+      if (!taken.ec && taken.elements.empty() && !stopping) {
+        // The lane is empty: wait for one job holding one worker, then take what follows it.
+        slots.release(workers - 1);
+        workers = 1;
+        taken = co_await store.take_blocking(*blocking[lane], name, config.queue.block_timeout);
+        if (!taken.ec && !taken.elements.empty() && !stopping) {
+          const std::size_t extra = slots.try_acquire(batch - 1);
+          workers += extra;
+          Taken more = co_await store.take_now(name, extra);
+          for (auto& element : more.elements) taken.elements.push_back(std::move(element));
+        }
+      }
+      slots.release(workers - std::min(workers, taken.elements.size()));
+      if (taken.ec) {
+        fetch_failed(lane, taken.ec);
+        co_await sleep(backoff);
+        backoff = std::min(backoff * 2, config.redis.reconnect_max);
+        continue;
+      }
+      fetch_ok(lane);
+      backoff = config.redis.reconnect_min;
+      for (auto& element : taken.elements) {
+        if (stopping) {
+          // Not started: stop() puts it back at the head of the queue.
+          slots.release(1);
+          continue;
+        }
+        start_job(lane, std::move(element));
+      }
+    }
+  }
+
+  void start_job(std::size_t lane, std::string element) {
+    jobs.add();
+    asio::co_spawn(executor, handler(lane, std::move(element)),
+                   [self = shared_from_this(), lane](std::exception_ptr e) {
+                     if (e) {
+                       try {
+                         std::rethrow_exception(e);
+                       } catch (const std::exception& ex) {
+                         self->logger->error("lane {}: job handler failed: {}; the job stays in this instance's "
+                                             "processing list until shutdown or a reaper returns it",
+                                             kLanes[lane], ex.what());
+                       }
+                     }
+                     self->slots.release(1);
+                     self->jobs.done();
+                   });
+  }
+
+  // Puts this instance's leftover jobs back; retried while Redis is unreachable, until `until`.
+  asio::awaitable<bool> requeue_own(steady_clock::time_point until) {
+    for (std::size_t lane = 0; lane < kLaneCount; ++lane) {
+      for (;;) {
+        const auto now_ms = std::chrono::duration_cast<milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch()).count();
+        Requeued r = co_await store.requeue_processing(store.instance(), kLanes[lane], config.queue.max_redeliveries,
+                                                       /*as_new=*/true, now_ms);
+        if (!r.ec) {
+          if (r.requeued > 0) logger->info("lane {}: put {} unfinished job(s) back at the head of the queue", kLanes[lane], r.requeued);
+          break;
+        }
+        if (steady_clock::now() >= until) {
+          logger->error("lane {}: could not put this instance's unfinished jobs back ({}); another instance's "
+                        "reaper will return them once this heartbeat expires", kLanes[lane], r.ec.message());
+          co_return false;
+        }
+        co_await sleep(milliseconds(200));
+      }
+    }
+    co_return true;
+  }
+
+  asio::any_io_executor executor;
+  JobStore& store;
+  const ConsumerConfig config;
+  JobHandler handler;
+  WorkerSlots slots;
+  std::array<std::unique_ptr<redis::Client>, kLaneCount> blocking;
+  common::WaitGroup fetchers;
+  common::WaitGroup jobs;
+  std::array<bool, kLaneCount> failing{};
+  bool stopping = false;
+  std::shared_ptr<spdlog::logger> logger;
+};
+
+Consumer::Consumer(asio::any_io_executor executor, JobStore& store, ConsumerConfig config, JobHandler handler)
+    : impl_(std::make_shared<Impl>(std::move(executor), store, std::move(config), std::move(handler))) {}
+
+Consumer::~Consumer() {
+  for (auto& client : impl_->blocking) {
+    if (client) client->stop();
+  }
+}
+
+void Consumer::start() {
+  for (std::size_t lane = 0; lane < kLaneCount; ++lane) {
+    redis::ClientConfig blocking_config = impl_->config.redis;
+    // The reply to BLMOVE may take the whole block: the timeout must not fire first.
+    blocking_config.command_timeout = impl_->config.queue.block_timeout + impl_->config.redis.command_timeout;
+    blocking_config.name = impl_->config.redis.name + "-fetch-" + std::string(kLanes[lane]);
+    impl_->blocking[lane] = std::make_unique<redis::Client>(impl_->executor, blocking_config);
+    impl_->blocking[lane]->start();
+    impl_->fetchers.add();
+    asio::co_spawn(impl_->executor, impl_->fetch_loop(lane), [self = impl_, lane](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          self->logger->critical("lane {}: fetch loop failed: {}", kLanes[lane], ex.what());
+        }
+      }
+      self->fetchers.done();
+    });
+  }
+}
+
+asio::awaitable<bool> Consumer::stop(steady_clock::time_point deadline) {
+  auto& impl = *impl_;
+  impl.stopping = true;
+  impl.slots.stop();
+  // A loop blocked in BLMOVE returns within block_timeout; it is not cancelled, so a job that
+  // arrives meanwhile lands in the processing list (and is put back below), never in limbo.
+  co_await impl.fetchers.wait();
+  const bool finished = co_await impl.jobs.wait(deadline);
+  if (!finished) {
+    impl.logger->warn("{} job(s) still running at the shutdown deadline; they go back to the queue",
+                      impl.jobs.count());
+  }
+  const bool requeued = co_await impl.requeue_own(std::max(deadline, steady_clock::now() + milliseconds(2000)));
+  for (auto& client : impl.blocking) {
+    if (client) client->stop();
+  }
+  co_return finished && requeued;
+}
+
+std::size_t Consumer::jobs_in_progress() const { return impl_->jobs.count(); }
+std::size_t Consumer::free_workers() const { return impl_->slots.free(); }
+
+}  // namespace pushgw::queue

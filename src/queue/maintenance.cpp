@@ -1,0 +1,191 @@
+#include "pushgw/queue/maintenance.hpp"
+
+#include <boost/asio.hpp>
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
+
+#include "pushgw/common/async.hpp"
+#include "pushgw/log/log.hpp"
+#include "pushgw/queue/lane_scheduler.hpp"
+
+namespace pushgw::queue {
+
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+namespace {
+
+std::int64_t unix_ms() {
+  return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// How many due jobs one poll moves per lane before looking again.
+constexpr std::size_t kDueBatch = 1000;
+
+}  // namespace
+
+struct Maintenance::Impl : std::enable_shared_from_this<Impl> {
+  Impl(asio::any_io_executor executor, JobStore& store, config::QueueConfig config, RequeueObserver observer)
+      : executor(executor), store(store), config(std::move(config)), observer(std::move(observer)),
+        loops(executor), logger(log::get("queue")) {}
+
+  // Sleeps `d`, or less when stop() wakes every loop. False once stopping.
+  asio::awaitable<bool> pause(milliseconds d) {
+    if (stopping) co_return false;
+    asio::steady_timer timer(executor, d);
+    timers.push_back(&timer);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    timers.erase(std::find(timers.begin(), timers.end(), &timer));
+    co_return !stopping;
+  }
+
+  std::string heartbeat_info() const {
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    return nlohmann::json{{"host", host}, {"pid", ::getpid()}, {"at", unix_ms()}}.dump();
+  }
+
+  asio::awaitable<void> heartbeat_loop() {
+    bool failing = false;
+    do {
+      const std::string info = heartbeat_info();
+      auto ec = co_await store.heartbeat(info, config.heartbeat_ttl);
+      if (ec && !failing) logger->warn("heartbeat failed: {}; other instances may take this one's jobs if it lasts", ec.message());
+      if (!ec && failing) logger->info("heartbeat restored");
+      failing = static_cast<bool>(ec);
+    } while (co_await pause(config.heartbeat_interval));
+  }
+
+  asio::awaitable<void> due_loop() {
+    do {
+      for (std::size_t lane = 0; lane < kLaneCount && !stopping; ++lane) {
+        for (;;) {
+          auto [ec, moved] = co_await store.move_due(kLanes[lane], unix_ms(), kDueBatch);
+          if (ec || moved < kDueBatch || stopping) break;
+        }
+      }
+    } while (co_await pause(config.poll_interval));
+  }
+
+  asio::awaitable<void> reap_instance(const std::string& instance, bool as_new) {
+    bool emptied = true;
+    for (std::size_t lane = 0; lane < kLaneCount; ++lane) {
+      Requeued r = co_await store.requeue_processing(instance, kLanes[lane], config.max_redeliveries, as_new, unix_ms());
+      if (r.ec) {
+        emptied = false;
+        logger->warn("lane {}: could not return the jobs of instance {}: {}", kLanes[lane], instance, r.ec.message());
+        continue;
+      }
+      if (r.requeued + r.dead > 0) {
+        logger->warn("lane {}: instance {} {}: {} job(s) back at the head of the queue, {} dead-lettered after too "
+                     "many redeliveries",
+                     kLanes[lane], instance, instance == store.instance() ? "left jobs from a previous run" : "stopped heartbeating",
+                     r.requeued, r.dead);
+        if (observer) observer(lane, r.requeued, r.dead);
+      }
+    }
+    if (emptied && instance != store.instance()) (void)co_await store.forget(instance);
+  }
+
+  // This instance's own jobs stranded by a lost reply (see JobStore::requeue_stranded).
+  asio::awaitable<void> return_stranded() {
+    for (std::size_t lane = 0; lane < kLaneCount && !stopping; ++lane) {
+      Requeued r = co_await store.requeue_stranded(kLanes[lane]);
+      if (!r.ec && r.requeued > 0) {
+        logger->warn("lane {}: {} job(s) sat in this instance's processing list without a worker (a reply lost "
+                     "when Redis went away); back at the head of the queue", kLanes[lane], r.requeued);
+      }
+    }
+  }
+
+  asio::awaitable<void> reaper_loop() {
+    // The lease outlives one round, so a slow round is not joined by a second reaper.
+    const milliseconds lease = config.reaper_interval * 2 + config.heartbeat_ttl;
+    while (co_await pause(config.reaper_interval)) {
+      co_await return_stranded();
+      if (!co_await store.take_reaper_lease(lease)) continue;
+      auto [ec, dead] = co_await store.dead_instances();
+      if (ec) continue;
+      for (const auto& instance : dead) {
+        if (stopping) break;
+        co_await reap_instance(instance, /*as_new=*/false);
+      }
+    }
+  }
+
+  void spawn(asio::awaitable<void> (Impl::*loop)(), const char* name) {
+    loops.add();
+    asio::co_spawn(executor, (this->*loop)(), [self = shared_from_this(), name](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          self->logger->critical("{} loop failed: {}", name, ex.what());
+        }
+      }
+      self->loops.done();
+    });
+  }
+
+  asio::any_io_executor executor;
+  JobStore& store;
+  const config::QueueConfig config;
+  RequeueObserver observer;
+  common::WaitGroup loops;
+  std::vector<asio::steady_timer*> timers;
+  bool stopping = false;
+  std::shared_ptr<spdlog::logger> logger;
+};
+
+Maintenance::Maintenance(asio::any_io_executor executor, JobStore& store, config::QueueConfig config,
+                         RequeueObserver observer)
+    : impl_(std::make_shared<Impl>(std::move(executor), store, std::move(config), std::move(observer))) {}
+
+Maintenance::~Maintenance() {
+  impl_->stopping = true;
+  for (auto* timer : impl_->timers) timer->cancel();
+}
+
+asio::awaitable<bool> Maintenance::recover(steady_clock::time_point until) {
+  auto& impl = *impl_;
+  for (;;) {
+    bool ok = true;
+    for (std::size_t lane = 0; lane < kLaneCount && ok; ++lane) {
+      Requeued r = co_await impl.store.requeue_processing(impl.store.instance(), kLanes[lane], impl.config.max_redeliveries,
+                                                          /*as_new=*/false, unix_ms());
+      ok = !r.ec;
+      if (r.requeued + r.dead > 0) {
+        impl.logger->warn("lane {}: this instance id ({}) held {} job(s) from a previous run: back at the head of "
+                          "the queue ({} dead-lettered after too many redeliveries)",
+                          kLanes[lane], impl.store.instance(), r.requeued, r.dead);
+        if (impl.observer) impl.observer(lane, r.requeued, r.dead);
+      }
+    }
+    const std::string info = impl.heartbeat_info();
+    if (ok) ok = !(co_await impl.store.heartbeat(info, impl.config.heartbeat_ttl));
+    if (ok) co_return true;
+    if (steady_clock::now() >= until) co_return false;
+    asio::steady_timer timer(impl.executor, milliseconds(200));
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+void Maintenance::start() {
+  impl_->spawn(&Impl::heartbeat_loop, "heartbeat");
+  impl_->spawn(&Impl::due_loop, "due-job poller");
+  impl_->spawn(&Impl::reaper_loop, "reaper");
+}
+
+asio::awaitable<void> Maintenance::stop() {
+  auto& impl = *impl_;
+  impl.stopping = true;
+  for (auto* timer : impl.timers) timer->cancel();
+  co_await impl.loops.wait();
+  if (auto ec = co_await impl.store.sign_off()) {
+    impl.logger->warn("could not delete this instance's heartbeat: {}", ec.message());
+  }
+}
+
+}  // namespace pushgw::queue

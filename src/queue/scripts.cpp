@@ -1,0 +1,101 @@
+#include "pushgw/queue/scripts.hpp"
+
+#include <openssl/evp.h>
+
+#include "digest.hpp"
+
+namespace pushgw::queue {
+
+namespace {
+
+Script make(std::string_view name, std::string_view text) {
+  return Script{name, text, detail::hex_digest(EVP_sha1(), text)};
+}
+
+constexpr std::string_view kTake = R"lua(
+local out = {}
+for i = 1, tonumber(ARGV[1]) do
+  local v = redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')
+  if not v then break end
+  out[#out + 1] = v
+end
+return out
+)lua";
+
+constexpr std::string_view kAck = R"lua(
+if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
+local i = 2
+local z = tonumber(ARGV[i]); i = i + 1
+for _ = 1, z do redis.call('ZADD', KEYS[2], ARGV[i], ARGV[i + 1]); i = i + 2 end
+local d = tonumber(ARGV[i]); i = i + 1
+for _ = 1, d do redis.call('LPUSH', KEYS[3], ARGV[i]); i = i + 1 end
+return 1
+)lua";
+
+constexpr std::string_view kRequeue = R"lua(
+local requeued, dead = 0, 0
+for i = 1, #ARGV, 3 do
+  if redis.call('LREM', KEYS[1], 1, ARGV[i]) == 1 then
+    if ARGV[i + 2] == 'dead' then
+      redis.call('LPUSH', KEYS[3], ARGV[i + 1]); dead = dead + 1
+    else
+      redis.call('RPUSH', KEYS[2], ARGV[i + 1]); requeued = requeued + 1
+    end
+  end
+end
+return {requeued, dead}
+)lua";
+
+constexpr std::string_view kDue = R"lua(
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+for _, v in ipairs(due) do
+  redis.call('ZREM', KEYS[1], v)
+  redis.call('RPUSH', KEYS[2], v)
+end
+return #due
+)lua";
+
+constexpr std::string_view kReplace = R"lua(
+if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
+redis.call('LPUSH', KEYS[1], ARGV[2])
+return 1
+)lua";
+
+constexpr std::string_view kClaim = R"lua(
+local v = redis.call('GET', KEYS[1])
+if not v then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+if v == ARGV[1] then return 1 end
+return 0
+)lua";
+
+}  // namespace
+
+const Script& take_script() {
+  static const Script s = make("take", kTake);
+  return s;
+}
+const Script& ack_script() {
+  static const Script s = make("ack", kAck);
+  return s;
+}
+const Script& requeue_script() {
+  static const Script s = make("requeue", kRequeue);
+  return s;
+}
+const Script& due_script() {
+  static const Script s = make("due", kDue);
+  return s;
+}
+const Script& replace_script() {
+  static const Script s = make("replace", kReplace);
+  return s;
+}
+const Script& claim_script() {
+  static const Script s = make("claim", kClaim);
+  return s;
+}
+
+}  // namespace pushgw::queue

@@ -1,0 +1,242 @@
+// JobStore's scripts and pipelines against a real redis-server.
+#include "pushgw/queue/job_store.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <boost/asio.hpp>
+
+#include "pushgw/job/codec.hpp"
+#include "pushgw/queue/element.hpp"
+#include "support/redis_server.hpp"
+
+namespace pushgw::queue {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using test::RedisServer;
+using test::SyncRedis;
+
+const std::string kToken(64, 'a');
+std::string producer_job(const std::string& title) {
+  return R"({"platform":"ios","tokens":[")" + kToken + R"("],"title":")" + title + R"("})";
+}
+
+class JobStoreTest : public ::testing::Test {
+ protected:
+  JobStoreTest() : sync_(server_) {
+    redis::ClientConfig config;
+    config.endpoint.host = server_.host();
+    config.endpoint.port = server_.port();
+    config.command_timeout = 5s;
+    config.reconnect_min = 20ms;
+    config.reconnect_max = 200ms;
+    client_ = std::make_unique<redis::Client>(io_.get_executor(), config);
+    config.command_timeout = 10s;
+    blocking_ = std::make_unique<redis::Client>(io_.get_executor(), config);
+    client_->start();
+    blocking_->start();
+    store_ = std::make_unique<JobStore>(*client_, keys_, "pod-1");
+  }
+
+  // Runs `body` until it finishes (the limit turns a hang into a failure, not a timing check).
+  void run(std::function<asio::awaitable<void>()> body) {
+    bool finished = false;
+    std::exception_ptr failure;
+    asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
+      while (!client_->connected() || !blocking_->connected()) {
+        asio::steady_timer t(io_, 10ms);
+        co_await t.async_wait(asio::use_awaitable);
+      }
+      co_await body();
+    }, [&](std::exception_ptr e) {
+      finished = true;
+      failure = e;
+      io_.stop();
+    });
+    io_.restart();
+    io_.run_for(60s);
+    ASSERT_TRUE(finished);
+    if (failure) std::rethrow_exception(failure);
+  }
+
+  RedisServer server_;
+  SyncRedis sync_;
+  asio::io_context io_;
+  std::unique_ptr<redis::Client> client_;
+  std::unique_ptr<redis::Client> blocking_;
+  Keys keys_;
+  std::unique_ptr<JobStore> store_;
+};
+
+TEST_F(JobStoreTest, TakeNowMovesUpToMaxFromTheConsumerEndIntoProcessing) {
+  sync_.command({"LPUSH", keys_.queue("default"), "a", "b", "c"});  // "a" was pushed first
+  run([&]() -> asio::awaitable<void> {
+    Taken taken = co_await store_->take_now("default", 2);
+    EXPECT_FALSE(taken.ec);
+    EXPECT_EQ(taken.elements, (std::vector<std::string>{"a", "b"}));
+    taken = co_await store_->take_now("default", 5);
+    EXPECT_EQ(taken.elements, std::vector<std::string>{"c"});
+    taken = co_await store_->take_now("default", 5);
+    EXPECT_FALSE(taken.ec);
+    EXPECT_TRUE(taken.elements.empty());
+  });
+  EXPECT_EQ(sync_.llen(keys_.queue("default")), 0);
+  EXPECT_EQ(sync_.lrange(keys_.processing("default", "pod-1")), (std::vector<std::string>{"c", "b", "a"}));
+}
+
+TEST_F(JobStoreTest, TakeBlockingWaitsForOneJobOrReturnsEmpty) {
+  run([&]() -> asio::awaitable<void> {
+    Taken taken = co_await store_->take_blocking(*blocking_, "high", 100ms);
+    EXPECT_FALSE(taken.ec);
+    EXPECT_TRUE(taken.elements.empty());
+  });
+  sync_.command({"LPUSH", keys_.queue("high"), "x"});
+  run([&]() -> asio::awaitable<void> {
+    Taken taken = co_await store_->take_blocking(*blocking_, "high", 1s);
+    EXPECT_EQ(taken.elements, std::vector<std::string>{"x"});
+  });
+  EXPECT_EQ(sync_.lrange(keys_.processing("high", "pod-1")), std::vector<std::string>{"x"});
+}
+
+TEST_F(JobStoreTest, AckRemovesTheJobAndWritesRetriesAndDeadLettersOnlyOnce) {
+  sync_.command({"LPUSH", keys_.processing("bulk", "pod-1"), "job"});
+  AckPlan plan;
+  plan.retry.emplace_back(5000, "retry-1");
+  plan.dead.push_back("dead-1");
+  run([&]() -> asio::awaitable<void> {
+    EXPECT_FALSE(co_await store_->ack("bulk", "job", plan));
+    EXPECT_FALSE(co_await store_->ack("bulk", "job", plan));  // again: already acked, nothing written
+  });
+  EXPECT_EQ(sync_.llen(keys_.processing("bulk", "pod-1")), 0);
+  EXPECT_EQ(sync_.zcard(keys_.retry("bulk")), 1);
+  EXPECT_EQ(sync_.lrange(keys_.dead("bulk")), std::vector<std::string>{"dead-1"});
+}
+
+TEST_F(JobStoreTest, MoveDueTakesOnlyDueMembersToTheHeadOfTheQueue) {
+  sync_.command({"LPUSH", keys_.queue("default"), "waiting"});
+  sync_.command({"ZADD", keys_.retry("default"), "100", "due-1", "200", "due-2", "900", "later"});
+  run([&]() -> asio::awaitable<void> {
+    auto [ec, moved] = co_await store_->move_due("default", 500, 10);
+    EXPECT_FALSE(ec);
+    EXPECT_EQ(moved, 2u);
+  });
+  EXPECT_EQ(sync_.lrange(keys_.queue("default")), (std::vector<std::string>{"waiting", "due-1", "due-2"}));
+  EXPECT_EQ(sync_.zcard(keys_.retry("default")), 1);
+}
+
+TEST_F(JobStoreTest, ClaimLetsTheSameJobThroughAndStopsAnother) {
+  run([&]() -> asio::awaitable<void> {
+    auto [ec1, first] = co_await store_->claim("demo", "order-1", "job-a", 60s);
+    EXPECT_FALSE(ec1);
+    EXPECT_TRUE(first);
+    auto [ec2, again] = co_await store_->claim("demo", "order-1", "job-a", 60s);  // its own retry
+    EXPECT_TRUE(again);
+    auto [ec3, other] = co_await store_->claim("demo", "order-1", "job-b", 60s);  // a duplicate
+    EXPECT_FALSE(other);
+    auto [ec4, other_app] = co_await store_->claim("other", "order-1", "job-b", 60s);
+    EXPECT_TRUE(other_app);
+  });
+  EXPECT_EQ(sync_.get(keys_.idempotency("demo", "order-1")), "job-a");
+}
+
+TEST_F(JobStoreTest, EvalReloadsAScriptRedisForgot) {
+  sync_.command({"LPUSH", keys_.queue("default"), "a"});
+  run([&]() -> asio::awaitable<void> {
+    (void)co_await store_->take_now("default", 1);
+  });
+  sync_.command({"SCRIPT", "FLUSH"});
+  sync_.command({"LPUSH", keys_.queue("default"), "b"});
+  run([&]() -> asio::awaitable<void> {
+    Taken taken = co_await store_->take_now("default", 1);
+    EXPECT_FALSE(taken.ec) << taken.ec.message();
+    EXPECT_EQ(taken.elements, std::vector<std::string>{"b"});
+  });
+}
+
+TEST_F(JobStoreTest, HeartbeatDeadInstancesAndRequeueWithRedeliveryCounts) {
+  JobStore other(*client_, keys_, "pod-2");
+  const std::string job = producer_job("one");
+  sync_.command({"LPUSH", keys_.processing("default", "pod-2"), job, "{broken"});
+  run([&]() -> asio::awaitable<void> {
+    EXPECT_FALSE(co_await store_->heartbeat("{}", 10s));
+    EXPECT_FALSE(co_await other.heartbeat("{}", 10s));
+    auto [ec, dead] = co_await store_->dead_instances();
+    EXPECT_TRUE(dead.empty());
+  });
+  sync_.del({keys_.instance("pod-2")});  // pod-2's heartbeat expires
+  run([&]() -> asio::awaitable<void> {
+    auto [ec, dead] = co_await store_->dead_instances();
+    EXPECT_EQ(dead, std::vector<std::string>{"pod-2"});
+    Requeued r = co_await store_->requeue_processing("pod-2", "default", 1, false, 42);
+    EXPECT_FALSE(r.ec);
+    EXPECT_EQ(r.requeued, 2u);
+    EXPECT_EQ(r.dead, 0u);
+    EXPECT_FALSE(co_await store_->forget("pod-2"));
+  });
+  EXPECT_EQ(sync_.llen(keys_.processing("default", "pod-2")), 0);
+  auto queued = sync_.lrange(keys_.queue("default"));
+  ASSERT_EQ(queued.size(), 2u);
+  EXPECT_NE(std::find(queued.begin(), queued.end(), "{broken"), queued.end());  // unchanged
+  const std::string marked = queued[0] == "{broken" ? queued[1] : queued[0];
+  const auto n = std::get<std::vector<job::Notification>>(job::decode_job_string(marked)).at(0);
+  EXPECT_EQ(n.job->redeliveries, 1);
+  EXPECT_EQ(n.job->id, element_job_id(job));
+
+  // A second death while holding it goes past max_redeliveries = 1: dead-lettered.
+  sync_.command({"DEL", keys_.queue("default")});
+  sync_.command({"LPUSH", keys_.processing("default", "pod-2"), marked});
+  run([&]() -> asio::awaitable<void> {
+    Requeued r = co_await store_->requeue_processing("pod-2", "default", 1, false, 42);
+    EXPECT_EQ(r.requeued, 0u);
+    EXPECT_EQ(r.dead, 1u);
+  });
+  const auto dead = sync_.lrange(keys_.dead("default"));
+  ASSERT_EQ(dead.size(), 1u);
+  const auto entry = nlohmann::json::parse(dead[0]);
+  EXPECT_EQ(entry["reason"], "redelivered");
+  EXPECT_EQ(entry["instance"], "pod-2");
+  EXPECT_EQ(entry["job"]["title"], "one");
+}
+
+TEST_F(JobStoreTest, RequeueAsNewPutsJobsBackUnchanged) {
+  const std::string job = producer_job("two");
+  sync_.command({"LPUSH", keys_.processing("high", "pod-1"), job});
+  run([&]() -> asio::awaitable<void> {
+    Requeued r = co_await store_->requeue_processing("pod-1", "high", 5, true, 42);
+    EXPECT_EQ(r.requeued, 1u);
+  });
+  EXPECT_EQ(sync_.lrange(keys_.queue("high")), std::vector<std::string>{job});
+}
+
+TEST_F(JobStoreTest, ReaperLeaseIsHeldByOneInstance) {
+  JobStore other(*client_, keys_, "pod-2");
+  run([&]() -> asio::awaitable<void> {
+    EXPECT_TRUE(co_await store_->take_reaper_lease(10s));
+    EXPECT_TRUE(co_await store_->take_reaper_lease(10s));  // renewed by its holder
+    EXPECT_FALSE(co_await other.take_reaper_lease(10s));
+  });
+  sync_.del({keys_.reaper_lease()});
+  run([&]() -> asio::awaitable<void> { EXPECT_TRUE(co_await other.take_reaper_lease(10s)); });
+}
+
+TEST_F(JobStoreTest, SignOffAndDepths) {
+  sync_.command({"LPUSH", keys_.queue("bulk"), "a", "b"});
+  sync_.command({"LPUSH", keys_.processing("bulk", "pod-1"), "c"});
+  sync_.command({"ZADD", keys_.retry("high"), "1", "d"});
+  run([&]() -> asio::awaitable<void> {
+    EXPECT_FALSE(co_await store_->heartbeat("{}", 10s));
+    auto [ec, depths] = co_await store_->depths();
+    EXPECT_FALSE(ec);
+    EXPECT_EQ(depths.size(), 3u);
+    EXPECT_EQ(depths[2].queue, 2);
+    EXPECT_EQ(depths[2].processing, 1);
+    EXPECT_EQ(depths[0].retry, 1);
+    EXPECT_FALSE(co_await store_->sign_off());
+  });
+  EXPECT_FALSE(sync_.get(keys_.instance("pod-1")));
+}
+
+}  // namespace
+}  // namespace pushgw::queue
