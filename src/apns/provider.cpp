@@ -103,10 +103,12 @@ bool Provider::start(std::string* error) {
   connection.connect_timeout = impl.options.connect_timeout;
   connection.request_timeout = impl.config.request_timeout;
   connection.ping_interval = impl.config.ping_interval;
-  if (impl.credentials.type == config::ApnsAuthConfig::Type::certificate) {
-    connection.client_cert_file = impl.config.auth.cert_file;
-    connection.client_key_file = impl.config.auth.key_file;
-    connection.client_cert_password = impl.config.auth.cert_password;
+  if (impl.credentials.type == config::ApnsAuthConfig::Type::certificate && impl.credentials.certificate) {
+    // The certificate load_credentials already read and checked (PEM or PKCS#12 by content,
+    // legacy ciphers, encrypted keys without a prompt), not the files read again.
+    connection.install_client_certificate = [certificate = *impl.credentials.certificate](SSL_CTX* context) {
+      certificate.use_in(context);
+    };
   }
 
   auto pool = std::make_unique<h2::Pool>(impl.executor, std::move(pool_config));

@@ -140,7 +140,22 @@ std::shared_ptr<asio::ssl::context> make_tls_context(const ConnectionConfig& con
     ctx->set_verify_mode(asio::ssl::verify_none, ec);
   }
 
-  if (!config.client_cert_file.empty()) {
+  if (config.install_client_certificate) {
+    if (!config.client_cert_file.empty() || !config.client_key_file.empty()) {
+      *error = "a loaded client certificate and client_cert_file/client_key_file are both set";
+      return nullptr;
+    }
+    try {
+      config.install_client_certificate(native);
+    } catch (const std::exception& e) {
+      *error = std::string("client certificate: ") + e.what();
+      return nullptr;
+    }
+    if (SSL_CTX_check_private_key(native) != 1) {
+      *error = "client certificate: the private key does not match the certificate";
+      return nullptr;
+    }
+  } else if (!config.client_cert_file.empty()) {
     const bool pkcs12 = ends_with_ci(config.client_cert_file, ".p12") ||
                         ends_with_ci(config.client_cert_file, ".pfx");
     if (pkcs12) {

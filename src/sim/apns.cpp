@@ -299,6 +299,7 @@ void Service::handle(const Request& request, Response& response, ConnectionConte
   response.status = 200;
   response.delivered = true;
   response.delivery_key = delivery_key(path.substr(path_prefix.size()), request.body());
+  response.enqueued_ms = bench_enqueued_ms(request.body());
 }
 
 void Service::add_routes(Router& router) const {

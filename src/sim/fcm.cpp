@@ -243,6 +243,7 @@ void Service::handle(const Request& request, Response& response, ConnectionConte
   }
   response.delivered = true;
   response.delivery_key = delivery_key(target, request.body());
+  response.enqueued_ms = bench_enqueued_ms(request.body());
   response.set_json(200, json{{"name", "projects/" + std::string(project) + "/messages/" +
                                            message_id()}}
                              .dump());

@@ -56,6 +56,7 @@ void Response::clear() {
   reason = {};
   delivered = false;
   delivery_key = 0;
+  enqueued_ms = 0;
 }
 
 void Response::set_json(int status_code, std::string json_body) {

@@ -338,7 +338,7 @@ class H2Session : public std::enable_shared_from_this<H2Session> {
                             response.body.empty() ? nullptr : &provider);
     if (stream.counted) {
       shared_.stats.response_sent(response.status, response.reason, response.delivered,
-                                  response.delivery_key);
+                                  response.delivery_key, response.enqueued_ms);
     }
   }
 
@@ -486,7 +486,7 @@ asio::awaitable<void> serve_http1(Shared& shared, TlsStream& stream) {
     if (response.no_answer) break;
     if (counted) {
       shared.stats.response_sent(response.status, response.reason, response.delivered,
-                                 response.delivery_key);
+                                 response.delivery_key, response.enqueued_ms);
     }
 
     http::response<http::string_body> out{static_cast<http::status>(response.status),

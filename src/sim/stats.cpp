@@ -1,6 +1,7 @@
 #include "pushgw/sim/stats.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include <nlohmann/json.hpp>
 
@@ -11,8 +12,15 @@ void Stats::request_received() {
   ++data_.received;
 }
 
-void Stats::response_sent(int status, std::string_view reason, bool delivered, std::uint64_t key) {
+void Stats::response_sent(int status, std::string_view reason, bool delivered, std::uint64_t key,
+                          std::int64_t enqueued_ms) {
+  const std::int64_t now_ms = enqueued_ms > 0 ? std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                    std::chrono::system_clock::now().time_since_epoch()).count()
+                                              : 0;
   std::lock_guard lock(mutex_);
+  if (delivered && enqueued_ms > 0 && latencies_ms_.size() < kMaxLatencySamples) {
+    latencies_ms_.push_back(std::max<std::int64_t>(now_ms - enqueued_ms, 0));
+  }
   ++data_.by_status[status];
   if (!reason.empty()) {
     const auto it = data_.by_reason.find(reason);
@@ -66,8 +74,40 @@ void Stats::connection_dropped() {
 }
 
 StatsSnapshot Stats::snapshot() const {
-  std::lock_guard lock(mutex_);
-  return data_;
+  std::vector<std::int64_t> samples;
+  StatsSnapshot out;
+  {
+    std::lock_guard lock(mutex_);
+    out = data_;
+    samples = latencies_ms_;
+  }
+  if (!samples.empty()) {
+    std::sort(samples.begin(), samples.end());
+    auto at = [&](double q) {
+      const auto index = static_cast<std::size_t>(q * static_cast<double>(samples.size() - 1) + 0.5);
+      return static_cast<double>(samples[std::min(index, samples.size() - 1)]);
+    };
+    out.latency_ms.count = samples.size();
+    out.latency_ms.p50 = at(0.50);
+    out.latency_ms.p90 = at(0.90);
+    out.latency_ms.p99 = at(0.99);
+    out.latency_ms.max = static_cast<double>(samples.back());
+  }
+  return out;
+}
+
+std::int64_t bench_enqueued_ms(std::string_view payload) {
+  constexpr std::string_view key = "\"bench_enqueued_ms\":";
+  const auto at = payload.find(key);
+  if (at == std::string_view::npos) return 0;
+  std::size_t i = at + key.size();
+  while (i < payload.size() && (payload[i] == ' ' || payload[i] == '"')) ++i;
+  std::int64_t value = 0;
+  std::size_t digits = 0;
+  for (; i < payload.size() && payload[i] >= '0' && payload[i] <= '9' && digits < 18; ++i, ++digits) {
+    value = value * 10 + (payload[i] - '0');
+  }
+  return digits > 0 ? value : 0;
 }
 
 std::string Stats::to_json() const {
@@ -88,6 +128,8 @@ std::string Stats::to_json() const {
       {"max_inflight_seen", s.max_inflight_seen},
       {"goaways_sent", s.goaways_sent},
       {"connections_dropped", s.connections_dropped},
+      {"latency_ms", {{"count", s.latency_ms.count}, {"p50", s.latency_ms.p50}, {"p90", s.latency_ms.p90},
+                      {"p99", s.latency_ms.p99}, {"max", s.latency_ms.max}}},
   };
   return doc.dump();
 }
@@ -99,6 +141,7 @@ void Stats::reset() {
   data_.connections_open = open;
   data_.max_inflight_seen = inflight_;
   deliveries_.clear();
+  latencies_ms_.clear();
 }
 
 std::uint64_t delivery_key(std::string_view token, std::string_view payload) {

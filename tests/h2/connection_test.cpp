@@ -402,6 +402,32 @@ TEST(MakeTlsContext, LoadsAClientCertificateAndKey) {
   EXPECT_NE(make_tls_context(config, &error), nullptr) << error;
 }
 
+TEST(MakeTlsContext, InstallsALoadedClientCertificateAndReportsItsFailure) {
+  testing::TestPki pki;
+  std::string error;
+
+  // What apns::ClientCertificate::use_in does, with objects loaded beforehand.
+  ConnectionConfig loaded;
+  bool installed = false;
+  loaded.install_client_certificate = [&](SSL_CTX* context) {
+    installed = true;
+    ASSERT_EQ(SSL_CTX_use_certificate_chain_file(context, pki.client_cert_file.c_str()), 1);
+    ASSERT_EQ(SSL_CTX_use_PrivateKey_file(context, pki.client_key_file.c_str(), SSL_FILETYPE_PEM), 1);
+  };
+  EXPECT_NE(make_tls_context(loaded, &error), nullptr) << error;
+  EXPECT_TRUE(installed);
+
+  ConnectionConfig refused;
+  refused.install_client_certificate = [](SSL_CTX*) { throw std::runtime_error("certificate expired"); };
+  EXPECT_EQ(make_tls_context(refused, &error), nullptr);
+  EXPECT_EQ(error, "client certificate: certificate expired");
+
+  ConnectionConfig both = loaded;
+  both.client_cert_file = pki.client_cert_file;
+  EXPECT_EQ(make_tls_context(both, &error), nullptr);
+  EXPECT_NE(error.find("both set"), std::string::npos) << error;
+}
+
 TEST(MakeTlsContext, NamesTheFileThatIsWrong) {
   testing::TestPki pki;
   std::string error;

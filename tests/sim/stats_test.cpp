@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+
 namespace pushgw::sim {
 namespace {
 
@@ -55,6 +57,30 @@ TEST(SimStats, JsonHasTheDocumentedFields) {
   EXPECT_EQ(doc["connections_open"], 1);
   EXPECT_TRUE(doc.contains("max_concurrent_streams_seen"));
   EXPECT_TRUE(doc.contains("max_inflight_seen"));
+}
+
+TEST(SimStats, BenchEnqueuedMsIsReadFromApnsAndFcmPayloads) {
+  EXPECT_EQ(bench_enqueued_ms(R"({"aps":{},"bench_enqueued_ms":1700000000123})"), 1700000000123);
+  EXPECT_EQ(bench_enqueued_ms(R"({"message":{"data":{"bench_enqueued_ms":"1700000000123"}}})"), 1700000000123);
+  EXPECT_EQ(bench_enqueued_ms(R"({"aps":{}})"), 0);
+  EXPECT_EQ(bench_enqueued_ms(R"({"bench_enqueued_ms":"soon"})"), 0);
+}
+
+TEST(SimStats, LatencyPercentilesComeFromDeliveriesThatCarryAnEnqueueTime) {
+  Stats stats;
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  for (int i = 0; i < 100; ++i) stats.response_sent(200, "", true, delivery_key("t", std::to_string(i)), now_ms - 1000);
+  stats.response_sent(200, "", true, delivery_key("u", "x"));         // no enqueue time: not a sample
+  stats.response_sent(503, "", false, 0, now_ms - 5000);              // not delivered: not a sample
+  const auto s = stats.snapshot();
+  EXPECT_EQ(s.latency_ms.count, 100u);
+  EXPECT_GE(s.latency_ms.p50, 1000);
+  EXPECT_LT(s.latency_ms.max, 1000 + 60000);  // a hang guard, not a timing check
+  const auto doc = nlohmann::json::parse(stats.to_json());
+  EXPECT_EQ(doc["latency_ms"]["count"], 100);
+  stats.reset();
+  EXPECT_EQ(stats.snapshot().latency_ms.count, 0u);
 }
 
 TEST(SimStats, ResetZeroesCountsButKeepsOpenConnections) {

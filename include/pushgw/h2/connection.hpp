@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,6 +26,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/error_code.hpp>
+#include <openssl/types.h>
 
 #include "pushgw/h2/error.hpp"
 
@@ -43,6 +45,10 @@ struct ConnectionConfig {
   std::string client_cert_file;           // PEM certificate (chain), or PKCS#12 (.p12/.pfx)
   std::string client_key_file;            // PEM private key; empty with PKCS#12 or a combined PEM
   std::string client_cert_password;       // PKCS#12 password
+  // A client certificate already loaded (apns::ClientCertificate::use_in): installs
+  // certificate, key and chain into the context, instead of the three files above. May throw
+  // std::exception with the reason, which make_tls_context reports.
+  std::function<void(SSL_CTX*)> install_client_certificate;
   bool verify_peer = true;                // verify the chain and that it names `host`
   milliseconds connect_timeout{10000};    // TCP + TLS + the server's first SETTINGS
   milliseconds request_timeout{10000};    // from sending a request to its complete response

@@ -60,6 +60,7 @@ struct Response {
   std::string reason;             // for statistics: APNs/FCM reason of an error response
   bool delivered = false;         // for statistics: a notification was accepted...
   std::uint64_t delivery_key = 0; // ...identified by token + payload hash
+  std::int64_t enqueued_ms = 0;   // the payload's bench_enqueued_ms (0 = none), for latency
 
   void clear();
   void set_json(int status_code, std::string json_body);

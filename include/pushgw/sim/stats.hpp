@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace pushgw::sim {
 
@@ -23,6 +24,11 @@ struct StatsSnapshot {
   std::uint64_t max_inflight_seen = 0;            // over all connections at once
   std::uint64_t goaways_sent = 0;
   std::uint64_t connections_dropped = 0;
+  // Enqueue → answer latency of deliveries whose payload carried bench_enqueued_ms.
+  struct Latency {
+    std::uint64_t count = 0;
+    double p50 = 0, p90 = 0, p99 = 0, max = 0;  // milliseconds
+  } latency_ms;
 };
 
 class Stats {
@@ -30,7 +36,9 @@ class Stats {
   void request_received();
   // An answer went out (status, its APNs/FCM reason if any); `delivered` with the key of
   // the notification (token + payload hash) counts unique and duplicate deliveries.
-  void response_sent(int status, std::string_view reason, bool delivered, std::uint64_t key);
+  // `enqueued_ms` (unix ms, 0 = none) of a delivery adds a latency sample.
+  void response_sent(int status, std::string_view reason, bool delivered, std::uint64_t key,
+                     std::int64_t enqueued_ms = 0);
 
   void connection_opened();
   void connection_closed();
@@ -49,7 +57,14 @@ class Stats {
   StatsSnapshot data_;
   std::uint64_t inflight_ = 0;
   std::unordered_map<std::uint64_t, std::uint32_t> deliveries_;  // key → times delivered
+  std::vector<std::int64_t> latencies_ms_;  // capped at kMaxLatencySamples
 };
+
+inline constexpr std::size_t kMaxLatencySamples = 4'000'000;
+
+// The number after "bench_enqueued_ms": in a payload (an APNs custom key, or an FCM data value,
+// which is a string): the unix ms at which a benchmark enqueued the notification. 0 when absent.
+std::int64_t bench_enqueued_ms(std::string_view payload);
 
 // The delivery key of a notification: a hash of the device token and the payload.
 std::uint64_t delivery_key(std::string_view token, std::string_view payload);

@@ -1,0 +1,131 @@
+// The Dispatcher against a real redis-server, with the provider's send replaced by a function
+// that answers by token (the provider itself is tested against pushgw-sim in tests/apns and
+// tests/fcm, and the whole pipeline in tests/app/pipeline_test.cpp).
+#include "pushgw/dispatch/dispatcher.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <boost/asio.hpp>
+
+#include "pushgw/metrics/metrics.hpp"
+#include "pushgw/queue/lane_scheduler.hpp"
+#include "support/redis_server.hpp"
+
+namespace pushgw::dispatch {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+std::string token(char c) { return std::string(64, c); }
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  DispatcherTest() : sync_(server_), metrics_(registry_) {
+    redis::ClientConfig c;
+    c.endpoint.host = server_.host();
+    c.endpoint.port = server_.port();
+    client_ = std::make_unique<redis::Client>(io_.get_executor(), c);
+    client_->start();
+    store_ = std::make_unique<queue::JobStore>(*client_, keys_, "pod-1");
+    inactive_ = std::make_unique<feedback::InactiveTokens>(*client_, keys_, config::FeedbackConfig{});
+    config::Config cfg;
+    cfg.apps["demo"].apns.emplace();
+    cfg.retries.max_attempts = 3;
+    dispatcher_ = std::make_unique<Dispatcher>(io_.get_executor(), *store_, *inactive_, metrics_,
+                                               DispatcherConfig::from_config(cfg, "pod-1"));
+    // 'a…' delivered, 'b…' dead, 'c…' retry with Retry-After 30 s, 'd…' rejected.
+    dispatcher_->add_provider("demo", job::Platform::ios,
+                              [this](const job::Notification&, const std::string& t) -> asio::awaitable<job::SendOutcome> {
+                                sent_.push_back(t);
+                                job::SendOutcome o;
+                                switch (t[0]) {
+                                  case 'b': o.kind = job::OutcomeKind::token_dead; o.status = 410; o.reason = "Unregistered"; break;
+                                  case 'c': o.kind = job::OutcomeKind::retry; o.status = 429; o.retry_after = 30s; break;
+                                  case 'd': o.kind = job::OutcomeKind::rejected; o.status = 400; o.reason = "BadTopic"; break;
+                                  default: o.status = 200;
+                                }
+                                co_return o;
+                              },
+                              10);
+  }
+
+  // Takes `element` into the processing list as the consumer would, then handles it.
+  void handle(const std::string& element, const std::string& lane = "default") {
+    sync_.command({"LPUSH", keys_.processing(lane, "pod-1"), element});
+    bool done = false;
+    asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
+      while (!client_->connected()) {
+        asio::steady_timer t(io_, 5ms);
+        co_await t.async_wait(asio::use_awaitable);
+      }
+      co_await dispatcher_->handle(static_cast<std::size_t>(queue::lane_index(lane)), element);
+      done = true;
+    }, asio::detached);
+    const auto until = std::chrono::steady_clock::now() + 30s;
+    while (!done && std::chrono::steady_clock::now() < until) io_.run_for(10ms);
+    ASSERT_TRUE(done);
+  }
+
+  test::RedisServer server_;
+  test::SyncRedis sync_;
+  asio::io_context io_;
+  metrics::Registry registry_;
+  metrics::PushgwMetrics metrics_;
+  queue::Keys keys_;
+  std::unique_ptr<redis::Client> client_;
+  std::unique_ptr<queue::JobStore> store_;
+  std::unique_ptr<feedback::InactiveTokens> inactive_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::vector<std::string> sent_;
+};
+
+TEST_F(DispatcherTest, EachTokenOutcomeEndsInItsPlaceAndTheJobIsAcked) {
+  const json n = {{"platform", "ios"}, {"title", "t"}, {"tokens", {token('a'), token('b'), token('c'), token('d')}}};
+  handle(n.dump());
+  EXPECT_EQ(sent_.size(), 4u);
+  EXPECT_EQ(sync_.llen(keys_.processing("default", "pod-1")), 0);
+  // retry: only the 'c' token, attempt 1, due no sooner than Retry-After
+  auto retry = sync_.command({"ZRANGE", keys_.retry("default"), "0", "-1", "WITHSCORES"});
+  ASSERT_EQ(retry->elements, 2u);
+  const auto retried = json::parse(retry->element[0]->str);
+  EXPECT_EQ(retried["tokens"], json::array({token('c')}));
+  EXPECT_EQ(retried["job"]["attempt"], 1);
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  EXPECT_GE(std::stoll(retry->element[1]->str), now_ms + 29000);
+  // dead token: marked and reported
+  EXPECT_EQ(sync_.llen(keys_.feedback()), 1);
+  EXPECT_EQ(sync_.command({"HEXISTS", keys_.inactive("demo", "ios"), token('b')})->integer, 1);
+  // rejected: dead-lettered with the reason
+  const auto dead = sync_.lrange(keys_.dead("default"));
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(json::parse(dead[0])["reason"], "rejected");
+  EXPECT_EQ(json::parse(dead[0])["job"]["tokens"], json::array({token('d')}));
+}
+
+TEST_F(DispatcherTest, InactiveTokensAreSkippedAndDuplicateIdsAreNotSent) {
+  sync_.command({"HSET", keys_.inactive("demo", "ios"), token('a'), "{}"});
+  handle(json({{"platform", "ios"}, {"tokens", {token('a'), token('e')}}, {"id", "x"}}).dump());
+  EXPECT_EQ(sent_, std::vector<std::string>{token('e')});
+  handle(json({{"platform", "ios"}, {"tokens", {token('f')}}, {"id", "x"}}).dump());  // same id, another job
+  EXPECT_EQ(sent_.size(), 1u);
+  EXPECT_EQ(sync_.llen(keys_.processing("default", "pod-1")), 0);
+}
+
+TEST_F(DispatcherTest, MalformedInvalidAndScheduledElementsAreNotSent) {
+  handle("[1,2");
+  handle(json({{"platform", "ios"}, {"tokens", {"zz"}}}).dump());
+  handle(json({{"platform", "ios"}, {"tokens", {token('a')}}, {"send_at", 4102444800}}).dump());  // 2100
+  EXPECT_TRUE(sent_.empty());
+  EXPECT_EQ(sync_.llen(keys_.dead("default")), 2);
+  auto scheduled = sync_.command({"ZRANGE", keys_.retry("default"), "0", "-1", "WITHSCORES"});
+  ASSERT_EQ(scheduled->elements, 2u);
+  EXPECT_EQ(std::string(scheduled->element[1]->str), "4102444800000");
+  EXPECT_EQ(sync_.llen(keys_.processing("default", "pod-1")), 0);
+}
+
+}  // namespace
+}  // namespace pushgw::dispatch

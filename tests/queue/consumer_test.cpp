@@ -1,0 +1,114 @@
+// The Consumer against a real redis-server: bounded workers, lane weights, and shutdown.
+#include "pushgw/queue/consumer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio.hpp>
+
+#include "support/redis_server.hpp"
+
+namespace pushgw::queue {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+class ConsumerTest : public ::testing::Test {
+ protected:
+  ConsumerTest() : sync_(server_) {
+    redis_config_.endpoint.host = server_.host();
+    redis_config_.endpoint.port = server_.port();
+    redis_config_.reconnect_min = 20ms;
+    redis_config_.reconnect_max = 200ms;
+    client_ = std::make_unique<redis::Client>(io_.get_executor(), redis_config_);
+    client_->start();
+    store_ = std::make_unique<JobStore>(*client_, Keys(), "pod-1");
+  }
+
+  ConsumerConfig config(std::size_t workers) {
+    ConsumerConfig c;
+    c.queue.workers = workers;
+    c.queue.batch = 8;
+    c.queue.block_timeout = 100ms;
+    c.redis = redis_config_;
+    return c;
+  }
+
+  // Runs the io_context until `done` holds (a hang guard, not a timing check).
+  void run_until(const std::function<bool()>& done, std::chrono::seconds limit = 30s) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (!done() && std::chrono::steady_clock::now() < until) io_.run_for(10ms);
+    ASSERT_TRUE(done());
+  }
+
+  void push(const std::string& lane, int n) {
+    for (int i = 0; i < n; ++i) sync_.command({"LPUSH", Keys().queue(lane), lane + "-" + std::to_string(i)});
+  }
+
+  test::RedisServer server_;
+  test::SyncRedis sync_;
+  asio::io_context io_;
+  redis::ClientConfig redis_config_;
+  std::unique_ptr<redis::Client> client_;
+  std::unique_ptr<JobStore> store_;
+};
+
+TEST_F(ConsumerTest, HandlesEveryJobOnceWithNoMoreThanTheWorkersAtOnce) {
+  push("default", 50);
+  std::vector<std::string> handled;
+  std::size_t running = 0, most = 0;
+  Consumer consumer(io_.get_executor(), *store_, config(4), [&](std::size_t lane, std::string element) -> asio::awaitable<void> {
+    ++running;
+    most = std::max(most, running);
+    asio::steady_timer t(io_, 5ms);
+    co_await t.async_wait(asio::use_awaitable);
+    handled.push_back(element);
+    co_await store_->ack(kLanes[lane], element, AckPlan{});
+    --running;
+  });
+  consumer.start();
+  run_until([&] { return handled.size() == 50 && sync_.llen(Keys().processing("default", "pod-1")) == 0; });
+  EXPECT_LE(most, 4u);
+  std::sort(handled.begin(), handled.end());
+  EXPECT_EQ(std::unique(handled.begin(), handled.end()), handled.end());
+  EXPECT_EQ(sync_.llen(Keys().queue("default")), 0);
+}
+
+TEST_F(ConsumerTest, BusyLanesShareWorkersByWeight) {
+  push("bulk", 100);
+  push("high", 100);
+  std::vector<std::string> order;
+  Consumer consumer(io_.get_executor(), *store_, config(1), [&](std::size_t lane, std::string element) -> asio::awaitable<void> {
+    order.push_back(std::string(kLanes[lane]));
+    co_await store_->ack(kLanes[lane], element, AckPlan{});
+  });
+  consumer.start();
+  run_until([&] { return order.size() >= 45; });
+  const auto high = std::count(order.begin(), order.begin() + 45, "high");
+  EXPECT_GE(high, 35) << "weights 8:1 give high about 40 of 45";
+  EXPECT_LE(high, 44) << "bulk must still get its share";
+}
+
+TEST_F(ConsumerTest, StopPutsUnfinishedJobsBackAtTheHeadOfTheQueue) {
+  push("default", 3);
+  std::size_t started = 0;
+  Consumer consumer(io_.get_executor(), *store_, config(8), [&](std::size_t, std::string) -> asio::awaitable<void> {
+    ++started;
+    asio::steady_timer t(io_, 1h);  // never finishes before the deadline
+    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+  });
+  consumer.start();
+  run_until([&] { return started == 3; });
+  bool stopped = false, finished = true;
+  asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
+    finished = co_await consumer.stop(std::chrono::steady_clock::now() + 100ms);
+    stopped = true;
+  }, asio::detached);
+  run_until([&] { return stopped; });
+  EXPECT_FALSE(finished);  // the jobs were still running at the deadline
+  EXPECT_EQ(sync_.llen(Keys().processing("default", "pod-1")), 0);
+  EXPECT_EQ(sync_.lrange(Keys().queue("default")).size(), 3u);
+}
+
+}  // namespace
+}  // namespace pushgw::queue

@@ -1,0 +1,108 @@
+// Maintenance against a real redis-server: leftovers at start, due jobs, the reaper.
+#include "pushgw/queue/maintenance.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio.hpp>
+
+#include "pushgw/job/codec.hpp"
+#include "support/redis_server.hpp"
+
+namespace pushgw::queue {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+const std::string kJob = R"({"platform":"ios","tokens":[")" + std::string(64, 'a') + R"("],"title":"t"})";
+
+class MaintenanceTest : public ::testing::Test {
+ protected:
+  MaintenanceTest() : sync_(server_) {
+    redis::ClientConfig c;
+    c.endpoint.host = server_.host();
+    c.endpoint.port = server_.port();
+    client_ = std::make_unique<redis::Client>(io_.get_executor(), c);
+    client_->start();
+    store_ = std::make_unique<JobStore>(*client_, keys_, "pod-1");
+    config_.heartbeat_interval = 50ms;
+    config_.heartbeat_ttl = 500ms;
+    config_.reaper_interval = 50ms;
+    config_.poll_interval = 20ms;
+  }
+
+  void run_until(const std::function<bool()>& done, std::chrono::seconds limit = 30s) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (!done() && std::chrono::steady_clock::now() < until) io_.run_for(10ms);
+    ASSERT_TRUE(done());
+  }
+
+  bool recover(Maintenance& m) {
+    bool done = false, ok = false;
+    asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
+      ok = co_await m.recover(std::chrono::steady_clock::now() + 10s);
+      done = true;
+    }, asio::detached);
+    run_until([&] { return done; });
+    return ok;
+  }
+
+  test::RedisServer server_;
+  test::SyncRedis sync_;
+  asio::io_context io_;
+  Keys keys_;
+  std::unique_ptr<redis::Client> client_;
+  std::unique_ptr<JobStore> store_;
+  config::QueueConfig config_;
+};
+
+TEST_F(MaintenanceTest, RecoverReturnsThisInstanceIdsLeftoversAndHeartbeats) {
+  sync_.command({"LPUSH", keys_.processing("high", "pod-1"), kJob});
+  Maintenance m(io_.get_executor(), *store_, config_);
+  EXPECT_TRUE(recover(m));
+  const auto queued = sync_.lrange(keys_.queue("high"));
+  ASSERT_EQ(queued.size(), 1u);
+  EXPECT_EQ(std::get<std::vector<job::Notification>>(job::decode_job_string(queued[0])).at(0).job->redeliveries, 1);
+  EXPECT_TRUE(sync_.get(keys_.instance("pod-1")).has_value());
+}
+
+TEST_F(MaintenanceTest, DueJobsMoveToTheQueueAndDeadInstancesAreReaped) {
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  sync_.command({"ZADD", keys_.retry("default"), std::to_string(now_ms - 1), "due"});
+  sync_.command({"ZADD", keys_.retry("default"), std::to_string(now_ms + 3600000), "later"});
+  // pod-9 died: in the set, no heartbeat, a job in its processing list.
+  sync_.command({"SADD", keys_.instances(), "pod-9"});
+  sync_.command({"LPUSH", keys_.processing("bulk", "pod-9"), kJob});
+
+  Maintenance m(io_.get_executor(), *store_, config_);
+  ASSERT_TRUE(recover(m));
+  m.start();
+  run_until([&] {
+    return sync_.llen(keys_.queue("default")) == 1 && sync_.llen(keys_.queue("bulk")) == 1 &&
+           sync_.command({"SISMEMBER", keys_.instances(), "pod-9"})->integer == 0;
+  });
+  EXPECT_EQ(sync_.lrange(keys_.queue("default")), std::vector<std::string>{"due"});
+  EXPECT_EQ(sync_.zcard(keys_.retry("default")), 1);
+  EXPECT_EQ(sync_.llen(keys_.processing("bulk", "pod-9")), 0);
+
+  bool stopped = false;
+  asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
+    co_await m.stop();
+    stopped = true;
+  }, asio::detached);
+  run_until([&] { return stopped; });
+  EXPECT_FALSE(sync_.get(keys_.instance("pod-1")).has_value());  // signed off
+}
+
+TEST_F(MaintenanceTest, AJobStrandedInThisInstancesListGoesBack) {
+  // In the processing list but held by no job here (a take whose reply was lost).
+  sync_.command({"LPUSH", keys_.processing("default", "pod-1"), "stranded"});
+  Maintenance m(io_.get_executor(), *store_, config_);
+  m.start();
+  run_until([&] { return sync_.llen(keys_.queue("default")) == 1; });
+  EXPECT_EQ(sync_.llen(keys_.processing("default", "pod-1")), 0);
+}
+
+}  // namespace
+}  // namespace pushgw::queue
