@@ -404,7 +404,7 @@ def main():
     run = {"prequeued": run_prequeued, "stream": run_stream, "intake": run_intake, "idle": run_idle,
            "ceiling": run_ceiling, "peer": run_peer}[args.scenario]
     results = [run(args) for _ in range(args.runs)]
-    summary = {"scenario": args.scenario, "runs": results}
+    summary = {"scenario": args.scenario, "notifications": args.notifications, "runs": results}
     for key in ("delivered_per_s", "requests_per_s", "p50_ms", "p99_ms", "peak_rss_mb"):
         values = [r[key] for r in results if r.get(key) is not None]
         if values:

@@ -44,23 +44,26 @@ def main(folder):
     print(f"Versions: {version('build/pushgw --version')}; {version('redis-server --version')}; "
           f"{version('h2load --version')}; node {version('node --version')}; "
           f"aioapns {package_version('aioapns')}; @parse/node-apn and apns2 from bench/peers/node/package-lock.json.  ")
-    print("Command: `bench/run` (each row: median of the runs in bench/results/*.json).\n")
-    print("| tool / scenario | notifications/s | ratio to ceiling | p50 ms | p99 ms | peak RSS MB | lost | dup |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("Command: `bench/run` (each row: the median of its runs, in bench/results/*.json). Latency is from "
+          "enqueue (for the peers: when the client was handed the notification) to the simulator's answer.\n")
+    print("| tool / scenario | runs × notifications | notifications/s | ratio to ceiling | p50 ms | p99 ms | peak RSS MB | lost | dup |")
+    print("|---|---|---|---|---|---|---|---|---|")
     if ceiling:
-        print(f"| h2load → pushgw-sim (ceiling) | {fmt(ceiling_rps)} | 1.00 | | | | | |")
+        print(f"| h2load → pushgw-sim (ceiling) | {len(ceiling['runs'])} × {ceiling.get('notifications', '?')} "
+              f"| {fmt(ceiling_rps)} | 1.00 | | | | | |")
     rows = [("pushgw (a) 200k pre-queued, jobs of 500", "a"), ("pushgw (b) 200k single-token jobs", "b"),
             ("pushgw (c) steady 50% of (a)", "c"), ("aioapns", "peer-aioapns"), ("@parse/node-apn", "peer-node-apn"),
             ("apns2", "peer-apns2")]
     for label, name in rows:
         data = load(folder, name)
         if not data:
-            print(f"| {label} | not run | | | | | | |")
+            print(f"| {label} | not run | | | | | | | |")
             continue
         runs = data["runs"]
         rate = data.get("median_delivered_per_s", runs[0].get("delivered_per_s"))
         ratio = f"{rate / ceiling_rps:.2f}" if ceiling_rps and rate else ""
-        print(f"| {label} | {fmt(rate)} | {ratio} | {fmt(data.get('median_p50_ms'))} | {fmt(data.get('median_p99_ms'))} "
+        count = data.get("notifications", "?") if name != "c" else "30 s stream"
+        print(f"| {label} | {len(runs)} × {count} | {fmt(rate)} | {ratio} | {fmt(data.get('median_p50_ms'))} | {fmt(data.get('median_p99_ms'))} "
               f"| {fmt(data.get('median_peak_rss_mb'), 1)} | {max(r.get('lost', 0) for r in runs)} "
               f"| {max(r.get('duplicates', 0) for r in runs)} |")
     intake = load(folder, "d")
@@ -72,6 +75,56 @@ def main(folder):
         r = idle["runs"][0]
         print(f"\nDaemon RSS idle: {r['idle_rss_mb']:.1f} MB; with {r['backlog']:,} notifications waiting in Redis "
               f"(provider unreachable), sampled each second: {r['rss_with_backlog_mb']} MB.")
+    print_targets(folder, ceiling_rps)
+    analysis = os.path.join(os.path.dirname(os.path.abspath(__file__)), "analysis.md")
+    if os.path.exists(analysis):
+        with open(analysis) as f:
+            print("\n" + f.read().rstrip())
+
+
+def median(data, key):
+    return data.get("median_" + key) if data else None
+
+
+def print_targets(folder, ceiling_rps):
+    """The targets of issue 5, as written there, each with the measured value."""
+    a, b, c, d, idle = (load(folder, n) for n in ("a", "b", "c", "d", "idle"))
+    aio, apn, apns2 = (load(folder, "peer-" + n) for n in ("aioapns", "node-apn", "apns2"))
+    a_rate = median(a, "delivered_per_s")
+    npm_best = max([median(x, "delivered_per_s") or 0 for x in (apn, apns2)] or [0])
+    rows = []
+
+    def row(target, value, ok):
+        rows.append(f"| {target} | {value} | {'met' if ok else '**missed**'} |")
+
+    if a_rate and ceiling_rps:
+        row("(a) ≥ 50% of the h2load ceiling", f"{a_rate / ceiling_rps:.0%}", a_rate >= 0.5 * ceiling_rps)
+    if a_rate and median(aio, "delivered_per_s"):
+        ratio = a_rate / median(aio, "delivered_per_s")
+        row("(a) ≥ 10× aioapns", f"{ratio:.1f}×", ratio >= 10)
+    if a_rate and npm_best:
+        row("(a) ≥ 3× the faster npm client", f"{a_rate / npm_best:.1f}×", a_rate >= 3 * npm_best)
+    if median(b, "delivered_per_s") and ceiling_rps:
+        share = median(b, "delivered_per_s") / ceiling_rps
+        row("(b) ≥ 25% of the ceiling", f"{share:.0%}", share >= 0.25)
+    if c:
+        row("(c) p99 enqueue→receipt ≤ 10 ms", f"{c['runs'][0]['p99_ms']:.0f} ms", c["runs"][0]["p99_ms"] <= 10)
+    if d:
+        row("(d) ≥ 30k requests/s", f"{median(d, 'requests_per_s'):,.0f}/s", median(d, "requests_per_s") >= 30000)
+        row("(d) p99 ≤ 5 ms", f"{median(d, 'p99_ms'):.2f} ms", median(d, "p99_ms") <= 5)
+    if idle:
+        r = idle["runs"][0]
+        row("RSS ≤ 16 MB idle", f"{r['idle_rss_mb']:.1f} MB", r["idle_rss_mb"] <= 16)
+        spread = max(r["rss_with_backlog_mb"]) - min(r["rss_with_backlog_mb"])
+        row("RSS flat while a 1M backlog waits", f"{min(r['rss_with_backlog_mb'])}–{max(r['rss_with_backlog_mb'])} MB",
+            spread <= 8)
+    if a:
+        row("RSS ≤ 128 MB under (a)", f"{median(a, 'peak_rss_mb'):.1f} MB", median(a, "peak_rss_mb") <= 128)
+    print("\n## Targets (issue 5)\n")
+    print("| target | measured | |")
+    print("|---|---|---|")
+    for line in rows:
+        print(line)
 
 
 if __name__ == "__main__":
