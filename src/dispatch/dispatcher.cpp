@@ -252,7 +252,12 @@ struct Dispatcher::Impl {
       } else {
         auto& notifications = std::get<std::vector<job::Notification>>(decoded);
         co_await stamp_if_idempotent(lane, element, notifications);
-        const std::string derived = queue::element_job_id(element);
+        // Hashing the element is only needed for notifications without `job` (producer
+        // elements): pushgw's own jobs carry their id, and hashing every element on the hot path
+        // would be wasted.
+        const bool needs_id = std::any_of(notifications.begin(), notifications.end(),
+                                          [](const job::Notification& n) { return !n.job; });
+        const std::string derived = needs_id ? queue::element_job_id(element) : std::string();
         for (std::size_t i = 0; i < notifications.size(); ++i) {
           // Named, not temporaries in the co_await expression (GCC 12 may destroy those twice).
           const bool single = notifications.size() == 1;

@@ -62,8 +62,6 @@ class WorkerSlots {
     for (auto& timer : wake_) timer.cancel();
   }
 
-  std::size_t free() const { return free_; }
-
  private:
   std::size_t take(std::size_t max) {
     const std::size_t n = std::min(free_, max);
@@ -249,8 +247,5 @@ asio::awaitable<bool> Consumer::stop(steady_clock::time_point deadline) {
   }
   co_return finished && requeued;
 }
-
-std::size_t Consumer::jobs_in_progress() const { return impl_->jobs.count(); }
-std::size_t Consumer::free_workers() const { return impl_->slots.free(); }
 
 }  // namespace pushgw::queue

@@ -299,14 +299,6 @@ void JobStore::release(std::string_view lane, const std::string& element) {
   if (--copy->second == 0) it->second.erase(copy);
 }
 
-std::size_t JobStore::held(std::string_view lane) const {
-  auto it = held_.find(lane);
-  if (it == held_.end()) return 0;
-  std::size_t n = 0;
-  for (const auto& [element, copies] : it->second) n += copies;
-  return n;
-}
-
 asio::awaitable<Requeued> JobStore::requeue_stranded(std::string_view lane) {
   Requeued out;
   const std::string processing = keys_.processing(lane, instance_);

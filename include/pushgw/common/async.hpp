@@ -68,18 +68,15 @@ class Semaphore {
   }
 
   void release() {
-    while (!waiters_.empty()) {
-      auto waiter = waiters_.front();
-      waiters_.pop_front();
-      waiter->granted = true;
-      waiter->timer.cancel();
+    if (waiters_.empty()) {
+      ++available_;
       return;
     }
-    ++available_;
+    auto waiter = waiters_.front();
+    waiters_.pop_front();
+    waiter->granted = true;
+    waiter->timer.cancel();
   }
-
-  std::size_t available() const { return available_; }
-  std::size_t waiting() const { return waiters_.size(); }
 
  private:
   struct Waiter {

@@ -52,9 +52,6 @@ class Consumer {
   // finished or went back.
   boost::asio::awaitable<bool> stop(std::chrono::steady_clock::time_point deadline);
 
-  std::size_t jobs_in_progress() const;
-  std::size_t free_workers() const;
-
  private:
   struct Impl;
   std::shared_ptr<Impl> impl_;

@@ -113,8 +113,6 @@ class JobStore {
   // take whose reply was lost when Redis restarted moved them; one call apart rules out a take
   // whose reply is still on its way). They go back to the head of the queue unchanged.
   boost::asio::awaitable<Requeued> requeue_stranded(std::string_view lane);
-  // How many elements this instance holds (taken and not yet acked) in `lane`.
-  std::size_t held(std::string_view lane) const;
 
   // Removes a dead instance from the set once its processing lists are empty.
   boost::asio::awaitable<boost::system::error_code> forget(std::string_view instance);

@@ -28,7 +28,6 @@ class LaneScheduler {
 
   // Marks a lane as waiting (or not) for a worker.
   void set_waiting(std::size_t lane, bool waiting);
-  bool waiting(std::size_t lane) const { return waiting_[lane]; }
   bool any_waiting() const;
 
   // The waiting lane to serve next (and advances its pass); nullopt when none waits.
