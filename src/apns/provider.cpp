@@ -9,6 +9,8 @@
 #include "pushgw/h2/endpoint.hpp"
 #include "pushgw/log/log.hpp"
 
+#include "pushgw/common/coroutine_warnings.hpp"  // last: GCC 12 false positive
+
 namespace pushgw::apns {
 
 using job::OutcomeKind;
@@ -129,26 +131,50 @@ boost::asio::awaitable<void> Provider::stop(std::chrono::milliseconds deadline) 
   if (impl->pool) co_await impl->pool->stop(deadline);
 }
 
-boost::asio::awaitable<job::SendOutcome> Provider::send(const job::Notification& n, const std::string& device_token) {
-  auto impl = impl_;  // the provider may be destroyed while this send is suspended
-
+std::shared_ptr<const PreparedSend> Provider::prepare(const job::Notification& n) const {
+  auto& impl = *impl_;
+  auto prepared = std::make_shared<PreparedSend>();
   std::string authorization;
-  if (impl->tokens) {
+  if (impl.tokens) {
     try {
-      authorization = "bearer " + impl->tokens->token();
+      authorization = "bearer " + impl.tokens->token();
     } catch (const CredentialsError& e) {
       job::SendOutcome outcome;
       outcome.kind = OutcomeKind::credentials_error;
       outcome.reason = e.what();
-      impl->set_credentials_error(outcome.reason);
-      co_return outcome;
+      impl.set_credentials_error(outcome.reason);
+      prepared->refusal = std::move(outcome);
+      return prepared;
     }
   }
 
-  auto built = build_apns_request(n, device_token, impl->config.topic, authorization);
-  if (auto* refused = std::get_if<job::SendOutcome>(&built)) co_return std::move(*refused);
-  auto& request = std::get<ApnsRequest>(built);
+  auto built = prepare_apns_request(n, impl.config.topic, authorization);
+  if (auto* refused = std::get_if<job::SendOutcome>(&built)) {
+    prepared->refusal = std::move(*refused);
+    return prepared;
+  }
+  auto& request = std::get<ApnsPrepared>(built);
+  auto headers = std::make_shared<std::vector<h2::Header>>();
+  headers->reserve(request.headers.size());
+  for (auto& [name, value] : request.headers) headers->push_back({std::move(name), std::move(value)});
+  prepared->headers = std::move(headers);
+  prepared->body = std::make_shared<const std::string>(std::move(request.body));
+  prepared->fixed_apns_id = std::move(request.fixed_apns_id);
+  prepared->topic_from_notification = request.topic_from_notification;
+  return prepared;
+}
 
+boost::asio::awaitable<job::SendOutcome> Provider::send(const job::Notification& n, const std::string& device_token) {
+  auto prepared = prepare(n);
+  co_return co_await send(std::move(prepared), device_token);
+}
+
+boost::asio::awaitable<job::SendOutcome> Provider::send(std::shared_ptr<const PreparedSend> prepared,
+                                                        const std::string& device_token) {
+  auto impl = impl_;  // the provider may be destroyed while this send is suspended
+
+  if (auto refusal = check_device_token(device_token)) co_return std::move(*refusal);
+  if (prepared->refusal) co_return *prepared->refusal;
   if (!impl->pool) {
     job::SendOutcome outcome;
     outcome.kind = OutcomeKind::retry;
@@ -158,17 +184,18 @@ boost::asio::awaitable<job::SendOutcome> Provider::send(const job::Notification&
 
   h2::Request h2_request;
   h2_request.method = "POST";
-  h2_request.path = std::move(request.path);
-  h2_request.body = std::move(request.body);
+  h2_request.path = device_path(device_token);
+  h2_request.shared_headers = prepared->headers;
+  h2_request.shared_body = prepared->body;
   h2_request.timeout = impl->config.request_timeout;
-  h2_request.headers.reserve(request.headers.size());
-  for (auto& [name, value] : request.headers) h2_request.headers.push_back({std::move(name), std::move(value)});
+  const std::string apns_id = prepared->fixed_apns_id.empty() ? new_apns_id() : prepared->fixed_apns_id;
+  h2_request.headers.push_back({"apns-id", apns_id});
 
   const h2::Result result = co_await impl->pool->request(std::move(h2_request));
   job::SendOutcome outcome;
   if (result.ec) {
     outcome = classify_transport_error(result.ec);
-    outcome.provider_id = request.apns_id;
+    outcome.provider_id = apns_id;
     impl->logger->debug("{}: send to {} failed: {}", impl->app_label(), log::token(device_token), outcome.reason);
     co_return outcome;
   }
@@ -176,13 +203,15 @@ boost::asio::awaitable<job::SendOutcome> Provider::send(const job::Notification&
   std::optional<std::string_view> retry_after;
   if (const std::string* header = result.response.find_header("retry-after")) retry_after = *header;
   outcome = classify_apns_response(result.response.status, result.response.body, retry_after,
-                                   ResponseContext{.topic_from_notification = request.topic_from_notification,
+                                   ResponseContext{.topic_from_notification = prepared->topic_from_notification,
                                                    .now = std::nullopt});
   const std::string* echoed_id = result.response.find_header("apns-id");
-  outcome.provider_id = echoed_id != nullptr ? *echoed_id : request.apns_id;
+  outcome.provider_id = echoed_id != nullptr ? *echoed_id : apns_id;
   impl->observe(outcome);
   co_return outcome;
 }
+
+boost::asio::any_io_executor Provider::executor() const { return impl_->executor; }
 
 ProviderHealth Provider::health() const {
   const auto& impl = *impl_;

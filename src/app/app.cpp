@@ -9,8 +9,11 @@
 
 #include <unistd.h>
 
+#include <deque>
 #include <iostream>
 #include <list>
+#include <thread>
+#include <vector>
 
 #include "front_door.hpp"
 #include "pushgw/apns/credentials.hpp"
@@ -61,6 +64,47 @@ std::string instance_name(const config::Config& cfg) {
   return (name.empty() ? std::string("pushgw") : name) + "-" + std::to_string(::getpid());
 }
 
+// The threads that run the providers' connections (queue.send_threads), beside the main
+// thread: an io_context each, and each provider on one of them, round robin. With 0 threads
+// the providers share the main thread's executor.
+class SendThreads {
+ public:
+  SendThreads(std::size_t count, asio::any_io_executor main) : main_(std::move(main)) {
+    for (std::size_t i = 0; i < count; ++i) contexts_.emplace_back(1);
+  }
+  ~SendThreads() { stop(); }
+  SendThreads(const SendThreads&) = delete;
+  SendThreads& operator=(const SendThreads&) = delete;
+
+  // The executor for the next provider.
+  asio::any_io_executor next() {
+    if (contexts_.empty()) return main_;
+    return contexts_[next_++ % contexts_.size()].get_executor();
+  }
+
+  void start() {
+    for (auto& context : contexts_) {
+      guards_.push_back(asio::make_work_guard(context));
+      threads_.emplace_back([&context] { context.run(); });
+    }
+  }
+
+  // After the providers have stopped: whatever is still pending there is dropped.
+  void stop() {
+    guards_.clear();
+    for (auto& context : contexts_) context.stop();
+    for (auto& thread : threads_) thread.join();
+    threads_.clear();
+  }
+
+ private:
+  asio::any_io_executor main_;
+  std::deque<asio::io_context> contexts_;  // a deque: io_context cannot move
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
+  std::vector<std::thread> threads_;
+  std::size_t next_ = 0;
+};
+
 // The providers of every configured app, started; sends go through the dispatcher.
 struct Providers {
   // app → provider; lists because providers are not movable.
@@ -69,9 +113,10 @@ struct Providers {
 
   // Loads credentials and starts connecting. Throws std::runtime_error (or the credential
   // loaders' errors) naming the app and what is wrong: an unreadable key, a malformed endpoint.
-  void start(const asio::any_io_executor& executor, const config::Config& cfg) {
+  void start(SendThreads& threads, const config::Config& cfg) {
     for (const auto& [name, app] : cfg.apps) {
       if (app.apns) {
+        const auto executor = threads.next();
         apns::Credentials credentials = apns::load_credentials(app.apns->auth, "apps." + name + ".apns.auth");
         apns::ProviderOptions options;
         options.app = name;
@@ -82,6 +127,7 @@ struct Providers {
         if (!provider.start(&error)) throw std::runtime_error("apps." + name + ".apns: " + error);
       }
       if (app.fcm) {
+        const auto executor = threads.next();
         fcm::ServiceAccount account =
             fcm::load_service_account(app.fcm->service_account_file, "apps." + name + ".fcm.service_account_file");
         fcm::ProviderOptions options;
@@ -97,16 +143,26 @@ struct Providers {
 
   void register_with(dispatch::Dispatcher& dispatcher, const config::Config& cfg) {
     for (auto& [name, provider] : apns) {
-      dispatcher.add_provider(
-          name, job::Platform::ios,
-          [&provider = provider](const job::Notification& n, const std::string& token) { return provider.send(n, token); },
-          cfg.apps.at(name).apns->max_inflight);
+      dispatch::ProviderLink link;
+      // The payload and headers are built once per notification, not per token.
+      link.prepare = [&provider = provider](const job::Notification& n) -> dispatch::TokenSend {
+        return [&provider, prepared = provider.prepare(n)](const std::string& token) {
+          return provider.send(prepared, token);
+        };
+      };
+      link.executor = provider.executor();
+      link.max_inflight = cfg.apps.at(name).apns->max_inflight;
+      dispatcher.add_provider(name, job::Platform::ios, std::move(link));
     }
     for (auto& [name, provider] : fcm) {
-      dispatcher.add_provider(
-          name, job::Platform::android,
-          [&provider = provider](const job::Notification& n, const std::string& token) { return provider.send(n, token); },
-          cfg.apps.at(name).fcm->max_inflight);
+      dispatch::ProviderLink link;
+      // FCM's message names the token inside the body: it is built per token.
+      link.prepare = [&provider = provider](const job::Notification& n) -> dispatch::TokenSend {
+        return [&provider, &n](const std::string& token) { return provider.send(n, token); };
+      };
+      link.executor = provider.executor();
+      link.max_inflight = cfg.apps.at(name).fcm->max_inflight;
+      dispatcher.add_provider(name, job::Platform::android, std::move(link));
     }
   }
 
@@ -192,13 +248,16 @@ int run_daemon(const config::Config& cfg) {
   metrics::PushgwMetrics metrics(registry);
   const std::string instance = instance_name(cfg);
 
+  // Declared before the providers: their connections' pending work is dropped after them.
+  SendThreads send_threads(cfg.queue.send_threads, io.get_executor());
   Providers providers;
   try {
-    providers.start(io.get_executor(), cfg);
+    providers.start(send_threads, cfg);
   } catch (const std::exception& e) {
     logger->critical("{}", e.what());
     return 1;
   }
+  send_threads.start();
 
   // The front door and the workers use connections of their own, so a burst of sends never
   // queues behind /push requests or the other way round.
@@ -233,8 +292,9 @@ int run_daemon(const config::Config& cfg) {
   redis.start();
   worker_redis.start();
   log_start(cfg, redis_config.endpoint, server.port());
-  logger->info("instance {}: {} worker(s), lanes high/default/bulk weighted {}/{}/{}", instance, cfg.queue.workers,
-               cfg.queue.weight_high, cfg.queue.weight_default, cfg.queue.weight_bulk);
+  logger->info("instance {}: {} worker(s), {} send thread(s), lanes high/default/bulk weighted {}/{}/{}", instance,
+               cfg.queue.workers, cfg.queue.send_threads, cfg.queue.weight_high, cfg.queue.weight_default,
+               cfg.queue.weight_bulk);
 
   // Workers start once this instance's leftovers from a previous run are back in the queue.
   bool stopping = false;
@@ -278,6 +338,7 @@ int run_daemon(const config::Config& cfg) {
   });
 
   io.run();
+  send_threads.stop();
   spdlog::default_logger()->flush();
   return 0;
 }

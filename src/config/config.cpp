@@ -261,12 +261,14 @@ class TreeReader {
     }
   }
 
-  // A positive whole number (connections, batch sizes, ...).
-  void read_count(const Value& v, std::size_t& out) {
-    auto value = text(v, "a positive integer");
+  // A positive whole number (connections, batch sizes, ...), or also 0 when allowed.
+  void read_count(const Value& v, std::size_t& out, Zero zero = Zero::rejected) {
+    const char* what = zero == Zero::allowed ? "a whole number" : "a positive integer";
+    auto value = text(v, what);
     if (!value) return;
-    if (!detail::all_digits(*value) || value->find_first_not_of('0') == std::string::npos) {
-      error(v.path, v.line, "must be a positive integer, got " + in_quotes(*value));
+    if (!detail::all_digits(*value) ||
+        (zero == Zero::rejected && value->find_first_not_of('0') == std::string::npos)) {
+      error(v.path, v.line, std::string("must be ") + what + ", got " + in_quotes(*value));
       return;
     }
     if (value->size() > 15) {
@@ -455,6 +457,10 @@ void read_queue(TreeReader& r, const Value& v, QueueConfig& queue) {
   const bool ok = r.read_map(v, {
       {"consume", [&](const Value& f) { r.read_bool(f, queue.consume); }},
       {"workers", [&](const Value& f) { r.read_count(f, queue.workers); }},
+      {"send_threads", [&](const Value& f) {
+         r.read_count(f, queue.send_threads, Zero::allowed);
+         if (queue.send_threads > 64) r.error(f.path, f.line, "must be at most 64, got " + std::to_string(queue.send_threads));
+       }},
       {"batch", [&](const Value& f) { r.read_count(f, queue.batch); }},
       {"lanes", [&](const Value& f) {
          r.read_map(f, {

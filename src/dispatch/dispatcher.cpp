@@ -2,6 +2,7 @@
 
 #include <boost/asio.hpp>
 
+#include <array>
 #include <random>
 
 #include "pushgw/common/async.hpp"
@@ -48,8 +49,12 @@ DispatcherConfig DispatcherConfig::from_config(const config::Config& config, std
 
 struct Dispatcher::Impl {
   struct Provider {
-    SendFunction send;
-    std::unique_ptr<common::Semaphore> permits;
+    ProviderLink link;
+    std::unique_ptr<common::Semaphore> permits;  // on link.executor
+    // This provider's series, found once rather than per send.
+    metrics::Gauge* inflight = nullptr;
+    metrics::Histogram* duration = nullptr;
+    std::array<metrics::Counter*, job::kOutcomeKinds> outcomes{};
   };
 
   Impl(asio::any_io_executor executor, queue::JobStore& store, feedback::InactiveTokens& inactive,
@@ -88,31 +93,32 @@ struct Dispatcher::Impl {
     logger->warn("lane {}: dead-lettered a job ({}): {}", letter.lane, queue::to_string(reason), letter.error);
   }
 
-  asio::awaitable<void> send_one(Provider& provider, const job::Notification& n, TokenResult& result) {
-    const std::string platform(job::to_string(n.platform));
-    auto& inflight = metrics.inflight_sends.with({platform});
-    inflight.inc();
+  asio::awaitable<void> send_one(Provider& provider, const TokenSend& send, TokenResult& result) {
+    provider.inflight->inc();
     const auto start = steady_clock::now();
     try {
-      result.outcome = co_await provider.send(n, result.token);
+      result.outcome = co_await send(result.token);
     } catch (const std::exception& e) {
       result.outcome = job::SendOutcome{};
       result.outcome.kind = job::OutcomeKind::retry;
       result.outcome.reason = "internal_error";
       logger->error("send to {} failed: {}", log::token(result.token), e.what());
     }
-    inflight.dec();
-    metrics.send_duration.with({platform}).observe(std::chrono::duration<double>(steady_clock::now() - start).count());
-    metrics.notifications.with({n.app, platform, std::string(job::to_string(result.outcome.kind))}).inc();
+    provider.inflight->dec();
+    provider.duration->observe(std::chrono::duration<double>(steady_clock::now() - start).count());
+    provider.outcomes[static_cast<std::size_t>(result.outcome.kind)]->inc();
   }
 
   // One send per token, at most max_inflight of this provider's at once; every result filled.
+  // Runs on the provider's executor.
   asio::awaitable<void> fan_out(Provider& provider, const job::Notification& n, std::vector<TokenResult>& results) {
-    common::WaitGroup sends(executor);
+    const auto here = co_await asio::this_coro::executor;
+    const TokenSend send = provider.link.prepare(n);
+    common::WaitGroup sends(here);
     for (auto& result : results) {
       co_await provider.permits->acquire();
       sends.add();
-      asio::co_spawn(executor, send_one(provider, n, result), [&provider, &sends](std::exception_ptr) {
+      asio::co_spawn(here, send_one(provider, send, result), [&provider, &sends](std::exception_ptr) {
         provider.permits->release();
         sends.done();
       });
@@ -194,7 +200,14 @@ struct Dispatcher::Impl {
       metrics.jobs.with({"dead_lettered"}).inc();
       co_return;
     }
-    co_await fan_out(provider->second, n, results);
+    if (provider->second.link.executor == executor) {
+      co_await fan_out(provider->second, n, results);
+    } else {
+      // Named, not a temporary in the co_await expression (GCC 12 may destroy those twice).
+      auto sends = asio::co_spawn(provider->second.link.executor, fan_out(provider->second, n, results),
+                                  asio::use_awaitable);
+      co_await std::move(sends);
+    }
 
     std::uniform_real_distribution<double> jitter(0.0, 1.0);
     Plan plan = plan_after_sends(n, results, config.retries, unix_ms(), jitter(rng));
@@ -294,11 +307,19 @@ Dispatcher::Dispatcher(asio::any_io_executor executor, queue::JobStore& store, f
 
 Dispatcher::~Dispatcher() = default;
 
-void Dispatcher::add_provider(const std::string& app, job::Platform platform, SendFunction send,
-                              std::size_t max_inflight) {
+void Dispatcher::add_provider(const std::string& app, job::Platform platform, ProviderLink link) {
   Impl::Provider provider;
-  provider.send = std::move(send);
-  provider.permits = std::make_unique<common::Semaphore>(impl_->executor, std::max<std::size_t>(max_inflight, 1));
+  if (!link.executor) link.executor = impl_->executor;
+  provider.permits = std::make_unique<common::Semaphore>(link.executor, std::max<std::size_t>(link.max_inflight, 1));
+  provider.link = std::move(link);
+  const std::string platform_label(job::to_string(platform));
+  auto& metrics = impl_->metrics;
+  provider.inflight = &metrics.inflight_sends.with({platform_label});
+  provider.duration = &metrics.send_duration.with({platform_label});
+  for (std::size_t kind = 0; kind < job::kOutcomeKinds; ++kind) {
+    provider.outcomes[kind] =
+        &metrics.notifications.with({app, platform_label, job::to_string(static_cast<job::OutcomeKind>(kind))});
+  }
   impl_->providers[{app, platform}] = std::move(provider);
 }
 

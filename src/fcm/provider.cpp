@@ -16,13 +16,7 @@
 #include "pushgw/h2/endpoint.hpp"
 #include "pushgw/log/log.hpp"
 
-// A GCC 12 false positive: in the two large coroutines below it inlines Asio's frame
-// allocator (thread_info_base::allocate → aligned_alloc) into the coroutine ramp but not the
-// matching awaitable_frame_base::operator delete (→ thread_info_base::deallocate → free), and
-// reports the pair as mismatched. Both sides are Asio's recycling allocator.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
+#include "pushgw/common/coroutine_warnings.hpp"  // last: GCC 12 false positive
 
 namespace pushgw::fcm {
 
@@ -274,6 +268,8 @@ asio::awaitable<job::SendOutcome> Provider::send(const job::Notification& n, con
   impl->observe(outcome, detail);
   co_return outcome;
 }
+
+boost::asio::any_io_executor Provider::executor() const { return impl_->executor; }
 
 ProviderHealth Provider::health() const {
   const auto& impl = *impl_;

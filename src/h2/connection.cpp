@@ -1,5 +1,6 @@
 #include "pushgw/h2/connection.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstring>
@@ -224,7 +225,9 @@ struct StateWaiter {
 // must outlive the request coroutine when it times out).
 struct Stream {
   std::string body;
+  std::shared_ptr<const std::string> shared_body;  // sent instead of `body` when set
   std::size_t body_offset = 0;
+  std::string_view body_text() const { return shared_body ? std::string_view(*shared_body) : std::string_view(body); }
   StreamWaiter* caller = nullptr;  // null once the caller has its result
   bool headers_sent = false;       // HEADERS reached the socket buffer: the server may act on it
 };
@@ -259,7 +262,8 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
         resolver(ex),
         write_wake(ex, Clock::time_point::max()),
         ping_timer(ex),
-        watchdog(ex) {}
+        watchdog(ex),
+        authority(cfg.port == 443 ? cfg.host : cfg.host + ":" + std::to_string(cfg.port)) {}
 
   ~Impl() {
     if (session) nghttp2_session_del(session);
@@ -299,6 +303,7 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
   bool ping_outstanding = false;
 
   asio::steady_timer watchdog;
+  const std::string authority;  // :authority of every request: host, or host:port
 
   // --- small helpers ------------------------------------------------------------------
 
@@ -525,10 +530,11 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
   static ssize_t read_body(nghttp2_session*, int32_t, uint8_t* buffer, size_t length,
                            uint32_t* data_flags, nghttp2_data_source* source, void*) {
     auto* stream = static_cast<Stream*>(source->ptr);
-    const size_t n = std::min(length, stream->body.size() - stream->body_offset);
-    std::memcpy(buffer, stream->body.data() + stream->body_offset, n);
+    const std::string_view body = stream->body_text();
+    const size_t n = std::min(length, body.size() - stream->body_offset);
+    std::memcpy(buffer, body.data() + stream->body_offset, n);
     stream->body_offset += n;
-    if (stream->body_offset == stream->body.size()) *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+    if (stream->body_offset == body.size()) *data_flags |= NGHTTP2_DATA_FLAG_EOF;
     return static_cast<ssize_t>(n);
   }
 
@@ -755,10 +761,13 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
       co_await wait_for([this] { return state.load() != ConnectionState::connecting; });
     }
     if (state.load() != ConnectionState::ready) co_return Result{error::not_processed, {}};
-    for (const auto& header : request.headers) {
-      if (!valid_header_name(header.name) || !valid_header_text(header.value)) {
-        co_return Result{error::bad_request, {}};
-      }
+    const auto valid = [](const Header& header) {
+      return valid_header_name(header.name) && valid_header_text(header.value);
+    };
+    if (!std::all_of(request.headers.begin(), request.headers.end(), valid) ||
+        (request.shared_headers &&
+         !std::all_of(request.shared_headers->begin(), request.shared_headers->end(), valid))) {
+      co_return Result{error::bad_request, {}};
     }
     if (request.path.empty() || request.path.front() != '/' || !valid_header_text(request.path) ||
         request.method.empty() || !valid_header_text(request.method)) {
@@ -795,17 +804,23 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
     StreamWaiter waiter(ex);
     auto owned = std::make_unique<Stream>();
     Stream* stream = owned.get();
-    stream->body = std::move(request.body);
+    if (request.shared_body) {
+      stream->shared_body = std::move(request.shared_body);
+    } else {
+      stream->body = std::move(request.body);
+    }
     stream->caller = &waiter;
 
-    const std::string authority =
-        cfg.port == 443 ? cfg.host : cfg.host + ":" + std::to_string(cfg.port);
     std::vector<nghttp2_nv> nva;
-    nva.reserve(request.headers.size() + 4);
+    const std::size_t shared_count = request.shared_headers ? request.shared_headers->size() : 0;
+    nva.reserve(request.headers.size() + shared_count + 4);
     nva.push_back(make_nv(":method", request.method));
     nva.push_back(make_nv(":scheme", "https"));
     nva.push_back(make_nv(":authority", authority));
     nva.push_back(make_nv(":path", request.path));
+    if (request.shared_headers) {
+      for (const auto& header : *request.shared_headers) nva.push_back(make_nv(header.name, header.value));
+    }
     for (const auto& header : request.headers) nva.push_back(make_nv(header.name, header.value));
     nghttp2_data_provider body_provider{};
     body_provider.source.ptr = stream;
@@ -813,7 +828,7 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
 
     const int32_t stream_id =
         nghttp2_submit_request(session, nullptr, nva.data(), nva.size(),
-                               stream->body.empty() ? nullptr : &body_provider, nullptr);
+                               stream->body_text().empty() ? nullptr : &body_provider, nullptr);
     if (stream_id < 0) {
       if (stream_id == NGHTTP2_ERR_STREAM_ID_NOT_AVAILABLE) {
         begin_draining("stream IDs exhausted");

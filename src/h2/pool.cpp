@@ -10,6 +10,8 @@
 #include <boost/asio/ssl.hpp>
 #include <spdlog/spdlog.h>
 
+#include "pushgw/common/coroutine_warnings.hpp"  // last: GCC 12 false positive
+
 namespace pushgw::h2 {
 
 namespace asio = boost::asio;

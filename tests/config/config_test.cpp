@@ -377,6 +377,7 @@ TEST_F(ConfigTest, QueueRetriesAndFeedbackSections) {
       "queue:\n"
       "  consume: false\n"
       "  workers: 32\n"
+      "  send_threads: 0\n"
       "  batch: 8\n"
       "  lanes: {high: 10, default: 3, bulk: 2}\n"
       "  block_timeout: 500ms\n"
@@ -390,6 +391,7 @@ TEST_F(ConfigTest, QueueRetriesAndFeedbackSections) {
       "feedback: {max_events: 50}\n" + kApp);
   EXPECT_FALSE(c.queue.consume);
   EXPECT_EQ(c.queue.workers, 32u);
+  EXPECT_EQ(c.queue.send_threads, 0u);  // 0 is allowed: sends on the main thread
   EXPECT_EQ(c.queue.batch, 8u);
   EXPECT_EQ(c.queue.weight_high, 10u);
   EXPECT_EQ(c.queue.weight_default, 3u);
@@ -413,15 +415,19 @@ TEST_F(ConfigTest, QueueAndRetriesOrderingAndValues) {
       "  lanes: {high: 0, urgent: 3}\n"  // 2
       "  heartbeat_interval: 5s\n"       // 3
       "  heartbeat_ttl: 5s\n"            // 4
+      "  send_threads: 65\n"             // 5
       "retries:\n"
-      "  backoff_min: 10s\n"             // 6
-      "  backoff_max: 1s\n"              // 7
+      "  backoff_min: 10s\n"             // 7
+      "  backoff_max: 1s\n"              // 8
       + kApp);
   EXPECT_THAT(result.errors,
               ElementsAre(IsError("queue.lanes.high", 2, "positive integer"),
                           IsError("queue.lanes.urgent", 2, "unknown"),
                           IsError("queue.heartbeat_ttl", 4, "must be greater than queue.heartbeat_interval (5000ms)"),
-                          IsError("retries.backoff_max", 7, "must not be less than retries.backoff_min (10000ms)")));
+                          IsError("queue.send_threads", 5, "must be at most 64, got 65"),
+                          IsError("retries.backoff_max", 8, "must not be less than retries.backoff_min (10000ms)")));
+  EXPECT_THAT(parse("queue: {send_threads: two}\n" + kApp).errors,
+              ElementsAre(IsError("queue.send_threads", 1, "must be a whole number, got \"two\"")));
 }
 
 TEST_F(ConfigTest, TokenAuthNeedsKeyFileKeyIdAndTeamId) {

@@ -8,6 +8,11 @@
 
 #include <boost/asio.hpp>
 
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
 #include "pushgw/metrics/metrics.hpp"
 #include "pushgw/queue/lane_scheduler.hpp"
 #include "support/redis_server.hpp"
@@ -37,19 +42,34 @@ class DispatcherTest : public ::testing::Test {
     dispatcher_ = std::make_unique<Dispatcher>(io_.get_executor(), *store_, *inactive_, metrics_,
                                                DispatcherConfig::from_config(cfg, "pod-1"));
     // 'a…' delivered, 'b…' dead, 'c…' retry with Retry-After 30 s, 'd…' rejected.
-    dispatcher_->add_provider("demo", job::Platform::ios,
-                              [this](const job::Notification&, const std::string& t) -> asio::awaitable<job::SendOutcome> {
-                                sent_.push_back(t);
-                                job::SendOutcome o;
-                                switch (t[0]) {
-                                  case 'b': o.kind = job::OutcomeKind::token_dead; o.status = 410; o.reason = "Unregistered"; break;
-                                  case 'c': o.kind = job::OutcomeKind::retry; o.status = 429; o.retry_after = 30s; break;
-                                  case 'd': o.kind = job::OutcomeKind::rejected; o.status = 400; o.reason = "BadTopic"; break;
-                                  default: o.status = 200;
-                                }
-                                co_return o;
-                              },
-                              10);
+    dispatcher_->add_provider("demo", job::Platform::ios, link(io_.get_executor()));
+  }
+
+  // A provider whose sends run on `executor`: 'a…' delivered, 'b…' dead, 'c…' retry with
+  // Retry-After 30 s, 'd…' rejected.
+  ProviderLink link(asio::any_io_executor executor) {
+    ProviderLink link;
+    link.executor = executor;
+    link.max_inflight = 10;
+    link.prepare = [this](const job::Notification&) -> TokenSend {
+      ++prepared_;
+      return [this](const std::string& t) -> asio::awaitable<job::SendOutcome> {
+        {
+          std::lock_guard lock(sent_mutex_);
+          sent_.push_back(t);
+          send_threads_.insert(std::this_thread::get_id());
+        }
+        job::SendOutcome o;
+        switch (t[0]) {
+          case 'b': o.kind = job::OutcomeKind::token_dead; o.status = 410; o.reason = "Unregistered"; break;
+          case 'c': o.kind = job::OutcomeKind::retry; o.status = 429; o.retry_after = 30s; break;
+          case 'd': o.kind = job::OutcomeKind::rejected; o.status = 400; o.reason = "BadTopic"; break;
+          default: o.status = 200;
+        }
+        co_return o;
+      };
+    };
+    return link;
   }
 
   // Takes `element` into the processing list as the consumer would, then handles it.
@@ -79,7 +99,10 @@ class DispatcherTest : public ::testing::Test {
   std::unique_ptr<queue::JobStore> store_;
   std::unique_ptr<feedback::InactiveTokens> inactive_;
   std::unique_ptr<Dispatcher> dispatcher_;
+  std::mutex sent_mutex_;
   std::vector<std::string> sent_;
+  std::set<std::thread::id> send_threads_;
+  std::atomic<int> prepared_{0};
 };
 
 TEST_F(DispatcherTest, EachTokenOutcomeEndsInItsPlaceAndTheJobIsAcked) {
@@ -125,6 +148,55 @@ TEST_F(DispatcherTest, MalformedInvalidAndScheduledElementsAreNotSent) {
   ASSERT_EQ(scheduled->elements, 2u);
   EXPECT_EQ(std::string(scheduled->element[1]->str), "4102444800000");
   EXPECT_EQ(sync_.llen(keys_.processing("default", "pod-1")), 0);
+}
+
+TEST_F(DispatcherTest, SendsRunOnTheProvidersExecutorAndEachNotificationIsPreparedOnce) {
+  // The provider's connections on a thread of their own (queue.send_threads).
+  asio::io_context provider_io;
+  auto guard = asio::make_work_guard(provider_io);
+  std::thread provider_thread([&] { provider_io.run(); });
+  const auto provider_thread_id = provider_thread.get_id();
+  config::Config cfg;
+  cfg.apps["other"].apns.emplace();
+  Dispatcher dispatcher(io_.get_executor(), *store_, *inactive_, metrics_, DispatcherConfig::from_config(cfg, "pod-1"));
+  dispatcher.add_provider("other", job::Platform::ios, link(provider_io.get_executor()));
+
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 50; ++i) {
+    std::string t = token('a');  // 'a…': delivered; distinct tokens
+    const std::string digits = std::to_string(i);
+    tokens.push_back(t.replace(t.size() - digits.size(), digits.size(), digits));
+  }
+  tokens.push_back(token('c'));
+  const json element = {{"notifications",
+                         {{{"platform", "ios"}, {"app", "other"}, {"title", "t"}, {"tokens", tokens}},
+                          {{"platform", "ios"}, {"app", "other"}, {"title", "u"}, {"tokens", {token('a')}}}}}};
+  sync_.command({"LPUSH", keys_.processing("default", "pod-1"), element.dump()});
+  bool done = false;
+  asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
+    while (!client_->connected()) {
+      asio::steady_timer t(io_, 5ms);
+      co_await t.async_wait(asio::use_awaitable);
+    }
+    co_await dispatcher.handle(static_cast<std::size_t>(queue::lane_index("default")), element.dump());
+    done = true;
+  }, asio::detached);
+  const auto until = std::chrono::steady_clock::now() + 30s;
+  while (!done && std::chrono::steady_clock::now() < until) io_.run_for(10ms);
+  guard.reset();
+  provider_thread.join();
+  ASSERT_TRUE(done);
+
+  EXPECT_EQ(prepared_.load(), 2);  // once per notification, not per token
+  EXPECT_EQ(sent_.size(), 52u);
+  ASSERT_EQ(send_threads_.size(), 1u);
+  EXPECT_EQ(*send_threads_.begin(), provider_thread_id);
+  EXPECT_EQ(sync_.llen(keys_.processing("default", "pod-1")), 0);
+  // The one retried token made it back with its own notification's text.
+  auto retry = sync_.command({"ZRANGE", keys_.retry("default"), "0", "-1"});
+  ASSERT_EQ(retry->elements, 1u);
+  EXPECT_EQ(json::parse(retry->element[0]->str)["tokens"], json::array({token('c')}));
+  EXPECT_EQ(json::parse(retry->element[0]->str)["title"], "t");
 }
 
 }  // namespace

@@ -52,6 +52,16 @@ struct ProviderHealth {
   std::string credentials;  // Credentials::describe()
 };
 
+// One notification made ready for sending (Provider::prepare): payload, headers and provider
+// token built once, shared by the requests to all its device tokens.
+struct PreparedSend {
+  std::optional<job::SendOutcome> refusal;  // set when no token can be sent this notification
+  std::shared_ptr<const std::vector<h2::Header>> headers;  // all but apns-id
+  std::shared_ptr<const std::string> body;
+  std::string fixed_apns_id;                // from apns.headers; empty = a new one per request
+  bool topic_from_notification = false;
+};
+
 class Provider {
  public:
   // `credentials` must come from load_credentials(config.auth, ...).
@@ -71,6 +81,15 @@ class Provider {
   // Sends `n` to one device token and classifies the result. `n` and `device_token` are
   // referenced until the returned awaitable completes (co_await it directly).
   boost::asio::awaitable<job::SendOutcome> send(const job::Notification& n, const std::string& device_token);
+
+  // The same in two steps, for one notification going to many tokens: prepare() once (it
+  // does no I/O and may be called from any thread), then send() per token.
+  std::shared_ptr<const PreparedSend> prepare(const job::Notification& n) const;
+  boost::asio::awaitable<job::SendOutcome> send(std::shared_ptr<const PreparedSend> prepared,
+                                                const std::string& device_token);
+
+  // The executor the provider's connections live on.
+  boost::asio::any_io_executor executor() const;
 
   ProviderHealth health() const;
   h2::PoolStats pool_stats() const;

@@ -7,6 +7,7 @@
 //   authorization: bearer <jwt>      (token auth; a pass-through authorization is dropped)
 //   apns-push-type, apns-priority, apns-topic, ... and the body from payload.hpp
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -25,11 +26,34 @@ struct ApnsRequest {
   bool topic_from_notification = false;  // see ResponseContext
 };
 
-// The outcome when the request is not worth sending: an empty token (rejected,
-// "MissingDeviceToken"), a token that is not hex (token_dead, "BadDeviceToken": APNs tokens
-// are hex, and other characters would change the request path), a payload over the APNs
-// limit (rejected, "PayloadTooLarge"), or a payload that cannot be serialised (rejected).
-// `authorization` is the full header value ("bearer <jwt>"), empty for certificate auth.
+// What every request of one notification shares, built once however many tokens it goes to:
+// the body, the headers but apns-id, and an apns-id only when apns.headers fixes one.
+struct ApnsPrepared {
+  HeaderList headers;                    // lower-case names, authorization included, no apns-id
+  std::string body;                      // the JSON payload
+  std::string fixed_apns_id;             // from apns.headers; empty = a new one per request
+  bool topic_from_notification = false;  // see ResponseContext
+};
+
+// The notification's part of every request, or the outcome when it cannot be sent at all: a
+// payload over the APNs limit (rejected, "PayloadTooLarge") or one that cannot be serialised
+// (rejected). `authorization` is the full header value ("bearer <jwt>"), empty for
+// certificate auth; a pass-through authorization header is dropped (ours are not the
+// producer's to replace).
+std::variant<ApnsPrepared, job::SendOutcome> prepare_apns_request(const job::Notification& n,
+                                                                  const std::string& default_topic,
+                                                                  const std::string& authorization);
+
+// The outcome when a device token cannot be sent to: empty (rejected, "MissingDeviceToken"),
+// or not hex (token_dead, "BadDeviceToken": APNs tokens are hex, and other characters would
+// change the request path). nullopt for a token worth sending to.
+std::optional<job::SendOutcome> check_device_token(std::string_view device_token);
+
+// "/3/device/<token>".
+std::string device_path(std::string_view device_token);
+
+// prepare_apns_request and check_device_token in one, for one token: path, headers with
+// apns-id, body.
 std::variant<ApnsRequest, job::SendOutcome> build_apns_request(const job::Notification& n,
                                                                std::string_view device_token,
                                                                const std::string& default_topic,
@@ -39,6 +63,7 @@ std::variant<ApnsRequest, job::SendOutcome> build_apns_request(const job::Notifi
 bool is_hex_device_token(std::string_view token);
 
 // A random (version 4) UUID in canonical lower-case form, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx".
+// From a per-thread generator seeded by OpenSSL: unique, cheap, not secret (nor need it be).
 std::string new_apns_id();
 
 }  // namespace pushgw::apns

@@ -92,6 +92,9 @@ struct FcmConfig {
 struct QueueConfig {
   bool consume = true;                             // false: intake only (POST /push), no workers
   std::size_t workers = 256;                       // jobs in progress at once, all lanes together
+  // Threads that run the APNs/FCM connections (the sends), beside the main thread (HTTP API,
+  // Redis, job handling); each provider lives on one of them. 0 = all on the main thread.
+  std::size_t send_threads = 1;
   std::size_t batch = 64;                          // jobs moved from a lane's queue in one step
   // Share of free workers each lane gets while several have a backlog: high, default, bulk.
   std::size_t weight_high = 8;

@@ -11,8 +11,8 @@
 // works or the instance shuts down (then the element is still in the processing list and goes
 // back to the queue). Nothing here throws for bad input.
 //
-// Threading: everything runs on the executor given to the constructor (one thread); providers
-// may live elsewhere (their send() hops).
+// Threading: everything runs on the executor given to the constructor (one thread) but the
+// sends, which run on their provider's executor (another thread, with queue.send_threads).
 
 #include <chrono>
 #include <cstddef>
@@ -35,9 +35,20 @@
 
 namespace pushgw::dispatch {
 
-// Sends one notification to one token (apns::Provider::send, fcm::Provider::send).
-using SendFunction =
-    std::function<boost::asio::awaitable<job::SendOutcome>(const job::Notification&, const std::string& token)>;
+// Sends the notification it was prepared for to one device token.
+using TokenSend = std::function<boost::asio::awaitable<job::SendOutcome>(const std::string& token)>;
+
+// A provider as the dispatcher uses it (apns::Provider, fcm::Provider).
+struct ProviderLink {
+  // Makes one notification ready (payload and headers built once, not per token) and returns
+  // its per-token send. Called on `executor`; the returned function is kept until the
+  // notification's last send completes.
+  std::function<TokenSend(const job::Notification&)> prepare;
+  // Where the provider's connections live: a notification's sends all run there, one hop per
+  // notification rather than per token.
+  boost::asio::any_io_executor executor;
+  std::size_t max_inflight = 1000;  // sends of this provider at once
+};
 
 struct DispatcherConfig {
   config::RetriesConfig retries;
@@ -56,9 +67,8 @@ class Dispatcher {
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
 
-  // Registers the provider of `app` for `platform`; at most `max_inflight` of its sends run
-  // at once.
-  void add_provider(const std::string& app, job::Platform platform, SendFunction send, std::size_t max_inflight);
+  // Registers the provider of `app` for `platform`. Call before the first handle().
+  void add_provider(const std::string& app, job::Platform platform, ProviderLink link);
 
   // The queue::JobHandler.
   boost::asio::awaitable<void> handle(std::size_t lane, std::string element);

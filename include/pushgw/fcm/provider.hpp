@@ -79,6 +79,9 @@ class Provider {
   // referenced until the returned awaitable completes (co_await it directly).
   boost::asio::awaitable<job::SendOutcome> send(const job::Notification& n, const std::string& token);
 
+  // The executor the provider's connections live on.
+  boost::asio::any_io_executor executor() const;
+
   ProviderHealth health() const;
   h2::PoolStats pool_stats() const;
   // How many access tokens have been fetched successfully.

@@ -71,6 +71,10 @@ struct Request {
   std::vector<Header> headers;            // not the pseudo-headers; :authority comes from config
   std::string body;
   milliseconds timeout{0};                // 0 = ConnectionConfig::request_timeout
+  // What many requests share (one notification sent to many tokens): sent before `headers`,
+  // and instead of `body` when set. Shared, not copied, per request.
+  std::shared_ptr<const std::vector<Header>> shared_headers;
+  std::shared_ptr<const std::string> shared_body;
 };
 
 struct Response {

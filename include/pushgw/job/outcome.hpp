@@ -2,6 +2,7 @@
 // What happened to one token's send: the provider-neutral result the dispatcher acts on.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@ enum class OutcomeKind {
   rejected,           // the provider refused this notification (bad payload...): dead-letter
   credentials_error,  // our credentials/config are wrong: not the notification's fault
 };
+inline constexpr std::size_t kOutcomeKinds = 5;  // the values above, numbered from 0
 
 struct SendOutcome {
   OutcomeKind kind = OutcomeKind::delivered;
