@@ -9,7 +9,8 @@ seconds, and the lost/duplicate counts (both must be 0).
 
 Scenarios (issue 5):
   prequeued   N notifications LPUSHed in jobs of --job-size tokens before the daemon starts
-  stream      --rate notifications/s in single-token jobs for --seconds, latency reported
+  stream      --rate notifications/s for --seconds, latency reported: every 5 ms what arrived in
+              that tick is LPUSHed, in jobs of up to --job-size tokens (1: one job each)
   intake      POST /push alone (queue.consume: false), wrk with 1-token notifications
   idle        the daemon's RSS with nothing to do, and with --backlog notifications waiting
               in Redis while the provider is unreachable (memory must stay flat)
@@ -137,13 +138,14 @@ def current_rss(pid):
 class Stack:
     """redis-server + pushgw-sim + (later) pushgw, in a scratch folder."""
 
-    def __init__(self, workers=256, sim_threads=1):
+    def __init__(self, workers=256, sim_threads=1, send_threads=1):
         self.dir = tempfile.mkdtemp(prefix="pushgw-bench-")
         self.procs = []
         self.redis_port = free_port()
         self.sim_port = free_port()
         self.http_port = free_port()
         self.workers = workers
+        self.send_threads = send_threads
         env = dict(os.environ, PUSHGW_SIM_URL=f"https://127.0.0.1:{self.sim_port}")
         subprocess.run([os.path.join(ROOT, "scripts", "dev-credentials.sh"), self.dir], check=True, env=env,
                        stdout=subprocess.DEVNULL)
@@ -172,7 +174,7 @@ class Stack:
 api_keys: []
 redis: {{url: "redis://127.0.0.1:{self.redis_port}/0"}}
 logging: {{level: warn, access_log: false}}
-queue: {{workers: {self.workers}, consume: {"true" if consume else "false"}}}
+queue: {{workers: {self.workers}, send_threads: {self.send_threads}, consume: {"true" if consume else "false"}}}
 apps:
   demo:
     apns:
@@ -241,7 +243,7 @@ def wait_delivered(stack, total, limit_s=600):
 
 
 def run_prequeued(args):
-    stack = Stack(workers=args.workers)
+    stack = Stack(workers=args.workers, send_threads=args.send_threads)
     try:
         lpush_jobs(stack.redis, args.notifications, args.job_size)
         start = time.time()
@@ -260,7 +262,7 @@ def run_prequeued(args):
 
 
 def run_stream(args):
-    stack = Stack(workers=args.workers)
+    stack = Stack(workers=args.workers, send_threads=args.send_threads)
     try:
         daemon = stack.start_daemon()
         time.sleep(0.5)
@@ -275,7 +277,11 @@ def run_stream(args):
             carry -= n
             if n:
                 now = int(time.time() * 1000)
-                stack.redis.pipeline([("LPUSH", "pushgw:{default}:queue", job_text(first + k, 1, now)) for k in range(n)])
+                # What arrived in this tick, in jobs of up to --job-size tokens.
+                sizes = [min(args.job_size, n - k) for k in range(0, n, args.job_size)]
+                starts = [first + k for k in range(0, n, args.job_size)]
+                stack.redis.pipeline([("LPUSH", "pushgw:{default}:queue", job_text(start, size, now))
+                                      for start, size in zip(starts, sizes)])
                 first += n
                 sent += n
             next_tick += tick
@@ -294,7 +300,7 @@ def run_stream(args):
 
 
 def run_idle(args):
-    stack = Stack(workers=args.workers)
+    stack = Stack(workers=args.workers, send_threads=args.send_threads)
     try:
         # The provider unreachable: jobs are taken, fail, and wait in the retry ZSET, the rest in
         # the queue. RSS must not grow with the backlog.
@@ -325,7 +331,7 @@ PEERS = {
 
 
 def run_intake(args):
-    stack = Stack(workers=args.workers)
+    stack = Stack(workers=args.workers, send_threads=args.send_threads)
     try:
         daemon = stack.start_daemon(consume=False)
         time.sleep(0.5)
@@ -396,6 +402,7 @@ def main():
     parser.add_argument("--notifications", type=int, default=200000)
     parser.add_argument("--job-size", type=int, default=500)
     parser.add_argument("--workers", type=int, default=256)
+    parser.add_argument("--send-threads", type=int, default=1, help="the daemon's queue.send_threads")
     parser.add_argument("--rate", type=float, default=10000)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--backlog", type=int, default=1000000)

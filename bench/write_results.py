@@ -52,7 +52,8 @@ def main(folder):
         print(f"| h2load → pushgw-sim (ceiling) | {len(ceiling['runs'])} × {ceiling.get('notifications', '?')} "
               f"| {fmt(ceiling_rps)} | 1.00 | | | | | |")
     rows = [("pushgw (a) 200k pre-queued, jobs of 500", "a"), ("pushgw (b) 200k single-token jobs", "b"),
-            ("pushgw (c) steady 50% of (a)", "c"), ("aioapns", "peer-aioapns"), ("@parse/node-apn", "peer-node-apn"),
+            ("pushgw (c) steady 50% of (a), one job per 5 ms tick", "c"),
+            ("pushgw (c) steady 50% of (a), 1-token jobs", "c1"), ("aioapns", "peer-aioapns"), ("@parse/node-apn", "peer-node-apn"),
             ("apns2", "peer-apns2")]
     for label, name in rows:
         data = load(folder, name)
@@ -62,7 +63,7 @@ def main(folder):
         runs = data["runs"]
         rate = data.get("median_delivered_per_s", runs[0].get("delivered_per_s"))
         ratio = f"{rate / ceiling_rps:.2f}" if ceiling_rps and rate else ""
-        count = data.get("notifications", "?") if name != "c" else "30 s stream"
+        count = data.get("notifications", "?") if name not in ("c", "c1") else "30 s stream"
         print(f"| {label} | {len(runs)} × {count} | {fmt(rate)} | {ratio} | {fmt(data.get('median_p50_ms'))} | {fmt(data.get('median_p99_ms'))} "
               f"| {fmt(data.get('median_peak_rss_mb'), 1)} | {max(r.get('lost', 0) for r in runs)} "
               f"| {max(r.get('duplicates', 0) for r in runs)} |")
@@ -88,7 +89,7 @@ def median(data, key):
 
 def print_targets(folder, ceiling_rps):
     """The targets of issue 5, as written there, each with the measured value."""
-    a, b, c, d, idle = (load(folder, n) for n in ("a", "b", "c", "d", "idle"))
+    a, b, c, c1, d, idle = (load(folder, n) for n in ("a", "b", "c", "c1", "d", "idle"))
     aio, apn, apns2 = (load(folder, "peer-" + n) for n in ("aioapns", "node-apn", "apns2"))
     a_rate = median(a, "delivered_per_s")
     npm_best = max([median(x, "delivered_per_s") or 0 for x in (apn, apns2)] or [0])
@@ -107,8 +108,10 @@ def print_targets(folder, ceiling_rps):
     if median(b, "delivered_per_s") and ceiling_rps:
         share = median(b, "delivered_per_s") / ceiling_rps
         row("(b) ≥ 25% of the ceiling", f"{share:.0%}", share >= 0.25)
-    if c:
-        row("(c) p99 enqueue→receipt ≤ 10 ms", f"{c['runs'][0]['p99_ms']:.0f} ms", c["runs"][0]["p99_ms"] <= 10)
+    for data, how in ((c, "one job per 5 ms tick"), (c1, "1-token jobs")):
+        if data:
+            p99 = data["runs"][0]["p99_ms"]
+            row(f"(c) p99 enqueue→receipt ≤ 10 ms ({how})", f"{p99:.0f} ms", p99 <= 10)
     if d:
         row("(d) ≥ 30k requests/s", f"{median(d, 'requests_per_s'):,.0f}/s", median(d, "requests_per_s") >= 30000)
         row("(d) p99 ≤ 5 ms", f"{median(d, 'p99_ms'):.2f} ms", median(d, "p99_ms") <= 5)

@@ -185,11 +185,12 @@ boost::asio::awaitable<job::SendOutcome> Provider::send(std::shared_ptr<const Pr
   h2::Request h2_request;
   h2_request.method = "POST";
   h2_request.path = device_path(device_token);
+  h2_request.unique_path = true;
   h2_request.shared_headers = prepared->headers;
   h2_request.shared_body = prepared->body;
   h2_request.timeout = impl->config.request_timeout;
   const std::string apns_id = prepared->fixed_apns_id.empty() ? new_apns_id() : prepared->fixed_apns_id;
-  h2_request.headers.push_back({"apns-id", apns_id});
+  h2_request.headers.push_back({"apns-id", apns_id, prepared->fixed_apns_id.empty()});
 
   const h2::Result result = co_await impl->pool->request(std::move(h2_request));
   job::SendOutcome outcome;

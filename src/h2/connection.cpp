@@ -245,10 +245,10 @@ bool valid_header_name(std::string_view name) {
   return true;
 }
 
-nghttp2_nv make_nv(std::string_view name, std::string_view value) {
+nghttp2_nv make_nv(std::string_view name, std::string_view value, bool unique = false) {
   return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
                     reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
-                    value.size(), NGHTTP2_NV_FLAG_NONE};
+                    value.size(), static_cast<uint8_t>(unique ? NGHTTP2_NV_FLAG_NO_INDEX : NGHTTP2_NV_FLAG_NONE)};
 }
 
 }  // namespace
@@ -817,11 +817,11 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
     nva.push_back(make_nv(":method", request.method));
     nva.push_back(make_nv(":scheme", "https"));
     nva.push_back(make_nv(":authority", authority));
-    nva.push_back(make_nv(":path", request.path));
+    nva.push_back(make_nv(":path", request.path, request.unique_path));
     if (request.shared_headers) {
-      for (const auto& header : *request.shared_headers) nva.push_back(make_nv(header.name, header.value));
+      for (const auto& h : *request.shared_headers) nva.push_back(make_nv(h.name, h.value, h.unique));
     }
-    for (const auto& header : request.headers) nva.push_back(make_nv(header.name, header.value));
+    for (const auto& h : request.headers) nva.push_back(make_nv(h.name, h.value, h.unique));
     nghttp2_data_provider body_provider{};
     body_provider.source.ptr = stream;
     body_provider.read_callback = &read_body;

@@ -22,8 +22,10 @@ end
 return out
 )lua";
 
+// LREM from the tail (count -1): elements are taken onto the head, so the oldest, the ones
+// most likely done, sit at the tail; scanning from the head walked past every job in progress.
 constexpr std::string_view kAck = R"lua(
-if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
+if redis.call('LREM', KEYS[1], -1, ARGV[1]) == 0 then return 0 end
 local i = 2
 local z = tonumber(ARGV[i]); i = i + 1
 for _ = 1, z do redis.call('ZADD', KEYS[2], ARGV[i], ARGV[i + 1]); i = i + 2 end

@@ -79,10 +79,10 @@ int select_alpn(SSL*, const unsigned char** out, unsigned char* out_length, cons
   return SSL_TLSEXT_ERR_NOACK;
 }
 
-nghttp2_nv make_nv(std::string_view name, std::string_view value) {
+nghttp2_nv make_nv(std::string_view name, std::string_view value, uint8_t flags = NGHTTP2_NV_FLAG_NONE) {
   return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
                     reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
-                    value.size(), NGHTTP2_NV_FLAG_NONE};
+                    value.size(), flags};
 }
 
 // ---------------------------------------------------------------------------------------
@@ -321,7 +321,8 @@ class H2Session : public std::enable_shared_from_this<H2Session> {
                                                    status.ptr - stream.status_text.data()));
     for (const auto& [name, value] : response.headers) {
       if (n + 1 == nva.size()) break;
-      nva[n++] = make_nv(name, value);
+      // apns-id differs in every response: HPACK indexing it would only churn the table.
+      nva[n++] = make_nv(name, value, name == "apns-id" ? NGHTTP2_NV_FLAG_NO_INDEX : NGHTTP2_NV_FLAG_NONE);
     }
     nghttp2_data_provider provider{};
     if (!response.body.empty()) {

@@ -65,6 +65,33 @@ TEST(BuildApnsRequest, PassThroughAuthorizationIsDroppedButApnsIdKept) {
   for (const auto& [name, value] : cert_auth.headers) EXPECT_NE(name, "authorization");
 }
 
+TEST(PrepareApnsRequest, BuildsWhatEveryTokenSharesOnceAndKeepsAFixedApnsIdApart) {
+  auto n = alert();
+  const auto plain = std::get<ApnsPrepared>(prepare_apns_request(n, "com.example.app", "bearer ours"));
+  EXPECT_TRUE(plain.fixed_apns_id.empty());  // a new one per request
+  EXPECT_THAT(plain.headers, Contains(Pair("authorization", "bearer ours")));
+  EXPECT_THAT(plain.headers, Contains(Pair("apns-topic", "com.example.app")));
+  for (const auto& [name, value] : plain.headers) EXPECT_NE(name, "apns-id");
+  EXPECT_EQ(plain.body, built(build_apns_request(n, kToken, "com.example.app", "bearer ours")).body);
+
+  n.apns = nlohmann::json{{"headers", {{"apns-id", "0f0f0f0f-0000-4000-8000-000000000000"}}}};
+  const auto fixed = std::get<ApnsPrepared>(prepare_apns_request(n, "com.example.app", ""));
+  EXPECT_EQ(fixed.fixed_apns_id, "0f0f0f0f-0000-4000-8000-000000000000");
+  for (const auto& [name, value] : fixed.headers) EXPECT_NE(name, "apns-id");
+
+  n.apns.reset();
+  n.data = nlohmann::json{{"blob", std::string(5000, 'x')}};
+  const auto too_big = std::get<job::SendOutcome>(prepare_apns_request(n, "com.example.app", ""));
+  EXPECT_EQ(too_big.reason, "PayloadTooLarge");
+}
+
+TEST(CheckDeviceToken, RefusesEmptyAndNonHexTokensAndBuildsThePath) {
+  EXPECT_EQ(check_device_token("")->reason, "MissingDeviceToken");
+  EXPECT_EQ(check_device_token("zz")->kind, job::OutcomeKind::token_dead);
+  EXPECT_FALSE(check_device_token(kToken).has_value());
+  EXPECT_EQ(device_path("abc"), "/3/device/abc");
+}
+
 TEST(BuildApnsRequest, KnowsWhenTheNotificationChoseTheTopic) {
   auto n = alert();
   n.topic = "com.example.other";

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <map>
 #include <thread>
 
@@ -48,6 +49,46 @@ TEST(H2Connection, SendsARequestWithAllHeadersAndGetsTheResponse) {
   EXPECT_EQ(connection.state(), ConnectionState::ready);
   EXPECT_EQ(connection.in_flight(), 0u);
   EXPECT_EQ(sim.stats().unique, 1u);
+}
+
+TEST(H2Connection, SharedHeadersAndBodyGoWithEveryRequestAndUniqueValuesArriveIntact) {
+  // One notification to many tokens: headers and body shared, path and apns-id per request
+  // and kept out of HPACK's table (unique).
+  SimServer sim;
+  asio::io_context io;
+  Connection connection(io.get_executor(), sim.client_config());
+  auto model = sim.apns_request(device_token(0));
+  auto shared_headers = std::make_shared<const std::vector<Header>>(model.headers);
+  auto shared_body = std::make_shared<const std::string>(model.body);
+
+  std::vector<Request> requests;
+  std::vector<std::string> ids;
+  for (unsigned long i = 0; i < 300; ++i) {
+    char id[37];
+    std::snprintf(id, sizeof id, "%08lx-0000-4000-8000-%012lx", i, i * 7919);
+    ids.emplace_back(id);
+    Request request;
+    request.path = sim.apns_request(device_token(i)).path;
+    request.unique_path = true;
+    request.headers.push_back({"apns-id", id, true});
+    request.shared_headers = shared_headers;
+    request.shared_body = shared_body;
+    requests.push_back(std::move(request));
+  }
+  const auto results = run_until_done(io, [&]() -> asio::awaitable<std::vector<Result>> {
+    co_await connection.connect();
+    co_return co_await send_concurrently(connection, std::move(requests));
+  }());
+
+  ASSERT_EQ(results.size(), 300u);
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    ASSERT_FALSE(results[i].ec) << results[i].ec.message();
+    EXPECT_EQ(results[i].response.status, 200) << results[i].response.body;
+    ASSERT_NE(results[i].response.find_header("apns-id"), nullptr);
+    EXPECT_EQ(*results[i].response.find_header("apns-id"), ids[i]);
+  }
+  EXPECT_EQ(sim.stats().unique, 300u);
+  EXPECT_EQ(sim.stats().duplicates, 0u);
 }
 
 TEST(H2Connection, ErrorStatusesAreResponsesNotErrors) {

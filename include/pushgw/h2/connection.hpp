@@ -62,12 +62,16 @@ struct ConnectionConfig {
 struct Header {
   std::string name;   // lower case, as HTTP/2 requires
   std::string value;
+  // A value (almost) never sent twice, like apns-id: kept out of HPACK's dynamic table, where
+  // it would only push out the headers that do repeat and cost both ends an insertion.
+  bool unique = false;
   bool operator==(const Header&) const = default;
 };
 
 struct Request {
   std::string method = "POST";
   std::string path;                       // e.g. "/3/device/<token>"
+  bool unique_path = false;               // as Header::unique (APNs: one path per token)
   std::vector<Header> headers;            // not the pseudo-headers; :authority comes from config
   std::string body;
   milliseconds timeout{0};                // 0 = ConnectionConfig::request_timeout
