@@ -755,7 +755,8 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
-  asio::awaitable<Result> request(Request request) {
+  // `request` is only read (the body copied when not shared): the pool retries with it.
+  asio::awaitable<Result> request(const Request& request) {
     auto keep = shared_from_this();
     if (state.load() == ConnectionState::connecting) {
       co_await wait_for([this] { return state.load() != ConnectionState::connecting; });
@@ -805,9 +806,9 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
     auto owned = std::make_unique<Stream>();
     Stream* stream = owned.get();
     if (request.shared_body) {
-      stream->shared_body = std::move(request.shared_body);
+      stream->shared_body = request.shared_body;
     } else {
-      stream->body = std::move(request.body);
+      stream->body = request.body;
     }
     stream->caller = &waiter;
 
@@ -901,10 +902,11 @@ asio::awaitable<error_code> Connection::connect() {
 
 asio::awaitable<Result> Connection::request(Request request) {
   const auto caller = co_await asio::this_coro::executor;
-  if (caller == impl_->ex) co_return co_await impl_->request(std::move(request));
-  co_return co_await asio::co_spawn(impl_->ex, impl_->request(std::move(request)),
-                                    asio::use_awaitable);
+  if (caller == impl_->ex) co_return co_await impl_->request(request);
+  co_return co_await asio::co_spawn(impl_->ex, impl_->request(request), asio::use_awaitable);
 }
+
+asio::awaitable<Result> Connection::request_here(const Request& request) { return impl_->request(request); }
 
 void Connection::shutdown() { impl_->shutdown(); }
 

@@ -213,7 +213,7 @@ struct Pool::Impl : std::enable_shared_from_this<Impl> {
                            {}};
         }
       }
-      result = co_await connection->request(request);
+      result = co_await connection->request_here(request);  // the pool and its connections share `ex`
       if (result.ec != error::not_processed) break;
     }
     co_return result;

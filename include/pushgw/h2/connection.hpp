@@ -125,6 +125,9 @@ class Connection {
   // Sends one request and waits for the complete response (or an error). Never throws for
   // network or protocol errors. Waits for a stream slot while the server's limit is reached.
   boost::asio::awaitable<Result> request(Request request);
+  // The same for a caller already on the connection's executor (the pool): no executor check
+  // and no copy; `request` is referenced until the awaitable completes (co_await it directly).
+  boost::asio::awaitable<Result> request_here(const Request& request);
 
   // Graceful: no new requests (they fail with not_processed), GOAWAY to the server, close
   // when in-flight streams are done.
