@@ -3,7 +3,10 @@
 #include <boost/asio.hpp>
 
 #include <array>
+#include <functional>
+#include <mutex>
 #include <random>
+#include <vector>
 
 #include "pushgw/common/async.hpp"
 #include "pushgw/dispatch/plan.hpp"
@@ -36,6 +39,40 @@ std::string reason_label(const std::string& reason) {
   return reason;
 }
 
+// Hands work to another thread's executor in batches: the first piece queued posts one drain,
+// and whatever is queued before that drain runs goes with it. Under load one wake-up of the
+// other thread carries many notifications instead of one post (and eventfd wake-up) each.
+class Handoff {
+ public:
+  explicit Handoff(asio::any_io_executor target) : state_(std::make_shared<State>(std::move(target))) {}
+
+  void run(std::function<void()> work) {
+    {
+      std::lock_guard lock(state_->mutex);
+      state_->queued.push_back(std::move(work));
+      if (state_->queued.size() > 1) return;  // a drain is already on its way
+    }
+    asio::post(state_->target, [state = state_] { state->drain(); });
+  }
+
+ private:
+  struct State {
+    explicit State(asio::any_io_executor t) : target(std::move(t)) {}
+    void drain() {
+      std::vector<std::function<void()>> batch;
+      {
+        std::lock_guard lock(mutex);
+        batch.swap(queued);
+      }
+      for (auto& work : batch) work();
+    }
+    asio::any_io_executor target;
+    std::mutex mutex;
+    std::vector<std::function<void()>> queued;
+  };
+  std::shared_ptr<State> state_;  // shared with the posted drain
+};
+
 }  // namespace
 
 DispatcherConfig DispatcherConfig::from_config(const config::Config& config, std::string instance) {
@@ -51,6 +88,7 @@ struct Dispatcher::Impl {
   struct Provider {
     ProviderLink link;
     std::unique_ptr<common::Semaphore> permits;  // on link.executor
+    std::unique_ptr<Handoff> to_provider;        // onto link.executor
     // This provider's series, found once rather than per send.
     metrics::Gauge* inflight = nullptr;
     metrics::Histogram* duration = nullptr;
@@ -60,7 +98,7 @@ struct Dispatcher::Impl {
   Impl(asio::any_io_executor executor, queue::JobStore& store, feedback::InactiveTokens& inactive,
        metrics::PushgwMetrics& metrics, DispatcherConfig config)
       : executor(executor), store(store), inactive(inactive), metrics(metrics), config(std::move(config)),
-        rng(std::random_device{}()), logger(log::get("dispatch")) {}
+        to_main(this->executor), rng(std::random_device{}()), logger(log::get("dispatch")) {}
 
   // Retries a Redis step with backoff until it succeeds; false when the instance is stopping.
   template <class Step>
@@ -124,6 +162,27 @@ struct Dispatcher::Impl {
       });
     }
     co_await sends.wait();
+  }
+
+  // fan_out on the provider's thread. Both hops go through a Handoff, so that under load one
+  // wake-up of each thread carries many notifications. This coroutine waits on a timer of its
+  // own thread, which only the to_main drain (on this thread too) cancels.
+  asio::awaitable<void> fan_out_there(Provider& provider, const job::Notification& n,
+                                      std::vector<TokenResult>& results) {
+    asio::steady_timer done(executor, steady_clock::time_point::max());
+    bool finished = false;
+    std::exception_ptr failure;
+    provider.to_provider->run([&] {
+      asio::co_spawn(provider.link.executor, fan_out(provider, n, results), [&](std::exception_ptr e) {
+        failure = e;
+        to_main.run([&] {
+          finished = true;
+          done.cancel();
+        });
+      });
+    });
+    while (!finished) co_await done.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (failure) std::rethrow_exception(failure);
   }
 
   // Handles notification `n` of an element; adds what the ack must write to `ack`.
@@ -203,10 +262,7 @@ struct Dispatcher::Impl {
     if (provider->second.link.executor == executor) {
       co_await fan_out(provider->second, n, results);
     } else {
-      // Named, not a temporary in the co_await expression (GCC 12 may destroy those twice).
-      auto sends = asio::co_spawn(provider->second.link.executor, fan_out(provider->second, n, results),
-                                  asio::use_awaitable);
-      co_await std::move(sends);
+      co_await fan_out_there(provider->second, n, results);
     }
 
     std::uniform_real_distribution<double> jitter(0.0, 1.0);
@@ -296,6 +352,7 @@ struct Dispatcher::Impl {
   metrics::PushgwMetrics& metrics;
   const DispatcherConfig config;
   std::map<std::pair<std::string, job::Platform>, Provider> providers;
+  Handoff to_main;  // sends finished on a provider's thread come back through it
   std::mt19937_64 rng;
   bool stopping = false;
   std::shared_ptr<spdlog::logger> logger;
@@ -311,6 +368,7 @@ void Dispatcher::add_provider(const std::string& app, job::Platform platform, Pr
   Impl::Provider provider;
   if (!link.executor) link.executor = impl_->executor;
   provider.permits = std::make_unique<common::Semaphore>(link.executor, std::max<std::size_t>(link.max_inflight, 1));
+  provider.to_provider = std::make_unique<Handoff>(link.executor);
   provider.link = std::move(link);
   const std::string platform_label(job::to_string(platform));
   auto& metrics = impl_->metrics;
