@@ -153,14 +153,11 @@ std::shared_ptr<const PreparedSend> Provider::prepare(const job::Notification& n
     prepared->refusal = std::move(*refused);
     return prepared;
   }
-  auto& request = std::get<ApnsPrepared>(built);
-  auto headers = std::make_shared<std::vector<h2::Header>>();
-  headers->reserve(request.headers.size());
-  for (auto& [name, value] : request.headers) headers->push_back({std::move(name), std::move(value)});
-  prepared->headers = std::move(headers);
-  prepared->body = std::make_shared<const std::string>(std::move(request.body));
-  prepared->fixed_apns_id = std::move(request.fixed_apns_id);
-  prepared->topic_from_notification = request.topic_from_notification;
+  prepared->request = std::move(std::get<ApnsPrepared>(built));
+  auto& pairs = prepared->request.headers;
+  prepared->headers.reserve(pairs.size());
+  for (auto& [name, value] : pairs) prepared->headers.push_back({std::move(name), std::move(value)});
+  pairs.clear();
   return prepared;
 }
 
@@ -186,11 +183,13 @@ boost::asio::awaitable<job::SendOutcome> Provider::send(std::shared_ptr<const Pr
   h2_request.method = "POST";
   h2_request.path = device_path(device_token);
   h2_request.unique_path = true;
-  h2_request.shared_headers = prepared->headers;
-  h2_request.shared_body = prepared->body;
+  // Aliasing pointers: they keep `prepared` alive and point into it.
+  h2_request.shared_headers = std::shared_ptr<const std::vector<h2::Header>>(prepared, &prepared->headers);
+  h2_request.shared_body = std::shared_ptr<const std::string>(prepared, &prepared->request.body);
   h2_request.timeout = impl->config.request_timeout;
-  const std::string apns_id = prepared->fixed_apns_id.empty() ? new_apns_id() : prepared->fixed_apns_id;
-  h2_request.headers.push_back({"apns-id", apns_id, prepared->fixed_apns_id.empty()});
+  const std::string& fixed_id = prepared->request.fixed_apns_id;
+  const std::string apns_id = fixed_id.empty() ? new_apns_id() : fixed_id;
+  h2_request.headers.push_back({"apns-id", apns_id, fixed_id.empty()});
 
   const h2::Result result = co_await impl->pool->request(std::move(h2_request));
   job::SendOutcome outcome;
@@ -204,7 +203,7 @@ boost::asio::awaitable<job::SendOutcome> Provider::send(std::shared_ptr<const Pr
   std::optional<std::string_view> retry_after;
   if (const std::string* header = result.response.find_header("retry-after")) retry_after = *header;
   outcome = classify_apns_response(result.response.status, result.response.body, retry_after,
-                                   ResponseContext{.topic_from_notification = prepared->topic_from_notification,
+                                   ResponseContext{.topic_from_notification = prepared->request.topic_from_notification,
                                                    .now = std::nullopt});
   const std::string* echoed_id = result.response.find_header("apns-id");
   outcome.provider_id = echoed_id != nullptr ? *echoed_id : apns_id;

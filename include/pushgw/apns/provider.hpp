@@ -20,11 +20,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
 #include "pushgw/apns/credentials.hpp"
+#include "pushgw/apns/request.hpp"
 #include "pushgw/apns/token_cache.hpp"
 #include "pushgw/config/config.hpp"
 #include "pushgw/h2/pool.hpp"
@@ -56,10 +58,8 @@ struct ProviderHealth {
 // token built once, shared by the requests to all its device tokens.
 struct PreparedSend {
   std::optional<job::SendOutcome> refusal;  // set when no token can be sent this notification
-  std::shared_ptr<const std::vector<h2::Header>> headers;  // all but apns-id
-  std::shared_ptr<const std::string> body;
-  std::string fixed_apns_id;                // from apns.headers; empty = a new one per request
-  bool topic_from_notification = false;
+  ApnsPrepared request;                     // its headers moved into `headers`
+  std::vector<h2::Header> headers;          // request.headers as HTTP/2 headers (no apns-id)
 };
 
 class Provider {

@@ -17,7 +17,7 @@ enum class OutcomeKind {
   rejected,           // the provider refused this notification (bad payload...): dead-letter
   credentials_error,  // our credentials/config are wrong: not the notification's fault
 };
-inline constexpr std::size_t kOutcomeKinds = 5;  // the values above, numbered from 0
+inline constexpr std::size_t kOutcomeKinds = static_cast<std::size_t>(OutcomeKind::credentials_error) + 1;
 
 struct SendOutcome {
   OutcomeKind kind = OutcomeKind::delivered;
