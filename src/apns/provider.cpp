@@ -3,9 +3,12 @@
 #include <mutex>
 #include <utility>
 
+#include <boost/asio/co_spawn.hpp>
+
 #include "pushgw/apns/error.hpp"
 #include "pushgw/apns/reason.hpp"
 #include "pushgw/apns/request.hpp"
+#include "pushgw/common/async.hpp"
 #include "pushgw/h2/endpoint.hpp"
 #include "pushgw/log/log.hpp"
 
@@ -30,6 +33,26 @@ struct Provider::Impl {
   }
 
   std::string app_label() const { return options.app.empty() ? std::string("apns") : "app " + options.app; }
+
+  // What the result of one send means, and what it says about the provider itself.
+  job::SendOutcome outcome_of(const PreparedSend& prepared, const std::string& apns_id, const h2::Result& result) {
+    job::SendOutcome outcome;
+    if (result.ec) {
+      outcome = classify_transport_error(result.ec);
+      outcome.provider_id = apns_id;
+      logger->debug("{}: send with apns-id {} failed: {}", app_label(), apns_id, outcome.reason);
+      return outcome;
+    }
+    std::optional<std::string_view> retry_after;
+    if (const std::string* header = result.response.find_header("retry-after")) retry_after = *header;
+    outcome = classify_apns_response(
+        result.response.status, result.response.body, retry_after,
+        ResponseContext{.topic_from_notification = prepared.request.topic_from_notification, .now = std::nullopt});
+    const std::string* echoed_id = result.response.find_header("apns-id");
+    outcome.provider_id = echoed_id != nullptr ? *echoed_id : apns_id;
+    observe(outcome);
+    return outcome;
+  }
 
   // Acts on what a response says about the provider itself (token age, credentials).
   void observe(const job::SendOutcome& outcome) {
@@ -169,14 +192,27 @@ boost::asio::awaitable<job::SendOutcome> Provider::send(const job::Notification&
 boost::asio::awaitable<job::SendOutcome> Provider::send(std::shared_ptr<const PreparedSend> prepared,
                                                         const std::string& device_token) {
   auto impl = impl_;  // the provider may be destroyed while this send is suspended
+  const auto caller = co_await boost::asio::this_coro::executor;
+  if (caller != impl->executor) {
+    co_return co_await boost::asio::co_spawn(impl->executor, send(std::move(prepared), device_token),
+                                             boost::asio::use_awaitable);
+  }
+  auto start = [this, &prepared, &device_token](SendHandler done) {
+    send(std::move(prepared), device_token, std::move(done));
+  };
+  co_return co_await common::await_callback<job::SendOutcome>(start);
+}
 
-  if (auto refusal = check_device_token(device_token)) co_return std::move(*refusal);
-  if (prepared->refusal) co_return *prepared->refusal;
+void Provider::send(std::shared_ptr<const PreparedSend> prepared, const std::string& device_token,
+                    SendHandler done) {
+  auto impl = impl_;
+  if (auto refusal = check_device_token(device_token)) return done(std::move(*refusal));
+  if (prepared->refusal) return done(*prepared->refusal);
   if (!impl->pool) {
     job::SendOutcome outcome;
     outcome.kind = OutcomeKind::retry;
     outcome.reason = "APNs provider not started";
-    co_return outcome;
+    return done(std::move(outcome));
   }
 
   h2::Request h2_request;
@@ -188,27 +224,14 @@ boost::asio::awaitable<job::SendOutcome> Provider::send(std::shared_ptr<const Pr
   h2_request.shared_body = std::shared_ptr<const std::string>(prepared, &prepared->request.body);
   h2_request.timeout = impl->config.request_timeout;
   const std::string& fixed_id = prepared->request.fixed_apns_id;
-  const std::string apns_id = fixed_id.empty() ? new_apns_id() : fixed_id;
+  std::string apns_id = fixed_id.empty() ? new_apns_id() : fixed_id;
   h2_request.headers.push_back({"apns-id", apns_id, fixed_id.empty()});
 
-  const h2::Result result = co_await impl->pool->request(std::move(h2_request));
-  job::SendOutcome outcome;
-  if (result.ec) {
-    outcome = classify_transport_error(result.ec);
-    outcome.provider_id = apns_id;
-    impl->logger->debug("{}: send to {} failed: {}", impl->app_label(), log::token(device_token), outcome.reason);
-    co_return outcome;
-  }
-
-  std::optional<std::string_view> retry_after;
-  if (const std::string* header = result.response.find_header("retry-after")) retry_after = *header;
-  outcome = classify_apns_response(result.response.status, result.response.body, retry_after,
-                                   ResponseContext{.topic_from_notification = prepared->request.topic_from_notification,
-                                                   .now = std::nullopt});
-  const std::string* echoed_id = result.response.find_header("apns-id");
-  outcome.provider_id = echoed_id != nullptr ? *echoed_id : apns_id;
-  impl->observe(outcome);
-  co_return outcome;
+  auto& pool = *impl->pool;
+  pool.submit(std::move(h2_request), [impl = std::move(impl), prepared = std::move(prepared),
+                                      apns_id = std::move(apns_id), done = std::move(done)](h2::Result result) {
+    done(impl->outcome_of(*prepared, apns_id, result));
+  });
 }
 
 boost::asio::any_io_executor Provider::executor() const { return impl_->executor; }

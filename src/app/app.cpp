@@ -146,8 +146,8 @@ struct Providers {
       dispatch::ProviderLink link;
       // The payload and headers are built once per notification, not per token.
       link.prepare = [&provider = provider](const job::Notification& n) -> dispatch::TokenSend {
-        return [&provider, prepared = provider.prepare(n)](const std::string& token) {
-          return provider.send(prepared, token);
+        return [&provider, prepared = provider.prepare(n)](const std::string& token, dispatch::SendDone done) {
+          provider.send(prepared, token, std::move(done));
         };
       };
       link.executor = provider.executor();
@@ -158,7 +158,17 @@ struct Providers {
       dispatch::ProviderLink link;
       // FCM's message names the token inside the body: it is built per token.
       link.prepare = [&provider = provider](const job::Notification& n) -> dispatch::TokenSend {
-        return [&provider, &n](const std::string& token) { return provider.send(n, token); };
+        return [&provider, &n](const std::string& token, dispatch::SendDone done) {
+          asio::co_spawn(provider.executor(), provider.send(n, token),
+                         [done = std::move(done)](std::exception_ptr failure, job::SendOutcome outcome) {
+                           if (failure) {
+                             outcome = job::SendOutcome{};
+                             outcome.kind = job::OutcomeKind::retry;
+                             outcome.reason = "internal_error";
+                           }
+                           done(std::move(outcome));
+                         });
+        };
       };
       link.executor = provider.executor();
       link.max_inflight = cfg.apps.at(name).fcm->max_inflight;

@@ -131,22 +131,6 @@ struct Dispatcher::Impl {
     logger->warn("lane {}: dead-lettered a job ({}): {}", letter.lane, queue::to_string(reason), letter.error);
   }
 
-  asio::awaitable<void> send_one(Provider& provider, const TokenSend& send, TokenResult& result) {
-    provider.inflight->inc();
-    const auto start = steady_clock::now();
-    try {
-      result.outcome = co_await send(result.token);
-    } catch (const std::exception& e) {
-      result.outcome = job::SendOutcome{};
-      result.outcome.kind = job::OutcomeKind::retry;
-      result.outcome.reason = "internal_error";
-      logger->error("send to {} failed: {}", log::token(result.token), e.what());
-    }
-    provider.inflight->dec();
-    provider.duration->observe(std::chrono::duration<double>(steady_clock::now() - start).count());
-    provider.outcomes[static_cast<std::size_t>(result.outcome.kind)]->inc();
-  }
-
   // One send per token, at most max_inflight of this provider's at once; every result filled.
   // Runs on the provider's executor.
   asio::awaitable<void> fan_out(Provider& provider, const job::Notification& n, std::vector<TokenResult>& results) {
@@ -154,12 +138,28 @@ struct Dispatcher::Impl {
     const TokenSend send = provider.link.prepare(n);
     common::WaitGroup sends(here);
     for (auto& result : results) {
-      co_await provider.permits->acquire();
+      if (!provider.permits->try_acquire()) co_await provider.permits->acquire();
       sends.add();
-      asio::co_spawn(here, send_one(provider, send, result), [&provider, &sends](std::exception_ptr) {
+      provider.inflight->inc();
+      const auto start = steady_clock::now();
+      auto finished = [&provider, &sends, &result, start](job::SendOutcome outcome) {
+        result.outcome = std::move(outcome);
+        provider.inflight->dec();
+        provider.duration->observe(std::chrono::duration<double>(steady_clock::now() - start).count());
+        provider.outcomes[static_cast<std::size_t>(result.outcome.kind)]->inc();
         provider.permits->release();
         sends.done();
-      });
+      };
+      try {
+        send(result.token, finished);
+      } catch (const std::exception& e) {
+        // A provider throws only before it starts the send (out of memory): retry the token.
+        logger->error("send to {} failed: {}", log::token(result.token), e.what());
+        job::SendOutcome outcome;
+        outcome.kind = job::OutcomeKind::retry;
+        outcome.reason = "internal_error";
+        finished(std::move(outcome));
+      }
     }
     co_await sends.wait();
   }

@@ -4,6 +4,7 @@
 #include <array>
 #include <atomic>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <iterator>
 #include <list>
@@ -19,6 +20,8 @@
 #include <openssl/pkcs12.h>
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
+
+#include "pushgw/common/async.hpp"
 
 namespace pushgw::h2 {
 
@@ -197,21 +200,17 @@ using Clock = std::chrono::steady_clock;
 constexpr std::size_t max_response_body = 1 << 20;  // bigger responses are a protocol error
 constexpr std::size_t max_response_headers = 100;
 
-// A coroutine waiting for its response. Lives on the request coroutine's frame.
-struct StreamWaiter {
-  explicit StreamWaiter(const asio::any_io_executor& ex) : timer(ex) {}
-  asio::steady_timer timer;
-  Response response;
-  error_code ec;
-  bool done = false;
+// A request waiting for a stream slot (the server's concurrency limit), or for the
+// connection to get ready. Copied: rare, and the caller need not keep it.
+struct PendingRequest {
+  Request request;
+  ResultHandler done;
 };
 
-// A coroutine waiting for a stream slot (the server's concurrency limit).
-struct SlotWaiter {
-  explicit SlotWaiter(const asio::any_io_executor& ex) : timer(ex, Clock::time_point::max()) {}
-  asio::steady_timer timer;
-  bool granted = false;   // a slot was reserved for it
-  bool failed = false;    // the connection stopped taking requests
+// When a stream without its complete response times out.
+struct Deadline {
+  Clock::time_point at;
+  int32_t stream_id;
 };
 
 // A coroutine waiting for a state change (connect(), wait_unusable(), wait_closed(), request()
@@ -221,14 +220,15 @@ struct StateWaiter {
   asio::steady_timer timer;
 };
 
-// One submitted stream, owned by the connection until nghttp2 closes the stream (the body
-// must outlive the request coroutine when it times out).
+// One submitted stream, owned by the connection until nghttp2 closes the stream (nghttp2 reads
+// the body from it, also after the caller got a timeout).
 struct Stream {
   std::string body;
   std::shared_ptr<const std::string> shared_body;  // sent instead of `body` when set
   std::size_t body_offset = 0;
   std::string_view body_text() const { return shared_body ? std::string_view(*shared_body) : std::string_view(body); }
-  StreamWaiter* caller = nullptr;  // null once the caller has its result
+  ResultHandler done;              // empty once the caller has its result
+  Response response;
   bool headers_sent = false;       // HEADERS reached the socket buffer: the server may act on it
 };
 
@@ -260,6 +260,7 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
         cfg(std::move(configuration)),
         tls(std::move(context)),
         resolver(ex),
+        timeout_timer(ex, Clock::time_point::max()),
         write_wake(ex, Clock::time_point::max()),
         ping_timer(ex),
         watchdog(ex),
@@ -289,9 +290,24 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
   bool timed_out = false;           // the connect watchdog fired
 
   std::unordered_map<int32_t, std::unique_ptr<Stream>> streams;
-  std::list<SlotWaiter*> slot_waiters;
-  std::size_t reserved_slots = 0;   // granted to waiters that have not submitted yet
+  std::deque<PendingRequest> pending;  // waiting for a stream slot, oldest first
   std::list<StateWaiter*> state_waiters;
+  std::vector<nghttp2_nv> nva;         // reused by every submission
+
+  // Stream deadlines in order (requests with the default timeout just append). Entries of
+  // streams already closed are dropped from the front as streams close.
+  std::deque<Deadline> deadlines;
+  asio::steady_timer timeout_timer;    // at the earliest deadline
+
+  // Results are handed to their callers from a posted function, never from inside nghttp2 or
+  // submit(): a caller may submit again or wake coroutines without re-entering this connection.
+  std::vector<std::pair<ResultHandler, Result>> completed;
+  std::vector<std::pair<ResultHandler, Result>> delivering;
+  bool delivery_posted = false;
+
+  // The shared header block last found valid: a notification's requests share one, so it is
+  // checked once rather than per request. Held, so its address cannot be reused meanwhile.
+  std::shared_ptr<const std::vector<Header>> validated_shared;
 
   asio::steady_timer write_wake;
   bool writer_waiting = false;
@@ -326,35 +342,70 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
     if (writer_waiting) write_wake.cancel();
   }
 
-  bool can_start_stream() const {
-    return streams.size() + reserved_slots < remote_max_streams.load();
+  bool can_start_stream() const { return streams.size() < remote_max_streams.load(); }
+
+  // Queues `result` for `done`; one posted delivery hands over everything queued by then.
+  void finish(ResultHandler done, Result result) {
+    completed.emplace_back(std::move(done), std::move(result));
+    if (delivery_posted) return;
+    auto self = weak_from_this().lock();
+    if (!self) return;  // being destroyed: nobody waits any more
+    delivery_posted = true;
+    asio::post(ex, [self = std::move(self)] { self->deliver(); });
   }
 
-  // Hands free stream slots to waiting requests, oldest first.
+  // The same for a request submit() accepted (counted in `inflight`).
+  void finish_accepted(ResultHandler done, Result result) {
+    --inflight;
+    finish(std::move(done), std::move(result));
+  }
+
+  void deliver() {
+    delivery_posted = false;
+    delivering.swap(completed);
+    for (auto& [done, result] : delivering) done(std::move(result));  // handlers do not throw
+    delivering.clear();
+  }
+
+  // Starts waiting requests on free stream slots, oldest first. Not from inside nghttp2 (a
+  // callback): the reader and writer call it again once nghttp2 has returned.
   void grant_slots() {
-    while (!slot_waiters.empty() && state.load() == ConnectionState::ready && can_start_stream()) {
-      SlotWaiter* waiter = slot_waiters.front();
-      slot_waiters.pop_front();
-      waiter->granted = true;
-      ++reserved_slots;
-      waiter->timer.cancel();
+    if (in_nghttp2) return;
+    while (!pending.empty() && state.load() == ConnectionState::ready && can_start_stream()) {
+      PendingRequest next = std::move(pending.front());
+      pending.pop_front();
+      start_stream(next.request, std::move(next.done));
     }
   }
 
-  void fail_slot_waiters() {
-    for (auto* waiter : slot_waiters) {
-      waiter->failed = true;
-      waiter->timer.cancel();
-    }
-    slot_waiters.clear();
+  void fail_pending() {
+    std::deque<PendingRequest> failed;
+    failed.swap(pending);
+    for (auto& request : failed) finish_accepted(std::move(request.done), Result{error::not_processed, {}});
   }
 
-  static void complete(Stream& stream, error_code ec) {
-    StreamWaiter* caller = std::exchange(stream.caller, nullptr);
-    if (!caller) return;
-    caller->ec = ec;
-    caller->done = true;
-    caller->timer.cancel();
+  void complete(Stream& stream, error_code ec) {
+    if (!stream.done) return;
+    finish_accepted(std::exchange(stream.done, nullptr), Result{ec, std::move(stream.response)});
+  }
+
+  // Forgets a closed stream, and the deadlines at the front that belong to closed streams.
+  void erase_stream(std::unordered_map<int32_t, std::unique_ptr<Stream>>::iterator it) {
+    streams.erase(it);
+    while (!deadlines.empty() && streams.find(deadlines.front().stream_id) == streams.end()) {
+      deadlines.pop_front();
+    }
+  }
+
+  void add_deadline(Clock::time_point at, int32_t stream_id) {
+    if (deadlines.empty() || at >= deadlines.back().at) {
+      deadlines.push_back({at, stream_id});
+    } else {  // a shorter timeout than earlier requests: keep the order
+      const auto later = std::upper_bound(deadlines.begin(), deadlines.end(), at,
+                                          [](Clock::time_point t, const Deadline& d) { return t < d.at; });
+      deadlines.insert(later, {at, stream_id});
+    }
+    if (deadlines.front().stream_id == stream_id) timeout_timer.cancel();  // re-arm earlier
   }
 
   // After a GOAWAY or shutdown(): no new streams; close once the open ones are done.
@@ -364,7 +415,7 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
     }
     set_detail(std::move(why));
     set_state(ConnectionState::draining);
-    fail_slot_waiters();
+    fail_pending();
     check_drained();
   }
 
@@ -397,7 +448,8 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
       complete(*stream, stream->headers_sent ? sent_error : error::not_processed);
     }
     // The Stream objects stay: nghttp2 holds pointers to their bodies until the session goes.
-    fail_slot_waiters();
+    fail_pending();
+    timeout_timer.cancel();
     error_code ignored;
     resolver.cancel();
     if (socket) socket->lowest_layer().close(ignored);
@@ -421,10 +473,10 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
                        void* user_data) {
     if (frame->hd.type != NGHTTP2_HEADERS) return 0;
     Stream* stream = self(user_data).find(frame->hd.stream_id);
-    if (!stream || !stream->caller) return 0;
+    if (!stream || !stream->done) return 0;
     const std::string_view key(reinterpret_cast<const char*>(name), name_length);
     const std::string_view text(reinterpret_cast<const char*>(value), value_length);
-    Response& response = stream->caller->response;
+    Response& response = stream->response;
     if (key == ":status") {
       int status = 0;
       for (const char c : text) status = status * 10 + (c - '0');  // nghttp2 validated digits
@@ -438,10 +490,10 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
   static int on_data_chunk(nghttp2_session* session, uint8_t, int32_t stream_id,
                            const uint8_t* data, size_t length, void* user_data) {
     Stream* stream = self(user_data).find(stream_id);
-    if (!stream || !stream->caller) return 0;
-    std::string& body = stream->caller->response.body;
+    if (!stream || !stream->done) return 0;
+    std::string& body = stream->response.body;
     if (body.size() + length > max_response_body) {
-      complete(*stream, error::protocol);
+      self(user_data).complete(*stream, error::protocol);
       nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_CANCEL);
       return 0;
     }
@@ -464,10 +516,9 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
       case NGHTTP2_HEADERS:
       case NGHTTP2_DATA:
         if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) {
-          if (Stream* stream = impl.find(frame->hd.stream_id); stream && stream->caller) {
+          if (Stream* stream = impl.find(frame->hd.stream_id); stream && stream->done) {
             // A final response; an interim (1xx) one never carries END_STREAM.
-            complete(*stream, stream->caller->response.status >= 200 ? error_code{}
-                                                                     : error::protocol);
+            impl.complete(*stream, stream->response.status >= 200 ? error_code{} : error::protocol);
           }
         }
         break;
@@ -506,9 +557,8 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
     const auto it = impl.streams.find(frame->hd.stream_id);
     if (it == impl.streams.end()) return 0;
     // The request never left (e.g. a GOAWAY arrived first): safe to send elsewhere.
-    complete(*it->second, error::not_processed);
-    impl.streams.erase(it);
-    impl.grant_slots();
+    impl.complete(*it->second, error::not_processed);
+    impl.erase_stream(it);
     return 0;
   }
 
@@ -517,13 +567,12 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
     Impl& impl = self(user_data);
     const auto it = impl.streams.find(stream_id);
     if (it == impl.streams.end()) return 0;
-    if (it->second->caller) {
+    if (it->second->done) {
       // Closed before a complete response.
-      complete(*it->second, error_code == NGHTTP2_REFUSED_STREAM ? error::not_processed
-                                                                 : error::stream_reset);
+      impl.complete(*it->second, error_code == NGHTTP2_REFUSED_STREAM ? error::not_processed
+                                                                      : error::stream_reset);
     }
-    impl.streams.erase(it);
-    impl.grant_slots();
+    impl.erase_stream(it);
     return 0;
   }
 
@@ -650,6 +699,7 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
     if (!create_session()) co_return failed(error::protocol, "cannot create the nghttp2 session");
     asio::co_spawn(ex, reader(), asio::detached);
     asio::co_spawn(ex, writer(), asio::detached);
+    asio::co_spawn(ex, expire_streams(), asio::detached);
 
     // Ready once the server's SETTINGS arrive (its stream limit is then known).
     co_await wait_for([this] { return state.load() != ConnectionState::connecting; });
@@ -684,6 +734,7 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
              std::string("HTTP/2 error: ") + nghttp2_strerror(static_cast<int>(rv)));
         break;
       }
+      grant_slots();  // slots freed by closed streams, or the first SETTINGS
       check_drained();
       signal_write();
     }
@@ -711,6 +762,7 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
       }
       in_nghttp2 = false;
       if (apply_deferred_failure()) co_return;
+      grant_slots();  // slots of requests that never left
       check_drained();
 
       if (write_buffer.empty()) {
@@ -755,54 +807,63 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
-  // `request` is only read (the body copied when not shared): the pool retries with it.
-  asio::awaitable<Result> request(const Request& request) {
+  // Times out streams without a complete response by their deadline: the caller gets
+  // error::timeout and the stream a RST_STREAM (APNs sometimes never answers a stream).
+  asio::awaitable<void> expire_streams() {
     auto keep = shared_from_this();
-    if (state.load() == ConnectionState::connecting) {
-      co_await wait_for([this] { return state.load() != ConnectionState::connecting; });
+    while (state.load() != ConnectionState::closed) {
+      timeout_timer.expires_at(deadlines.empty() ? Clock::time_point::max() : deadlines.front().at);
+      co_await timeout_timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (state.load() == ConnectionState::closed) break;
+      const auto now = Clock::now();
+      bool reset = false;
+      while (!deadlines.empty() && deadlines.front().at <= now) {
+        const int32_t stream_id = deadlines.front().stream_id;
+        deadlines.pop_front();
+        Stream* stream = find(stream_id);
+        if (!stream || !stream->done) continue;
+        complete(*stream, error::timeout);
+        nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_CANCEL);
+        reset = true;
+      }
+      if (reset) signal_write();
     }
-    if (state.load() != ConnectionState::ready) co_return Result{error::not_processed, {}};
-    const auto valid = [](const Header& header) {
+  }
+
+  bool valid(const Request& request) {
+    const auto valid_header = [](const Header& header) {
       return valid_header_name(header.name) && valid_header_text(header.value);
     };
-    if (!std::all_of(request.headers.begin(), request.headers.end(), valid) ||
-        (request.shared_headers &&
-         !std::all_of(request.shared_headers->begin(), request.shared_headers->end(), valid))) {
-      co_return Result{error::bad_request, {}};
+    if (!std::all_of(request.headers.begin(), request.headers.end(), valid_header)) return false;
+    if (request.shared_headers && request.shared_headers != validated_shared) {
+      if (!std::all_of(request.shared_headers->begin(), request.shared_headers->end(), valid_header)) return false;
+      validated_shared = request.shared_headers;
     }
-    if (request.path.empty() || request.path.front() != '/' || !valid_header_text(request.path) ||
-        request.method.empty() || !valid_header_text(request.method)) {
-      co_return Result{error::bad_request, {}};
-    }
+    return !request.path.empty() && request.path.front() == '/' && valid_header_text(request.path) &&
+           !request.method.empty() && valid_header_text(request.method);
+  }
 
+  // `request` is only read: the body is copied unless shared, and a request that must wait for
+  // a slot is copied whole.
+  void submit(const Request& request, ResultHandler done) {
+    const ConnectionState now = state.load();
+    if (now != ConnectionState::ready && now != ConnectionState::connecting) {
+      finish(std::move(done), Result{error::not_processed, {}});
+      return;
+    }
+    if (!valid(request)) {
+      finish(std::move(done), Result{error::bad_request, {}});
+      return;
+    }
     ++inflight;
-    struct Count {
-      std::atomic<std::size_t>& n;
-      ~Count() { --n; }
-    } count{inflight};
-
-    // Wait for a stream slot, first come first served.
-    if (!slot_waiters.empty() || !can_start_stream()) {
-      SlotWaiter waiter(ex);
-      auto it = slot_waiters.insert(slot_waiters.end(), &waiter);
-      struct Remove {
-        Impl& impl;
-        SlotWaiter& waiter;
-        std::list<SlotWaiter*>::iterator it;
-        ~Remove() {
-          if (!waiter.granted && !waiter.failed) impl.slot_waiters.erase(it);
-        }
-      } remove{*this, waiter, it};
-      while (!waiter.granted && !waiter.failed) {
-        co_await waiter.timer.async_wait(asio::as_tuple(asio::use_awaitable));
-      }
-      if (waiter.granted) --reserved_slots;
-      if (waiter.failed || state.load() != ConnectionState::ready) {
-        co_return Result{error::not_processed, {}};
-      }
+    if (now == ConnectionState::connecting || !pending.empty() || !can_start_stream()) {
+      pending.push_back(PendingRequest{request, std::move(done)});  // first come, first served
+      return;
     }
+    start_stream(request, std::move(done));
+  }
 
-    StreamWaiter waiter(ex);
+  void start_stream(const Request& request, ResultHandler done) {
     auto owned = std::make_unique<Stream>();
     Stream* stream = owned.get();
     if (request.shared_body) {
@@ -810,11 +871,9 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
     } else {
       stream->body = request.body;
     }
-    stream->caller = &waiter;
+    stream->done = std::move(done);
 
-    std::vector<nghttp2_nv> nva;
-    const std::size_t shared_count = request.shared_headers ? request.shared_headers->size() : 0;
-    nva.reserve(request.headers.size() + shared_count + 4);
+    nva.clear();
     nva.push_back(make_nv(":method", request.method));
     nva.push_back(make_nv(":scheme", "https"));
     nva.push_back(make_nv(":authority", authority));
@@ -831,39 +890,21 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
         nghttp2_submit_request(session, nullptr, nva.data(), nva.size(),
                                stream->body_text().empty() ? nullptr : &body_provider, nullptr);
     if (stream_id < 0) {
-      if (stream_id == NGHTTP2_ERR_STREAM_ID_NOT_AVAILABLE) {
-        begin_draining("stream IDs exhausted");
-        co_return Result{error::not_processed, {}};
-      }
-      co_return Result{error::bad_request, {}};
+      const bool exhausted = stream_id == NGHTTP2_ERR_STREAM_ID_NOT_AVAILABLE;
+      finish_accepted(std::move(stream->done), Result{exhausted ? error::not_processed : error::bad_request, {}});
+      if (exhausted) begin_draining("stream IDs exhausted");
+      return;
     }
     streams.emplace(stream_id, std::move(owned));
-    // If this coroutine is destroyed while waiting (io_context torn down), detach from it.
-    struct Detach {
-      Impl& impl;
-      int32_t id;
-      ~Detach() {
-        if (Stream* s = impl.find(id)) s->caller = nullptr;
-      }
-    } detach{*this, stream_id};
-    signal_write();
-
     const milliseconds timeout = request.timeout.count() > 0 ? request.timeout : cfg.request_timeout;
-    const auto deadline = Clock::now() + timeout;
-    waiter.timer.expires_at(deadline);
-    while (!waiter.done) {
-      co_await waiter.timer.async_wait(asio::as_tuple(asio::use_awaitable));
-      if (!waiter.done && Clock::now() >= deadline) {
-        // APNs sometimes never answers a stream: give up on it and free the slot.
-        if (Stream* s = find(stream_id)) s->caller = nullptr;
-        if (state.load() != ConnectionState::closed) {
-          nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_CANCEL);
-          signal_write();
-        }
-        co_return Result{error::timeout, {}};
-      }
-    }
-    co_return Result{waiter.ec, std::move(waiter.response)};
+    add_deadline(Clock::now() + timeout, stream_id);
+    signal_write();
+  }
+
+  asio::awaitable<Result> request(const Request& request) {
+    auto keep = shared_from_this();
+    auto start = [this, &request](ResultHandler done) { submit(request, std::move(done)); };
+    co_return co_await common::await_callback<Result>(start);
   }
 
   void shutdown() {
@@ -907,6 +948,8 @@ asio::awaitable<Result> Connection::request(Request request) {
 }
 
 asio::awaitable<Result> Connection::request_here(const Request& request) { return impl_->request(request); }
+
+void Connection::submit(const Request& request, ResultHandler done) { impl_->submit(request, std::move(done)); }
 
 void Connection::shutdown() { impl_->shutdown(); }
 

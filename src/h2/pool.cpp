@@ -169,7 +169,64 @@ struct Pool::Impl : std::enable_shared_from_this<Impl> {
     --stat_retiring;
   }
 
-  asio::awaitable<Result> request(Request request) {
+  // A request of submit(), kept until its result is handed over (retries resend it).
+  struct Submitted {
+    Request request;
+    ResultHandler done;
+    std::size_t attempt = 0;
+  };
+
+  void submit(Request request, ResultHandler done) {
+    auto op = std::make_shared<Submitted>(Submitted{std::move(request), std::move(done)});
+    if (started && !stopping && permits_in_use < cfg.max_inflight && permit_waiters.empty()) {
+      if (auto connection = pick_ready()) {
+        ++permits_in_use;
+        ++stat_in_flight;
+        send_on(*connection, std::move(op));
+        return;
+      }
+    }
+    request_slowly(std::move(op));
+  }
+
+  void send_on(Connection& connection, std::shared_ptr<Submitted> op) {
+    const Request& request = op->request;
+    connection.submit(request, [this, keep = shared_from_this(), op = std::move(op)](Result result) mutable {
+      on_result(std::move(op), std::move(result));
+    });
+  }
+
+  void on_result(std::shared_ptr<Submitted> op, Result result) {
+    if (result.ec == error::not_processed && op->attempt < cfg.max_not_processed_retries && !stopping) {
+      ++op->attempt;
+      if (auto connection = pick_ready()) {
+        send_on(*connection, std::move(op));  // keeps its permit
+        return;
+      }
+      --stat_in_flight;
+      release_permit();
+      request_slowly(std::move(op));  // waits for a connection like request()
+      return;
+    }
+    --stat_in_flight;
+    release_permit();
+    op->done(std::move(result));
+  }
+
+  // request() for a submitted request: waits for a permit or a ready connection.
+  void request_slowly(std::shared_ptr<Submitted> op) {
+    const Request& request = op->request;
+    const std::size_t attempt = op->attempt;
+    asio::co_spawn(ex, this->request(request, attempt),
+                   [op = std::move(op)](std::exception_ptr failure, Result result) {
+                     if (failure) result = Result{make_error_code(error::closed), {}};
+                     op->done(std::move(result));
+                   });
+  }
+
+  // `request` is referenced until the result is back; `first_attempt` counts resends already
+  // made after not_processed.
+  asio::awaitable<Result> request(const Request& request, std::size_t first_attempt = 0) {
     auto keep = shared_from_this();
     if (stopping || !started) co_return Result{error::closed, {}};
 
@@ -197,7 +254,7 @@ struct Pool::Impl : std::enable_shared_from_this<Impl> {
     } release{*this};
 
     Result result;
-    for (std::size_t attempt = 0; attempt <= cfg.max_not_processed_retries; ++attempt) {
+    for (std::size_t attempt = first_attempt; attempt <= cfg.max_not_processed_retries; ++attempt) {
       std::shared_ptr<Connection> connection = pick_ready();
       if (!connection) {
         const auto deadline = Clock::now() + cfg.connection.connect_timeout;
@@ -286,10 +343,12 @@ asio::awaitable<void> Pool::stop(milliseconds deadline) {
 
 asio::awaitable<Result> Pool::request(Request request) {
   const auto caller = co_await asio::this_coro::executor;
-  if (caller == impl_->ex) co_return co_await impl_->request(std::move(request));
-  co_return co_await asio::co_spawn(impl_->ex, impl_->request(std::move(request)),
-                                    asio::use_awaitable);
+  // `request` lives in this frame while Impl::request references it.
+  if (caller == impl_->ex) co_return co_await impl_->request(request);
+  co_return co_await asio::co_spawn(impl_->ex, impl_->request(request), asio::use_awaitable);
 }
+
+void Pool::submit(Request request, ResultHandler done) { impl_->submit(std::move(request), std::move(done)); }
 
 PoolStats Pool::stats() const {
   PoolStats stats;

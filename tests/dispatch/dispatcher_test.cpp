@@ -53,7 +53,7 @@ class DispatcherTest : public ::testing::Test {
     link.max_inflight = 10;
     link.prepare = [this](const job::Notification&) -> TokenSend {
       ++prepared_;
-      return [this](const std::string& t) -> asio::awaitable<job::SendOutcome> {
+      return [this](const std::string& t, SendDone done) {
         {
           std::lock_guard lock(sent_mutex_);
           sent_.push_back(t);
@@ -66,7 +66,7 @@ class DispatcherTest : public ::testing::Test {
           case 'd': o.kind = job::OutcomeKind::rejected; o.status = 400; o.reason = "BadTopic"; break;
           default: o.status = 200;
         }
-        co_return o;
+        done(std::move(o));
       };
     };
     return link;

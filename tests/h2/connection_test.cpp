@@ -26,6 +26,7 @@ using testing::behaviour;
 using testing::count_outcomes;
 using testing::send_concurrently;
 using testing::sleep_for;
+using boost::system::error_code;
 
 TEST(H2Connection, SendsARequestWithAllHeadersAndGetsTheResponse) {
   SimServer sim;
@@ -148,6 +149,50 @@ TEST(H2Connection, AStreamThatIsNeverAnsweredTimesOutAndFreesItsSlot) {
   EXPECT_EQ(silent.ec, error::timeout);
   ASSERT_FALSE(after.ec) << after.ec.message();
   EXPECT_EQ(after.response.status, 200);
+  EXPECT_EQ(connection.state(), ConnectionState::ready);
+}
+
+TEST(H2Connection, SubmittedRequestsGetOneResultEachAndNeverFromInsideSubmit) {
+  // More requests than the server's first stream limit: some wait for slots.
+  SimServer sim(behaviour([](auto& b) { b.max_streams = 50; b.stream_ramp = false; }));
+  asio::io_context io;
+  Connection connection(io.get_executor(), sim.client_config());
+  std::vector<Request> requests;
+  for (unsigned long i = 0; i < 300; ++i) requests.push_back(sim.apns_request(device_token(i)));
+  requests.push_back(sim.apns_request(outcome_token("0410")));
+  requests.push_back(Request{});  // no path: refused as bad_request
+
+  const auto record = run_until_done(io, [&]() -> asio::awaitable<testing::SubmitRecord> {
+    co_await connection.connect();
+    co_return co_await testing::submit_all(connection, std::move(requests));
+  }());
+  EXPECT_EQ(record.calls_inside_submit, 0);
+  EXPECT_EQ(record.calls, std::vector<int>(302, 1));
+  EXPECT_EQ(count_outcomes(record.results),
+            (std::map<std::string, int>{{"200", 300}, {"410", 1}, {error_code(error::bad_request).message(), 1}}));
+  EXPECT_EQ(sim.stats().unique, 300u);  // the accepted ones
+  EXPECT_LE(sim.stats().max_concurrent_streams_seen, 50u);
+  EXPECT_EQ(connection.in_flight(), 0u);
+}
+
+TEST(H2Connection, AShorterTimeoutSubmittedLaterExpiresFirst) {
+  SimServer sim;
+  asio::io_context io;
+  Connection connection(io.get_executor(), sim.client_config());
+  std::vector<std::string> order;
+  run_until_done(io, [&]() -> asio::awaitable<void> {
+    co_await connection.connect();
+    auto slow = sim.apns_request(outcome_token("0408"));  // never answered
+    slow.timeout = 1500ms;
+    auto quick = sim.apns_request(outcome_token("0408"));
+    quick.timeout = 100ms;
+    connection.submit(slow, [&](Result r) { order.push_back("slow " + r.ec.message()); });
+    connection.submit(quick, [&](Result r) { order.push_back("quick " + r.ec.message()); });
+    while (order.size() < 2) co_await sleep_for(20ms);
+  }());
+  const std::string timeout = error_code(error::timeout).message();
+  EXPECT_EQ(order, (std::vector<std::string>{"quick " + timeout, "slow " + timeout}));
+  EXPECT_EQ(connection.in_flight(), 0u);
   EXPECT_EQ(connection.state(), ConnectionState::ready);
 }
 

@@ -18,6 +18,7 @@ using testing::run_until_done;
 using testing::send_concurrently;
 using testing::SimServer;
 using testing::sleep_for;
+using boost::system::error_code;
 
 PoolConfig pool_config(const SimServer& sim, std::size_t connections, std::size_t max_inflight) {
   PoolConfig config;
@@ -114,6 +115,40 @@ TEST(H2Pool, GoawayMidBurstDeliversEveryRequestExactlyOnce) {
     io.run_for(std::chrono::milliseconds(10));
   }
   EXPECT_GE(pool.stats().reconnects, 9u);
+}
+
+TEST(H2Pool, SubmitMidGoawayResendsNotProcessedRequestsAndAnswersEachOnce) {
+  SimServer sim(behaviour([](auto& b) { b.goaway_after = 100; b.latency_ms = 2; }));
+  asio::io_context io;
+  Pool pool(io.get_executor(), pool_config(sim, 2, 100));
+  ASSERT_TRUE(pool.start());
+
+  const auto record = run_until_done(io, [&]() -> asio::awaitable<testing::SubmitRecord> {
+    co_await wait_all_ready(pool);
+    co_return co_await testing::submit_all(pool, requests_for(sim, 1000));
+  }());
+  EXPECT_EQ(record.calls, std::vector<int>(1000, 1));
+  EXPECT_EQ(count_outcomes(record.results), (std::map<std::string, int>{{"200", 1000}}));
+  EXPECT_EQ(sim.stats().unique, 1000u);
+  EXPECT_EQ(sim.stats().duplicates, 0u);
+  EXPECT_GE(sim.stats().goaways_sent, 9u);
+  EXPECT_LE(sim.stats().max_inflight_seen, 100u);
+  EXPECT_EQ(pool.stats().in_flight, 0u);
+}
+
+TEST(H2Pool, SubmitBeforeAConnectionIsReadyWaitsForOneAndAfterStopFailsClosed) {
+  SimServer sim;
+  asio::io_context io;
+  Pool pool(io.get_executor(), pool_config(sim, 1, 10));
+  ASSERT_TRUE(pool.start());
+  const auto early = run_until_done(io, testing::submit_all(pool, requests_for(sim, 3)));
+  EXPECT_EQ(count_outcomes(early.results), (std::map<std::string, int>{{"200", 3}}));
+  const auto late = run_until_done(io, [&]() -> asio::awaitable<testing::SubmitRecord> {
+    co_await pool.stop(1s);
+    co_return co_await testing::submit_all(pool, requests_for(sim, 2));
+  }());
+  EXPECT_EQ(late.calls, std::vector<int>(2, 1));
+  EXPECT_EQ(count_outcomes(late.results), (std::map<std::string, int>{{error_code(error::closed).message(), 2}}));
 }
 
 TEST(H2Pool, ADroppedConnectionFailsItsInFlightRequestsAndThePoolReconnects) {

@@ -83,6 +83,40 @@ inline boost::asio::awaitable<void> sleep_for(std::chrono::milliseconds duration
   co_await timer.async_wait(boost::asio::use_awaitable);
 }
 
+// What submit_all saw besides the results.
+struct SubmitRecord {
+  std::vector<h2::Result> results;
+  std::vector<int> calls;        // handler calls per request: 1 each when all is well
+  int calls_inside_submit = 0;   // handler calls made before submit() returned
+};
+
+// Submits every request at once through `client.submit` (a Connection or a Pool, on this
+// coroutine's executor) and waits until every handler has run.
+template <class Client>
+boost::asio::awaitable<SubmitRecord> submit_all(Client& client, std::vector<h2::Request> requests) {
+  auto ex = co_await boost::asio::this_coro::executor;
+  SubmitRecord record;
+  record.results.resize(requests.size());
+  record.calls.resize(requests.size());
+  std::size_t remaining = requests.size();
+  bool inside = false;
+  boost::asio::steady_timer all_done(ex, std::chrono::steady_clock::time_point::max());
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    inside = true;
+    client.submit(std::move(requests[i]), [&, i](h2::Result result) {
+      if (inside) ++record.calls_inside_submit;
+      if (record.calls[i]++ == 0 && --remaining == 0) all_done.cancel();
+      record.results[i] = std::move(result);
+    });
+    inside = false;
+  }
+  while (remaining > 0) {
+    co_await all_done.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+  }
+  co_await sleep_for(std::chrono::milliseconds(50));  // a second call would show up here
+  co_return record;
+}
+
 // Results by outcome: "200", "410", ... or the error message.
 inline std::map<std::string, int> count_outcomes(const std::vector<h2::Result>& results) {
   std::map<std::string, int> counts;

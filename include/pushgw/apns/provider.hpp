@@ -16,6 +16,7 @@
 // may be called from any thread.
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -87,6 +88,11 @@ class Provider {
   std::shared_ptr<const PreparedSend> prepare(const job::Notification& n) const;
   boost::asio::awaitable<job::SendOutcome> send(std::shared_ptr<const PreparedSend> prepared,
                                                 const std::string& device_token);
+  // The per-token send without a coroutine, for a caller on executor() (the dispatcher's
+  // fan-out): `done` gets the outcome, exactly once, on executor(), possibly before send()
+  // returns. `device_token` is not referenced after send() returns.
+  using SendHandler = std::function<void(job::SendOutcome)>;
+  void send(std::shared_ptr<const PreparedSend> prepared, const std::string& device_token, SendHandler done);
 
   // The executor the provider's connections live on.
   boost::asio::any_io_executor executor() const;

@@ -1,5 +1,5 @@
 #pragma once
-// Two small coroutine synchronisation tools for code that runs on one executor (a strand or a
+// Small coroutine synchronisation tools for code that runs on one executor (a strand or a
 // single-threaded io_context): neither is thread-safe. A waiter parks on a steady_timer that
 // never expires by itself; waking it means cancelling the timer.
 
@@ -7,11 +7,13 @@
 #include <cstddef>
 #include <deque>
 #include <memory>
+#include <optional>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 namespace pushgw::common {
@@ -55,6 +57,13 @@ class Semaphore {
   Semaphore(boost::asio::any_io_executor executor, std::size_t permits)
       : executor_(std::move(executor)), available_(permits) {}
 
+  // A permit if one is free and nobody waits; no coroutine frame (the hot path of a fan-out).
+  bool try_acquire() {
+    if (available_ == 0 || !waiters_.empty()) return false;
+    --available_;
+    return true;
+  }
+
   boost::asio::awaitable<void> acquire() {
     if (available_ > 0 && waiters_.empty()) {
       --available_;
@@ -90,5 +99,28 @@ class Semaphore {
   std::size_t available_;
   std::deque<std::shared_ptr<Waiter>> waiters_;
 };
+
+// Awaits a callback-style operation from a coroutine: `start(done)` begins it, and the operation
+// calls done(T) exactly once, on this coroutine's executor (inside start() is fine). The state
+// is shared with `done`, so an operation that completes after the coroutine is gone is harmless.
+template <class T, class Start>
+boost::asio::awaitable<T> await_callback(Start start) {
+  struct State {
+    explicit State(const boost::asio::any_io_executor& executor)
+        : timer(executor, boost::asio::steady_timer::time_point::max()) {}
+    boost::asio::steady_timer timer;
+    std::optional<T> value;
+  };
+  const auto executor = co_await boost::asio::this_coro::executor;
+  auto state = std::make_shared<State>(executor);
+  start([state](T value) {
+    state->value = std::move(value);
+    state->timer.cancel();
+  });
+  while (!state->value) {
+    co_await state->timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+  }
+  co_return std::move(*state->value);
+}
 
 }  // namespace pushgw::common

@@ -35,8 +35,12 @@
 
 namespace pushgw::dispatch {
 
-// Sends the notification it was prepared for to one device token.
-using TokenSend = std::function<boost::asio::awaitable<job::SendOutcome>(const std::string& token)>;
+// Receives the outcome of one token's send. Must not throw.
+using SendDone = std::function<void(job::SendOutcome)>;
+// Starts sending the notification it was prepared for to one device token; calls `done`
+// exactly once, on the provider's executor, possibly before returning. A callback rather than
+// a coroutine: a notification to 500 tokens would otherwise make 500 coroutine frames.
+using TokenSend = std::function<void(const std::string& token, SendDone done)>;
 
 // A provider as the dispatcher uses it (apns::Provider, fcm::Provider).
 struct ProviderLink {

@@ -94,6 +94,11 @@ struct Result {
   Response response;                      // meaningful only when !ec (any HTTP status)
 };
 
+// Receives a request's result, exactly once, on the connection's (pool's) executor. Must not
+// throw. Connection::submit calls it from a posted function, never from inside submit() or
+// nghttp2, so it may submit again.
+using ResultHandler = std::function<void(Result)>;
+
 enum class ConnectionState {
   connecting,   // TCP/TLS/SETTINGS in progress (or connect() not called yet)
   ready,        // takes requests
@@ -128,6 +133,9 @@ class Connection {
   // The same for a caller already on the connection's executor (the pool): no executor check
   // and no copy; `request` is referenced until the awaitable completes (co_await it directly).
   boost::asio::awaitable<Result> request_here(const Request& request);
+  // The same without a coroutine, for a caller on the connection's executor: `done` gets the
+  // result. `request` is not referenced after submit() returns. The hot path (pool sends).
+  void submit(const Request& request, ResultHandler done);
 
   // Graceful: no new requests (they fail with not_processed), GOAWAY to the server, close
   // when in-flight streams are done.

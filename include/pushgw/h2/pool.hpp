@@ -61,6 +61,10 @@ class Pool {
   // Waits for a permit and for a ready connection (up to connect_timeout; then
   // no_connection, or the last connection error), sends, and returns the response.
   boost::asio::awaitable<Result> request(Request request);
+  // The same without a coroutine per request, for a caller on the pool's executor: `done` gets
+  // the result (see ResultHandler; it may run before submit() returns). With a permit free and
+  // a connection ready the request goes straight to it; otherwise it takes request()'s path.
+  void submit(Request request, ResultHandler done);
 
   PoolStats stats() const;
   const PoolConfig& config() const;
