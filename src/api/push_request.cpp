@@ -33,13 +33,14 @@ std::optional<ApiError> check_notification(job::Notification& n, const job::Vali
   n.app = *job::resolve_app(n, ctx);  // validation guarantees an app
 
   if (n.platform == job::Platform::ios) {
-    const auto size = apns::build_apns_payload(n).size();
-    const auto limit = apns::apns_payload_limit(n);
+    const json payload = apns::build_apns_payload_json(n);  // built once for all three
+    const auto size = job::dump_compact(payload).size();
+    const std::string push_type = apns::effective_push_type(n, payload);
+    const auto limit = apns::apns_payload_limit(push_type);
     if (size > limit) {
       return ApiError{400,
                       "APNs payload is " + std::to_string(size) + " bytes, over the limit of " +
-                          std::to_string(limit) + " bytes for push type " +
-                          apns::effective_push_type(n),
+                          std::to_string(limit) + " bytes for push type " + push_type,
                       path};
     }
   }

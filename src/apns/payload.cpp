@@ -91,13 +91,25 @@ std::string effective_push_type(const job::Notification& n) {
   return is_background_payload(build_apns_payload_json(n)) ? "background" : "alert";
 }
 
-std::size_t apns_payload_limit(const job::Notification& n) {
-  return effective_push_type(n) == "voip" ? kVoipPayloadLimit : kPayloadLimit;
+std::string effective_push_type(const job::Notification& n, const json& payload) {
+  if (auto header = passthrough_header(n, "apns-push-type")) return *header;
+  if (n.push_type) return *n.push_type;
+  return is_background_payload(payload) ? "background" : "alert";
+}
+
+std::size_t apns_payload_limit(const job::Notification& n) { return apns_payload_limit(effective_push_type(n)); }
+
+std::size_t apns_payload_limit(std::string_view push_type) {
+  return push_type == "voip" ? kVoipPayloadLimit : kPayloadLimit;
 }
 
 HeaderList build_apns_headers(const job::Notification& n, const std::string& default_topic) {
+  return build_apns_headers(n, default_topic, effective_push_type(n));
+}
+
+HeaderList build_apns_headers(const job::Notification& n, const std::string& default_topic,
+                              const std::string& push_type) {
   HeaderList headers;
-  const auto push_type = effective_push_type(n);
   headers.emplace_back("apns-push-type", push_type);
 
   const bool low_priority = push_type == "background" || n.priority == job::Priority::normal;

@@ -8,6 +8,8 @@
 
 #include <openssl/rand.h>
 
+#include "pushgw/job/codec.hpp"
+
 namespace pushgw::apns {
 namespace {
 
@@ -36,9 +38,17 @@ bool has_pass_through_header(const job::Notification& n, std::string_view name) 
 }  // namespace
 
 bool is_hex_device_token(std::string_view token) {
-  return !token.empty() && std::all_of(token.begin(), token.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-  });
+  // A table rather than three range tests: checked for every token sent.
+  static constexpr auto kHex = [] {
+    std::array<bool, 256> hex{};
+    for (int c = 0; c < 256; ++c) {
+      hex[c] = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    }
+    return hex;
+  }();
+  bool all = !token.empty();
+  for (const char c : token) all &= kHex[static_cast<unsigned char>(c)];
+  return all;
 }
 
 namespace {
@@ -116,14 +126,17 @@ std::variant<ApnsPrepared, job::SendOutcome> prepare_apns_request(const job::Not
                                                                   const std::string& authorization) {
   using job::OutcomeKind;
   ApnsPrepared prepared;
+  std::string push_type;
   try {
-    prepared.body = build_apns_payload(n);
-    prepared.headers = build_apns_headers(n, default_topic);
+    const nlohmann::json payload = build_apns_payload_json(n);  // once: body and push type
+    prepared.body = job::dump_compact(payload);
+    push_type = effective_push_type(n, payload);
+    prepared.headers = build_apns_headers(n, default_topic, push_type);
   } catch (const std::exception& e) {
     // nlohmann refuses to serialise invalid UTF-8, for one.
     return refused(OutcomeKind::rejected, std::string("cannot build the APNs payload: ") + e.what());
   }
-  if (prepared.body.size() > apns_payload_limit(n)) return refused(OutcomeKind::rejected, "PayloadTooLarge");
+  if (prepared.body.size() > apns_payload_limit(push_type)) return refused(OutcomeKind::rejected, "PayloadTooLarge");
   prepared.topic_from_notification = (n.topic && !n.topic->empty()) || has_pass_through_header(n, "apns-topic");
 
   // Our credentials are not the producer's to replace.

@@ -38,9 +38,12 @@ std::string build_apns_payload(const job::Notification& n);
 // "background" when the payload has content-available and no alert, sound or badge, else
 // "alert".
 std::string effective_push_type(const job::Notification& n);
+// The same with the payload already built (build_apns_payload_json(n)): not built again.
+std::string effective_push_type(const job::Notification& n, const nlohmann::json& payload);
 
 // kVoipPayloadLimit when the effective push type is voip, else kPayloadLimit.
 std::size_t apns_payload_limit(const job::Notification& n);
+std::size_t apns_payload_limit(std::string_view push_type);
 
 // apns-push-type: effective_push_type.
 // apns-priority: "10" for priority high, "5" for normal; when unset "10", except that
@@ -52,5 +55,8 @@ std::size_t apns_payload_limit(const job::Notification& n);
 // apns-expiration: `expiration` (unix s); apns-collapse-id: `collapse_id`.
 // Names are lowercase (HTTP/2). Pass-through headers replace built ones of the same name.
 HeaderList build_apns_headers(const job::Notification& n, const std::string& default_topic);
+// The same with the push type already known (effective_push_type).
+HeaderList build_apns_headers(const job::Notification& n, const std::string& default_topic,
+                              const std::string& push_type);
 
 }  // namespace pushgw::apns
