@@ -14,7 +14,8 @@ Scenarios (issue 5):
   intake      POST /push alone (queue.consume: false), wrk with 1-token notifications
   idle        the daemon's RSS with nothing to do, and with --backlog notifications waiting
               in Redis while the provider is unreachable (memory must stay flat)
-  ceiling     h2load against pushgw-sim (no auth, no stream ramp): what the simulator can take
+  ceiling     h2load against pushgw-sim (no auth, no stream ramp): what the simulator can take;
+              a new device token per request (--tokens one: the same token every time)
   peer        --peer aioapns|node-apn|apns2 sends N notifications straight to the simulator
 
 Only the Python standard library; Redis is spoken in RESP over a socket.
@@ -363,9 +364,16 @@ def run_ceiling(args):
         payload = os.path.join(stack.dir, "payload.json")
         with open(payload, "w") as f:
             f.write(json.dumps({"aps": {"alert": {"title": "bench"}}, "bench_enqueued_ms": 0}))
+        # Distinct device tokens, as the daemon and the peers send: each path is new to HPACK and
+        # to the simulator's bookkeeping. --tokens one repeats one token (an indexed path).
+        uris = os.path.join(stack.dir, "uris.txt")
+        with open(uris, "w") as f:
+            count = args.notifications if args.tokens == "distinct" else 1
+            for i in range(count):
+                f.write(f"https://127.0.0.1:{port}/3/device/{token(i)}\n")
         out = subprocess.run(["h2load", "-n", str(args.notifications), "-c", "8", "-m", "100",
                               "-H", "apns-topic: com.example.demo", "-H", "apns-push-type: alert", "-d", payload,
-                              f"https://127.0.0.1:{port}/3/device/{token(1)}"],
+                              "-i", uris],
                              capture_output=True, text=True, check=True).stdout
         rps = float(out.split("finished in")[1].split(",")[1].split()[0])
         return {"requests_per_s": rps}
@@ -407,6 +415,8 @@ def main():
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--backlog", type=int, default=1000000)
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--tokens", choices=["distinct", "one"], default="distinct",
+                        help="ceiling: a new device token per request (as the daemon sends) or one token")
     args = parser.parse_args()
     run = {"prequeued": run_prequeued, "stream": run_stream, "intake": run_intake, "idle": run_idle,
            "ceiling": run_ceiling, "peer": run_peer}[args.scenario]

@@ -49,8 +49,13 @@ def main(folder):
     print("| tool / scenario | runs × notifications | notifications/s | ratio to ceiling | p50 ms | p99 ms | peak RSS MB | lost | dup |")
     print("|---|---|---|---|---|---|---|---|---|")
     if ceiling:
-        print(f"| h2load → pushgw-sim (ceiling) | {len(ceiling['runs'])} × {ceiling.get('notifications', '?')} "
-              f"| {fmt(ceiling_rps)} | 1.00 | | | | | |")
+        print(f"| h2load → pushgw-sim (ceiling, a new token per request) | {len(ceiling['runs'])} × "
+              f"{ceiling.get('notifications', '?')} | {fmt(ceiling_rps)} | 1.00 | | | | | |")
+    one = load(folder, "ceiling-one")
+    if one and ceiling_rps:
+        rate = one["median_requests_per_s"]
+        print(f"| h2load → pushgw-sim, one token repeated (for reference) | {len(one['runs'])} × "
+              f"{one.get('notifications', '?')} | {fmt(rate)} | {rate / ceiling_rps:.2f} | | | | | |")
     rows = [("pushgw (a) 200k pre-queued, jobs of 500", "a"), ("pushgw (b) 200k single-token jobs", "b"),
             ("pushgw (c) steady 50% of (a), one job per 5 ms tick", "c"),
             ("pushgw (c) steady 50% of (a), 1-token jobs", "c1"), ("aioapns", "peer-aioapns"), ("@parse/node-apn", "peer-node-apn"),

@@ -18,8 +18,9 @@ void Stats::response_sent(int status, std::string_view reason, bool delivered, s
                                                     std::chrono::system_clock::now().time_since_epoch()).count()
                                               : 0;
   std::lock_guard lock(mutex_);
-  if (delivered && enqueued_ms > 0 && latencies_ms_.size() < kMaxLatencySamples) {
-    latencies_ms_.push_back(std::max<std::int64_t>(now_ms - enqueued_ms, 0));
+  if (delivered && enqueued_ms > 0 && latency_samples_ < kMaxLatencySamples) {
+    ++latency_counts_[std::max<std::int64_t>(now_ms - enqueued_ms, 0)];
+    ++latency_samples_;
   }
   ++data_.by_status[status];
   if (!reason.empty()) {
@@ -74,24 +75,24 @@ void Stats::connection_dropped() {
 }
 
 StatsSnapshot Stats::snapshot() const {
-  std::vector<std::int64_t> samples;
-  StatsSnapshot out;
-  {
-    std::lock_guard lock(mutex_);
-    out = data_;
-    samples = latencies_ms_;
-  }
-  if (!samples.empty()) {
-    std::sort(samples.begin(), samples.end());
+  std::lock_guard lock(mutex_);
+  StatsSnapshot out = data_;
+  if (latency_samples_ > 0) {
+    // The sample at sorted index round(q * (n - 1)), found by walking the counts.
     auto at = [&](double q) {
-      const auto index = static_cast<std::size_t>(q * static_cast<double>(samples.size() - 1) + 0.5);
-      return static_cast<double>(samples[std::min(index, samples.size() - 1)]);
+      const auto index = static_cast<std::uint64_t>(q * static_cast<double>(latency_samples_ - 1) + 0.5);
+      std::uint64_t seen = 0;
+      for (const auto& [ms, count] : latency_counts_) {
+        seen += count;
+        if (seen > index) return static_cast<double>(ms);
+      }
+      return static_cast<double>(latency_counts_.rbegin()->first);
     };
-    out.latency_ms.count = samples.size();
+    out.latency_ms.count = latency_samples_;
     out.latency_ms.p50 = at(0.50);
     out.latency_ms.p90 = at(0.90);
     out.latency_ms.p99 = at(0.99);
-    out.latency_ms.max = static_cast<double>(samples.back());
+    out.latency_ms.max = static_cast<double>(latency_counts_.rbegin()->first);
   }
   return out;
 }
@@ -141,7 +142,8 @@ void Stats::reset() {
   data_.connections_open = open;
   data_.max_inflight_seen = inflight_;
   deliveries_.clear();
-  latencies_ms_.clear();
+  latency_counts_.clear();
+  latency_samples_ = 0;
 }
 
 std::uint64_t delivery_key(std::string_view token, std::string_view payload) {

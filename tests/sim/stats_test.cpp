@@ -83,6 +83,24 @@ TEST(SimStats, LatencyPercentilesComeFromDeliveriesThatCarryAnEnqueueTime) {
   EXPECT_EQ(stats.snapshot().latency_ms.count, 0u);
 }
 
+TEST(SimStats, PercentilesAreTheSortedSamplesAtTheirRank) {
+  // Latencies of 1, 2, ..., 100 s (whole seconds apart, so the few ms the loop takes cannot
+  // move a sample across a rank): p50 is the 51st smallest, p90 the 90th, p99 the 99th.
+  Stats stats;
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  for (int k = 100; k >= 1; --k) {
+    stats.response_sent(200, "", true, delivery_key("t", std::to_string(k)), now_ms - k * 1000);
+  }
+  const auto s = stats.snapshot();
+  EXPECT_EQ(s.latency_ms.count, 100u);
+  const auto near = [](double value, double expected) { return value >= expected && value < expected + 1000; };
+  EXPECT_PRED2(near, s.latency_ms.p50, 51000);
+  EXPECT_PRED2(near, s.latency_ms.p90, 90000);
+  EXPECT_PRED2(near, s.latency_ms.p99, 99000);
+  EXPECT_PRED2(near, s.latency_ms.max, 100000);
+}
+
 TEST(SimStats, ResetZeroesCountsButKeepsOpenConnections) {
   Stats stats;
   stats.connection_opened();
