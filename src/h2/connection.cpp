@@ -233,10 +233,10 @@ struct Stream {
 };
 
 bool valid_header_text(std::string_view text) {
-  // One pass; find_first_of with a 3-character set calls memchr once per character.
-  bool clean = true;
-  for (const char c : text) clean &= c != '\r' && c != '\n' && c != '\0';
-  return clean;
+  // Three vectorised memchr scans; find_first_of with a 3-character set calls memchr once per
+  // character of `text`, a byte loop is not vectorised: both showed in profiles.
+  return text.find('\r') == std::string_view::npos && text.find('\n') == std::string_view::npos &&
+         text.find('\0') == std::string_view::npos;
 }
 
 bool valid_header_name(std::string_view name) {
@@ -777,6 +777,11 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
         writer_waiting = true;
         co_await write_wake.async_wait(asio::as_tuple(asio::use_awaitable));
         writer_waiting = false;
+        // One more turn of the event loop before writing: what the handlers queued behind this
+        // wake-up submit (results handed over, senders given permits) goes in the same write.
+        // Without it a busy pool wrote a few requests per system call (0.4 calls per request,
+        // and as many on the server), with it ~0.1.
+        co_await asio::post(ex, asio::use_awaitable);
         continue;
       }
       auto [ec, written] = co_await asio::async_write(*socket, asio::buffer(write_buffer),
@@ -785,6 +790,8 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
         fail(make_error_code(error::connection_lost), "write: " + ec.message());
         co_return;
       }
+      // As after a wake-up: let what is queued behind this completion submit first.
+      co_await asio::post(ex, asio::use_awaitable);
     }
   }
 
