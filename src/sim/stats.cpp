@@ -14,10 +14,12 @@ void Stats::request_received() {
 
 void Stats::response_sent(int status, std::string_view reason, bool delivered, std::uint64_t key,
                           std::int64_t enqueued_ms) {
-  const std::int64_t now_ms = enqueued_ms > 0 ? std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                    std::chrono::system_clock::now().time_since_epoch()).count()
-                                              : 0;
+  const std::int64_t now_ms =
+      delivered ? std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch()).count()
+                : 0;
   std::lock_guard lock(mutex_);
+  if (delivered) data_.last_delivery_unix_ms = std::max(data_.last_delivery_unix_ms, now_ms);
   if (delivered && enqueued_ms > 0 && latency_samples_ < kMaxLatencySamples) {
     ++latency_counts_[std::max<std::int64_t>(now_ms - enqueued_ms, 0)];
     ++latency_samples_;
@@ -129,6 +131,7 @@ std::string Stats::to_json() const {
       {"max_inflight_seen", s.max_inflight_seen},
       {"goaways_sent", s.goaways_sent},
       {"connections_dropped", s.connections_dropped},
+      {"last_delivery_unix_ms", s.last_delivery_unix_ms},
       {"latency_ms", {{"count", s.latency_ms.count}, {"p50", s.latency_ms.p50}, {"p90", s.latency_ms.p90},
                       {"p99", s.latency_ms.p99}, {"max", s.latency_ms.max}}},
   };

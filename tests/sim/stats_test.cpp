@@ -99,6 +99,14 @@ TEST(SimStats, PercentilesAreTheSortedSamplesAtTheirRank) {
   EXPECT_PRED2(near, s.latency_ms.p90, 90000);
   EXPECT_PRED2(near, s.latency_ms.p99, 99000);
   EXPECT_PRED2(near, s.latency_ms.max, 100000);
+  // The last answer was just now; an undelivered one does not move it.
+  EXPECT_GE(s.last_delivery_unix_ms, now_ms);
+  EXPECT_LT(s.last_delivery_unix_ms, now_ms + 60000);  // a hang guard, not a timing check
+  stats.response_sent(503, "", false, 0, now_ms);
+  EXPECT_EQ(stats.snapshot().last_delivery_unix_ms, s.last_delivery_unix_ms);
+  EXPECT_EQ(nlohmann::json::parse(stats.to_json())["last_delivery_unix_ms"], s.last_delivery_unix_ms);
+  stats.reset();
+  EXPECT_EQ(stats.snapshot().last_delivery_unix_ms, 0);
 }
 
 TEST(SimStats, ResetZeroesCountsButKeepsOpenConnections) {

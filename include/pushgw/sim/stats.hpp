@@ -24,6 +24,9 @@ struct StatsSnapshot {
   std::uint64_t max_inflight_seen = 0;            // over all connections at once
   std::uint64_t goaways_sent = 0;
   std::uint64_t connections_dropped = 0;
+  // When the last delivery was answered (unix ms; 0 before the first): a benchmark's end time,
+  // exact however rarely it polls.
+  std::int64_t last_delivery_unix_ms = 0;
   // Enqueue → answer latency of deliveries whose payload carried bench_enqueued_ms.
   struct Latency {
     std::uint64_t count = 0;
