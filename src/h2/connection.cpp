@@ -723,8 +723,10 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
       if (state.load() == ConnectionState::closed) break;
       if (ec) {
         const bool eof = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
+        // After a GOAWAY the server closes once it is done: the GOAWAY stays the reason given.
+        const bool drained = eof && state.load() == ConnectionState::draining;
         fail(make_error_code(error::connection_lost),
-             eof ? "the server closed the connection" : "read: " + ec.message());
+             drained ? std::string() : eof ? "the server closed the connection" : "read: " + ec.message());
         break;
       }
       last_received = Clock::now();

@@ -2,6 +2,7 @@
 
 #include <boost/asio.hpp>
 
+#include "pushgw/common/async.hpp"
 #include "pushgw/queue/element.hpp"
 
 namespace pushgw::queue {
@@ -109,20 +110,68 @@ asio::awaitable<Taken> JobStore::take_blocking(redis::Client& blocking, std::str
 }
 
 asio::awaitable<error_code> JobStore::ack(std::string_view lane, std::string_view element, const AckPlan& plan) {
-  std::vector<std::string> args;
-  args.reserve(3 + 2 * plan.retry.size() + plan.dead.size());
-  args.emplace_back(element);
-  args.push_back(std::to_string(plan.retry.size()));
-  for (const auto& [due, text] : plan.retry) {
-    args.push_back(std::to_string(due));
-    args.push_back(text);
+  const auto executor = co_await asio::this_coro::executor;
+  auto queue_ack = [&](std::function<void(error_code)> done) {
+    AckBatch& batch = ack_batch(lane);
+    batch.queued.push_back(PendingAck{element, &plan, std::move(done)});
+    if (!batch.in_flight) start_ack_call(executor, std::string(lane));
+  };
+  co_return co_await common::await_callback<error_code>(queue_ack);
+}
+
+JobStore::AckBatch& JobStore::ack_batch(std::string_view lane) {
+  auto it = ack_batches_.find(lane);
+  if (it == ack_batches_.end()) it = ack_batches_.emplace(std::string(lane), AckBatch{}).first;
+  return it->second;
+}
+
+// Sends what is queued for `lane` (up to kMaxAcksPerCall) as one script call.
+void JobStore::start_ack_call(const asio::any_io_executor& executor, std::string lane) {
+  AckBatch& batch = ack_batch(lane);
+  batch.in_flight = true;
+  std::vector<PendingAck> acks;
+  const std::size_t n = std::min(batch.queued.size(), kMaxAcksPerCall);
+  acks.reserve(n);
+  std::move(batch.queued.begin(), batch.queued.begin() + static_cast<std::ptrdiff_t>(n), std::back_inserter(acks));
+  batch.queued.erase(batch.queued.begin(), batch.queued.begin() + static_cast<std::ptrdiff_t>(n));
+  asio::co_spawn(executor, ack_call(std::move(lane), std::move(acks)), asio::detached);
+}
+
+asio::awaitable<void> JobStore::ack_call(std::string lane, std::vector<PendingAck> acks) {
+  error_code ec;
+  try {
+    std::vector<std::string> args;
+    args.push_back(std::to_string(acks.size()));
+    for (const auto& ack : acks) {
+      const AckPlan& plan = *ack.plan;
+      args.emplace_back(ack.element);
+      args.push_back(std::to_string(plan.retry.size()));
+      for (const auto& [due, text] : plan.retry) {
+        args.push_back(std::to_string(due));
+        args.push_back(text);
+      }
+      args.push_back(std::to_string(plan.dead.size()));
+      for (const auto& entry : plan.dead) args.push_back(entry);
+    }
+    const auto keys = strings(keys_.processing(lane, instance_), keys_.retry(lane), keys_.dead(lane));
+    auto [call_ec, reply] = co_await eval(ack_script(), keys, args);
+    ec = call_ec;
+  } catch (const std::exception&) {
+    ec = make_error_code(error::unexpected_reply);  // out of memory: every caller retries its ack
   }
-  args.push_back(std::to_string(plan.dead.size()));
-  for (const auto& entry : plan.dead) args.push_back(entry);
-  const auto keys = strings(keys_.processing(lane, instance_), keys_.retry(lane), keys_.dead(lane));
-  auto [ec, reply] = co_await eval(ack_script(), keys, args);
-  if (!ec) release(lane, std::string(element));
-  co_return ec;
+  if (!ec) {
+    for (const auto& ack : acks) release(lane, std::string(ack.element));
+  }
+  // Each caller resumes later (its waiter is woken, not run here); element and plan are not
+  // used after this.
+  for (auto& ack : acks) ack.done(ec);
+  AckBatch& batch = ack_batch(lane);
+  if (batch.queued.empty()) {
+    batch.in_flight = false;
+  } else {
+    const auto executor = co_await asio::this_coro::executor;
+    start_ack_call(executor, std::move(lane));
+  }
 }
 
 asio::awaitable<error_code> JobStore::replace(std::string_view lane, std::string_view element,

@@ -22,16 +22,30 @@ end
 return out
 )lua";
 
-// LREM from the tail (count -1): elements are taken onto the head, so the oldest, the ones
-// most likely done, sit at the tail; scanning from the head walked past every job in progress.
+// Acks of one lane in one call: ARGV = n, then per ack: element, z, (due, job) × z, d, dead × d.
+// An ack whose element is no longer in the processing list (acked before, or requeued) writes
+// nothing. LREM from the tail (count -1): elements are taken onto the head, so the oldest, the
+// ones most likely done, sit at the tail; scanning from the head walked past every job in
+// progress. Returns how many elements were removed.
 constexpr std::string_view kAck = R"lua(
-if redis.call('LREM', KEYS[1], -1, ARGV[1]) == 0 then return 0 end
+local removed = 0
 local i = 2
-local z = tonumber(ARGV[i]); i = i + 1
-for _ = 1, z do redis.call('ZADD', KEYS[2], ARGV[i], ARGV[i + 1]); i = i + 2 end
-local d = tonumber(ARGV[i]); i = i + 1
-for _ = 1, d do redis.call('LPUSH', KEYS[3], ARGV[i]); i = i + 1 end
-return 1
+for _ = 1, tonumber(ARGV[1]) do
+  local present = redis.call('LREM', KEYS[1], -1, ARGV[i]) > 0
+  i = i + 1
+  local z = tonumber(ARGV[i]); i = i + 1
+  if present then
+    for k = 0, z - 1 do redis.call('ZADD', KEYS[2], ARGV[i + 2 * k], ARGV[i + 2 * k + 1]) end
+  end
+  i = i + 2 * z
+  local d = tonumber(ARGV[i]); i = i + 1
+  if present then
+    for k = 0, d - 1 do redis.call('LPUSH', KEYS[3], ARGV[i + k]) end
+    removed = removed + 1
+  end
+  i = i + d
+end
+return removed
 )lua";
 
 constexpr std::string_view kRequeue = R"lua(

@@ -114,6 +114,60 @@ TEST_F(JobStoreTest, AckRemovesTheJobAndWritesRetriesAndDeadLettersOnlyOnce) {
   EXPECT_EQ(sync_.lrange(keys_.dead("bulk")), std::vector<std::string>{"dead-1"});
 }
 
+TEST_F(JobStoreTest, ConcurrentAcksGoTogetherAndEachWritesOnlyItsOwnRetriesAndDeadLetters) {
+  // 300 jobs in progress and acked at once (more than kMaxAcksPerCall), plus one ack of an
+  // element that is not in processing any more: its retry must not be written.
+  const std::string processing = keys_.processing("default", "pod-1");
+  constexpr int kJobs = 300;
+  std::vector<std::string> elements;
+  std::vector<AckPlan> plans(kJobs + 1);
+  for (int i = 0; i < kJobs; ++i) {
+    elements.push_back("job-" + std::to_string(i));
+    sync_.command({"LPUSH", processing, elements.back()});
+    if (i % 3 == 1) plans[i].retry.emplace_back(1000 + i, "retry-" + std::to_string(i));
+    if (i % 3 == 2) plans[i].dead.push_back("dead-" + std::to_string(i));
+  }
+  elements.push_back("gone");
+  plans[kJobs].retry.emplace_back(1, "retry-of-gone");
+  sync_.command({"CONFIG", "RESETSTAT"});
+
+  int finished = 0;
+  std::vector<boost::system::error_code> results(kJobs + 1);
+  run([&]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    for (int i = 0; i <= kJobs; ++i) {
+      asio::co_spawn(ex, [&, i]() -> asio::awaitable<void> {
+        results[i] = co_await store_->ack("default", elements[i], plans[i]);
+        ++finished;
+      }, asio::detached);
+    }
+    while (finished <= kJobs) {
+      asio::steady_timer t(ex, 5ms);
+      co_await t.async_wait(asio::use_awaitable);
+    }
+  });
+  for (const auto& ec : results) EXPECT_FALSE(ec) << ec.message();
+  EXPECT_EQ(sync_.llen(processing), 0);
+  EXPECT_EQ(sync_.zcard(keys_.retry("default")), kJobs / 3);
+  EXPECT_EQ(sync_.llen(keys_.dead("default")), kJobs / 3);
+  auto retried = sync_.command({"ZRANGE", keys_.retry("default"), "0", "-1"});
+  for (std::size_t i = 0; i < retried->elements; ++i) {
+    EXPECT_NE(std::string(retried->element[i]->str), "retry-of-gone");
+  }
+  // Batched: far fewer script calls than acks (the first alone, then the rest in calls of up
+  // to kMaxAcksPerCall; one more EVAL if Redis had not seen the script yet).
+  const auto info = sync_.command({"INFO", "commandstats"});
+  const std::string stats(info->str, info->len);
+  auto calls = [&](const std::string& command) {
+    const auto at = stats.find("cmdstat_" + command + ":calls=");
+    return at == std::string::npos ? 0 : std::stoi(stats.substr(at + 15 + command.size()));
+  };
+  const int per_call = static_cast<int>(JobStore::kMaxAcksPerCall);
+  const int at_least = 1 + (kJobs + per_call - 1) / per_call;  // the cap holds
+  EXPECT_GE(calls("evalsha") + calls("eval"), at_least) << stats;
+  EXPECT_LE(calls("evalsha") + calls("eval"), at_least + 2) << stats;
+}
+
 TEST_F(JobStoreTest, MoveDueTakesOnlyDueMembersToTheHeadOfTheQueue) {
   sync_.command({"LPUSH", keys_.queue("default"), "waiting"});
   sync_.command({"ZADD", keys_.retry("default"), "100", "due-1", "200", "due-2", "900", "later"});

@@ -17,12 +17,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/error_code.hpp>
 
@@ -74,8 +76,11 @@ class JobStore {
 
   // Removes `element` from the processing list and writes its retries and dead letters, in one
   // step. Running it again after an unknown result (a connection lost) changes nothing.
+  // Acks of a lane that arrive while one of its ack calls is in flight wait for it and then go
+  // together in one script call (up to kMaxAcksPerCall): under load one call acks many jobs.
   boost::asio::awaitable<boost::system::error_code> ack(std::string_view lane, std::string_view element,
                                                         const AckPlan& plan);
+  static constexpr std::size_t kMaxAcksPerCall = 128;
 
   // Swaps `element` in the processing list for `replacement` (the same job, stamped with
   // `job` metadata before its first send, so a redelivery carries the same job id).
@@ -133,6 +138,20 @@ class JobStore {
   void hold(std::string_view lane, const std::vector<std::string>& elements);
   void release(std::string_view lane, const std::string& element);
 
+  // An ack waiting for its lane's next ack call; the caller's frame holds element and plan.
+  struct PendingAck {
+    std::string_view element;
+    const AckPlan* plan;
+    std::function<void(boost::system::error_code)> done;
+  };
+  struct AckBatch {
+    std::vector<PendingAck> queued;
+    bool in_flight = false;
+  };
+  AckBatch& ack_batch(std::string_view lane);
+  void start_ack_call(const boost::asio::any_io_executor& executor, std::string lane);
+  boost::asio::awaitable<void> ack_call(std::string lane, std::vector<PendingAck> acks);
+
   redis::Client& redis_;
   Keys keys_;
   std::string instance_;
@@ -140,6 +159,7 @@ class JobStore {
   // surplus seen by the last requeue_stranded call.
   std::map<std::string, std::unordered_map<std::string, std::size_t>, std::less<>> held_;
   std::map<std::string, std::unordered_map<std::string, std::size_t>, std::less<>> stranded_;
+  std::map<std::string, AckBatch, std::less<>> ack_batches_;
 };
 
 }  // namespace pushgw::queue

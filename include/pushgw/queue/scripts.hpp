@@ -20,9 +20,10 @@ struct Script {
 const Script& take_script();
 
 // KEYS: processing, retry, dead. ARGV: element, z, (score, member) × z, d, entry × d.
-// Removes one copy of element from processing and, only if it was there, ZADDs the retry
-// members and LPUSHes the dead-letter entries. Returns 1, or 0 when the element was not in
-// processing (already acked: running it twice changes nothing).
+// Several acks of one lane: for each, removes one copy of its element from processing and,
+// only if it was there, ZADDs its retry members and LPUSHes its dead-letter entries. Returns
+// how many elements were removed (an element not in processing was acked before: running an
+// ack twice changes nothing).
 const Script& ack_script();
 
 // KEYS: processing, queue, dead. ARGV: (element, replacement, "queue" | "dead") × n.
