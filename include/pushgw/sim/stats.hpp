@@ -36,6 +36,11 @@ struct StatsSnapshot {
 
 class Stats {
  public:
+  // Room for kReservedDeliveries up front: growing the map rehashes every entry under the
+  // mutex, and past a million entries that held up every answer for tens of ms, in the middle
+  // of a benchmark (the p99 of a 30 s stream went from 4 to 70 ms).
+  Stats() { deliveries_.reserve(kReservedDeliveries); }
+  static constexpr std::size_t kReservedDeliveries = 1 << 22;
   void request_received();
   // An answer went out (status, its APNs/FCM reason if any); `delivered` with the key of
   // the notification (token + payload hash) counts unique and duplicate deliveries.
