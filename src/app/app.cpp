@@ -161,12 +161,7 @@ struct Providers {
         return [&provider, &n](const std::string& token, dispatch::SendDone done) {
           asio::co_spawn(provider.executor(), provider.send(n, token),
                          [done = std::move(done)](std::exception_ptr failure, job::SendOutcome outcome) {
-                           if (failure) {
-                             outcome = job::SendOutcome{};
-                             outcome.kind = job::OutcomeKind::retry;
-                             outcome.reason = "internal_error";
-                           }
-                           done(std::move(outcome));
+                           done(failure ? job::internal_error_outcome() : std::move(outcome));
                          });
         };
       };

@@ -155,10 +155,7 @@ struct Dispatcher::Impl {
       } catch (const std::exception& e) {
         // A provider throws only before it starts the send (out of memory): retry the token.
         logger->error("send to {} failed: {}", log::token(result.token), e.what());
-        job::SendOutcome outcome;
-        outcome.kind = job::OutcomeKind::retry;
-        outcome.reason = "internal_error";
-        finished(std::move(outcome));
+        finished(job::internal_error_outcome());
       }
     }
     co_await sends.wait();

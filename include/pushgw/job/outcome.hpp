@@ -30,4 +30,12 @@ struct SendOutcome {
 
 std::string_view to_string(OutcomeKind kind);
 
+// A send that failed inside pushgw (an exception, not the provider's answer): tried again later.
+inline SendOutcome internal_error_outcome() {
+  SendOutcome outcome;
+  outcome.kind = OutcomeKind::retry;
+  outcome.reason = "internal_error";
+  return outcome;
+}
+
 }  // namespace pushgw::job
