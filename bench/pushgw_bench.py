@@ -14,8 +14,10 @@ Scenarios (issue 5):
   intake      POST /push alone (queue.consume: false), wrk with 1-token notifications
   idle        the daemon's RSS with nothing to do, and with --backlog notifications waiting
               in Redis while the provider is unreachable (memory must stay flat)
-  ceiling     h2load against pushgw-sim (no auth, no stream ramp): what the simulator can take;
-              a new device token per request (--tokens one: the same token every time)
+  ceiling     h2load against pushgw-sim: what the simulator can take. The same requests as the
+              daemon's: a new device token each, the same headers and payload, a provider token
+              in `authorization` checked by the same simulator (--auth none: no authorization
+              header, a simulator without checks; --tokens one: the same device token each time)
   peer        --peer aioapns|node-apn|apns2 sends N notifications straight to the simulator
 
 Only the Python standard library; Redis is spoken in RESP over a socket.
@@ -23,6 +25,7 @@ Usage: bench/pushgw_bench.py prequeued --notifications 200000 --job-size 500 --r
 """
 
 import argparse
+import base64
 import json
 import os
 import shutil
@@ -107,6 +110,25 @@ class Resp:
 
 def token(i):
     return "ab" + format(i, "062x")
+
+
+def provider_token(key_file, key_id="ABC123DEFG", team_id="DEF123GHIJ"):
+    """An ES256 provider token like the daemon's and the peers', signed with the openssl command
+    (the standard library has no elliptic curves)."""
+    def b64(raw):
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    header = b64(json.dumps({"alg": "ES256", "kid": key_id}, separators=(",", ":")).encode())
+    claims = b64(json.dumps({"iss": team_id, "iat": int(time.time())}, separators=(",", ":")).encode())
+    der = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key_file], input=f"{header}.{claims}".encode(),
+                         capture_output=True, check=True).stdout
+    # DER SEQUENCE { INTEGER r, INTEGER s } -> JWS's r || s, 32 bytes each.
+    pos, numbers = (2 if der[1] < 0x80 else 2 + (der[1] & 0x7F)), []
+    while pos < len(der):
+        length = der[pos + 1]
+        numbers.append(int.from_bytes(der[pos + 2:pos + 2 + length], "big"))
+        pos += 2 + length
+    r, s = numbers
+    return f"{header}.{claims}.{b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
 
 
 def job_text(first, count, enqueued_ms):
@@ -369,11 +391,20 @@ def run_intake(args):
 def run_ceiling(args):
     stack = Stack()
     try:
-        # A second simulator without auth checks: h2load cannot sign provider tokens.
+        headers = ["-H", "apns-topic: com.example.demo", "-H", "apns-push-type: alert", "-H", "apns-priority: 10"]
+        # A simulator of its own without the stream ramp (1 stream until the first authorised
+        # request, as APNs): h2load opens 100 streams before it reads the server's SETTINGS.
         port = free_port()
-        stack.spawn([os.path.join(BUILD, "pushgw-sim"), "--listen", f"127.0.0.1:{port}", "--cert",
-                     f"{stack.dir}/sim-cert.pem", "--key", f"{stack.dir}/sim-key.pem", "--no-auth",
-                     "--no-stream-ramp"], "sim-noauth.log")
+        argv = [os.path.join(BUILD, "pushgw-sim"), "--listen", f"127.0.0.1:{port}", "--cert",
+                f"{stack.dir}/sim-cert.pem", "--key", f"{stack.dir}/sim-key.pem", "--no-stream-ramp"]
+        if args.auth == "token":
+            # It checks every provider token, as for the daemon and the peers.
+            argv += ["--apns-key", f"{stack.dir}/apns-key.p8", "--apns-key-id", "ABC123DEFG",
+                     "--apns-team-id", "DEF123GHIJ"]
+            headers += ["-H", f"authorization: bearer {provider_token(f'{stack.dir}/apns-key.p8')}"]
+        else:
+            argv += ["--no-auth"]  # reference row: no authorization header, nothing to check
+        stack.spawn(argv, "sim-ceiling.log")
         wait_port(port)
         payload = os.path.join(stack.dir, "payload.json")
         with open(payload, "w") as f:
@@ -385,12 +416,14 @@ def run_ceiling(args):
             count = args.notifications if args.tokens == "distinct" else 1
             for i in range(count):
                 f.write(f"https://127.0.0.1:{port}/3/device/{token(i)}\n")
-        out = subprocess.run(["h2load", "-n", str(args.notifications), "-c", "8", "-m", "100",
-                              "-H", "apns-topic: com.example.demo", "-H", "apns-push-type: alert", "-d", payload,
-                              "-i", uris],
+        out = subprocess.run(["h2load", "-n", str(args.notifications), "-c", "8", "-m", "100", *headers,
+                              "-d", payload, "-i", uris],
                              capture_output=True, text=True, check=True).stdout
         rps = float(out.split("finished in")[1].split(",")[1].split()[0])
-        return {"requests_per_s": rps}
+        answered_2xx = int(out.split("status codes:")[1].split()[0])
+        if answered_2xx != args.notifications:  # a refused provider token would show here
+            raise SystemExit(f"h2load: {answered_2xx} of {args.notifications} requests answered 2xx\n{out}")
+        return {"requests_per_s": rps, "auth": args.auth}
     finally:
         stack.close()
 
@@ -431,6 +464,9 @@ def main():
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--tokens", choices=["distinct", "one"], default="distinct",
                         help="ceiling: a new device token per request (as the daemon sends) or one token")
+    parser.add_argument("--auth", choices=["token", "none"], default="token",
+                        help="ceiling: a provider token in every request, checked (as the daemon and the "
+                             "peers send), or no authorization header on a simulator without checks")
     args = parser.parse_args()
     run = {"prequeued": run_prequeued, "stream": run_stream, "intake": run_intake, "idle": run_idle,
            "ceiling": run_ceiling, "peer": run_peer}[args.scenario]
