@@ -1,8 +1,11 @@
 #include "pushgw/feedback/inactive_tokens.hpp"
 
+#include <algorithm>
+
 #include <boost/asio.hpp>
 #include <nlohmann/json.hpp>
 
+#include "pushgw/common/async.hpp"
 #include "pushgw/job/codec.hpp"
 #include "pushgw/queue/job_store.hpp"
 
@@ -25,25 +28,57 @@ std::string feedback_event(std::string_view app, std::string_view platform, cons
 }
 
 InactiveTokens::InactiveTokens(redis::Client& redis, queue::Keys keys, config::FeedbackConfig config)
-    : redis_(redis), keys_(std::move(keys)), config_(config) {}
+    : redis_(redis),
+      keys_(std::move(keys)),
+      config_(config),
+      lookups_([this](const std::string& key, std::vector<PendingLookup> lookups) {
+                 return lookup_call(key, std::move(lookups));
+               },
+               kMaxTokensPerLookup, [](const PendingLookup& lookup) { return lookup.tokens->size(); }) {}
 
-asio::awaitable<std::pair<error_code, std::vector<bool>>> InactiveTokens::lookup(
-    std::string_view app, std::string_view platform, const std::vector<std::string>& tokens) {
-  std::vector<bool> inactive(tokens.size(), false);
-  if (tokens.empty()) co_return std::pair{error_code{}, inactive};
+asio::awaitable<InactiveTokens::LookupResult> InactiveTokens::lookup(std::string_view app, std::string_view platform,
+                                                                     const std::vector<std::string>& tokens) {
+  if (tokens.empty()) co_return LookupResult{error_code{}, {}};
+  const auto executor = co_await asio::this_coro::executor;
   const std::string key = keys_.inactive(app, platform);
-  std::vector<std::string_view> argv{"HMGET", key};
-  argv.insert(argv.end(), tokens.begin(), tokens.end());
-  redis::Request request;
-  request.push_argv(argv);
-  auto result = co_await redis_.exec(std::move(request));
-  if (result.ec) co_return std::pair{result.ec, inactive};
-  const auto& reply = result.replies.at(0);
-  if (reply.type != redis::Reply::Type::array || reply.elements.size() != tokens.size()) {
-    co_return std::pair{make_error_code(queue::error::unexpected_reply), inactive};
+  auto queue_lookup = [&](std::function<void(LookupResult)> done) {
+    lookups_.add(executor, key, PendingLookup{&tokens, std::move(done)});
+  };
+  co_return co_await common::await_callback<LookupResult>(queue_lookup);
+}
+
+// One HMGET with every waiting lookup's tokens, in order; each gets its own slice back.
+asio::awaitable<void> InactiveTokens::lookup_call(const std::string& key, std::vector<PendingLookup> lookups) {
+  error_code ec;
+  std::vector<bool> flags;
+  try {
+    std::vector<std::string_view> argv{"HMGET", key};
+    for (const auto& lookup : lookups) argv.insert(argv.end(), lookup.tokens->begin(), lookup.tokens->end());
+    redis::Request request;
+    request.push_argv(argv);
+    auto result = co_await redis_.exec(std::move(request));
+    ec = result.ec;
+    if (!ec) {
+      const auto& reply = result.replies.at(0);
+      if (reply.type != redis::Reply::Type::array || reply.elements.size() != argv.size() - 2) {
+        ec = make_error_code(queue::error::unexpected_reply);
+      } else {
+        flags.reserve(reply.elements.size());
+        for (const auto& element : reply.elements) flags.push_back(!element.is_nil());
+      }
+    }
+  } catch (const std::exception&) {
+    ec = make_error_code(queue::error::unexpected_reply);  // out of memory: each caller retries its job
   }
-  for (std::size_t i = 0; i < tokens.size(); ++i) inactive[i] = !reply.elements[i].is_nil();
-  co_return std::pair{error_code{}, inactive};
+  std::size_t at = 0;
+  for (auto& lookup : lookups) {
+    const std::size_t n = lookup.tokens->size();
+    std::vector<bool> mine(n, false);
+    if (!ec) std::copy_n(flags.begin() + static_cast<std::ptrdiff_t>(at), n, mine.begin());
+    at += n;
+    // Each caller resumes later (await_callback wakes it, does not run it here).
+    lookup.done(LookupResult{ec, std::move(mine)});
+  }
 }
 
 asio::awaitable<error_code> InactiveTokens::mark(std::string_view app, std::string_view platform,

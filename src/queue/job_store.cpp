@@ -46,7 +46,11 @@ const boost::system::error_category& error_category() {
 error_code make_error_code(error e) { return {static_cast<int>(e), error_category()}; }
 
 JobStore::JobStore(redis::Client& redis, Keys keys, std::string instance)
-    : redis_(redis), keys_(std::move(keys)), instance_(std::move(instance)) {}
+    : redis_(redis),
+      keys_(std::move(keys)),
+      instance_(std::move(instance)),
+      acks_([this](const std::string& lane, std::vector<PendingAck> acks) { return ack_call(lane, std::move(acks)); },
+            kMaxAcksPerCall) {}
 
 asio::awaitable<std::pair<error_code, redis::Reply>> JobStore::eval(const Script& script,
                                                                     const std::vector<std::string>& keys,
@@ -112,32 +116,12 @@ asio::awaitable<Taken> JobStore::take_blocking(redis::Client& blocking, std::str
 asio::awaitable<error_code> JobStore::ack(std::string_view lane, std::string_view element, const AckPlan& plan) {
   const auto executor = co_await asio::this_coro::executor;
   auto queue_ack = [&](std::function<void(error_code)> done) {
-    AckBatch& batch = ack_batch(lane);
-    batch.queued.push_back(PendingAck{element, &plan, std::move(done)});
-    if (!batch.in_flight) start_ack_call(executor, std::string(lane));
+    acks_.add(executor, lane, PendingAck{element, &plan, std::move(done)});
   };
   co_return co_await common::await_callback<error_code>(queue_ack);
 }
 
-JobStore::AckBatch& JobStore::ack_batch(std::string_view lane) {
-  auto it = ack_batches_.find(lane);
-  if (it == ack_batches_.end()) it = ack_batches_.emplace(std::string(lane), AckBatch{}).first;
-  return it->second;
-}
-
-// Sends what is queued for `lane` (up to kMaxAcksPerCall) as one script call.
-void JobStore::start_ack_call(const asio::any_io_executor& executor, std::string lane) {
-  AckBatch& batch = ack_batch(lane);
-  batch.in_flight = true;
-  std::vector<PendingAck> acks;
-  const std::size_t n = std::min(batch.queued.size(), kMaxAcksPerCall);
-  acks.reserve(n);
-  std::move(batch.queued.begin(), batch.queued.begin() + static_cast<std::ptrdiff_t>(n), std::back_inserter(acks));
-  batch.queued.erase(batch.queued.begin(), batch.queued.begin() + static_cast<std::ptrdiff_t>(n));
-  asio::co_spawn(executor, ack_call(std::move(lane), std::move(acks)), asio::detached);
-}
-
-asio::awaitable<void> JobStore::ack_call(std::string lane, std::vector<PendingAck> acks) {
+asio::awaitable<void> JobStore::ack_call(const std::string& lane, std::vector<PendingAck> acks) {
   error_code ec;
   try {
     std::vector<std::string> args;
@@ -165,13 +149,6 @@ asio::awaitable<void> JobStore::ack_call(std::string lane, std::vector<PendingAc
   // Each caller resumes later (its waiter is woken, not run here); element and plan are not
   // used after this.
   for (auto& ack : acks) ack.done(ec);
-  AckBatch& batch = ack_batch(lane);
-  if (batch.queued.empty()) {
-    batch.in_flight = false;
-  } else {
-    const auto executor = co_await asio::this_coro::executor;
-    start_ack_call(executor, std::move(lane));
-  }
 }
 
 asio::awaitable<error_code> JobStore::replace(std::string_view lane, std::string_view element,

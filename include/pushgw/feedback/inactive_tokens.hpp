@@ -6,6 +6,7 @@
 // (the app re-registered it) HDELs it from the hash.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -14,6 +15,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/error_code.hpp>
 
+#include "pushgw/common/call_batcher.hpp"
 #include "pushgw/config/config.hpp"
 #include "pushgw/queue/keys.hpp"
 #include "pushgw/redis/client.hpp"
@@ -35,9 +37,14 @@ class InactiveTokens {
  public:
   InactiveTokens(redis::Client& redis, queue::Keys keys, config::FeedbackConfig config);
 
-  // For each token, whether it is marked inactive (one HMGET).
-  boost::asio::awaitable<std::pair<boost::system::error_code, std::vector<bool>>> lookup(
-      std::string_view app, std::string_view platform, const std::vector<std::string>& tokens);
+  using LookupResult = std::pair<boost::system::error_code, std::vector<bool>>;
+
+  // For each token, whether it is marked inactive (an HMGET). Lookups of an app and platform
+  // that arrive while one is in flight wait for it and then go together in one HMGET (up to
+  // kMaxTokensPerLookup tokens, and at least one lookup): one round trip for many jobs.
+  boost::asio::awaitable<LookupResult> lookup(std::string_view app, std::string_view platform,
+                                              const std::vector<std::string>& tokens);
+  static constexpr std::size_t kMaxTokensPerLookup = 1000;
 
   // Marks the tokens inactive and appends their feedback events, trimming the list to
   // feedback.max_events (one pipeline).
@@ -45,9 +52,17 @@ class InactiveTokens {
                                                          const std::vector<DeadToken>& dead);
 
  private:
+  // A lookup waiting for its key's next HMGET; the caller's frame holds the tokens.
+  struct PendingLookup {
+    const std::vector<std::string>* tokens;
+    std::function<void(LookupResult)> done;
+  };
+  boost::asio::awaitable<void> lookup_call(const std::string& key, std::vector<PendingLookup> lookups);
+
   redis::Client& redis_;
   queue::Keys keys_;
   config::FeedbackConfig config_;
+  common::CallBatcher<PendingLookup> lookups_;  // by hash key
 };
 
 }  // namespace pushgw::feedback

@@ -28,6 +28,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/error_code.hpp>
 
+#include "pushgw/common/call_batcher.hpp"
 #include "pushgw/queue/keys.hpp"
 #include "pushgw/queue/scripts.hpp"
 #include "pushgw/redis/client.hpp"
@@ -144,13 +145,8 @@ class JobStore {
     const AckPlan* plan;
     std::function<void(boost::system::error_code)> done;
   };
-  struct AckBatch {
-    std::vector<PendingAck> queued;
-    bool in_flight = false;
-  };
-  AckBatch& ack_batch(std::string_view lane);
-  void start_ack_call(const boost::asio::any_io_executor& executor, std::string lane);
-  boost::asio::awaitable<void> ack_call(std::string lane, std::vector<PendingAck> acks);
+  // One script call for the acks of `lane`, then each caller's done().
+  boost::asio::awaitable<void> ack_call(const std::string& lane, std::vector<PendingAck> acks);
 
   redis::Client& redis_;
   Keys keys_;
@@ -159,7 +155,7 @@ class JobStore {
   // surplus seen by the last requeue_stranded call.
   std::map<std::string, std::unordered_map<std::string, std::size_t>, std::less<>> held_;
   std::map<std::string, std::unordered_map<std::string, std::size_t>, std::less<>> stranded_;
-  std::map<std::string, AckBatch, std::less<>> ack_batches_;
+  common::CallBatcher<PendingAck> acks_;  // by lane
 };
 
 }  // namespace pushgw::queue
