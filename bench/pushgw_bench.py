@@ -161,7 +161,7 @@ def current_rss(pid):
 class Stack:
     """redis-server + pushgw-sim + (later) pushgw, in a scratch folder."""
 
-    def __init__(self, workers=256, sim_threads=1, send_threads=1):
+    def __init__(self, workers=None, sim_threads=1, send_threads=1):
         self.dir = tempfile.mkdtemp(prefix="pushgw-bench-")
         self.procs = []
         self.redis_port = free_port()
@@ -193,11 +193,12 @@ class Stack:
 
     def config(self, endpoint=None, consume=True):
         endpoint = endpoint or f"https://127.0.0.1:{self.sim_port}"
+        workers = "" if self.workers is None else f"workers: {self.workers}, "  # None: the daemon's default
         text = f"""listen: 127.0.0.1:{self.http_port}
 api_keys: []
 redis: {{url: "redis://127.0.0.1:{self.redis_port}/0"}}
 logging: {{level: warn, access_log: false}}
-queue: {{workers: {self.workers}, send_threads: {self.send_threads}, consume: {"true" if consume else "false"}}}
+queue: {{{workers}send_threads: {self.send_threads}, consume: {"true" if consume else "false"}}}
 apps:
   demo:
     apns:
@@ -456,7 +457,7 @@ def main():
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--notifications", type=int, default=200000)
     parser.add_argument("--job-size", type=int, default=500)
-    parser.add_argument("--workers", type=int, default=256)
+    parser.add_argument("--workers", type=int, default=None, help="the daemon's queue.workers (default: its own)")
     parser.add_argument("--send-threads", type=int, default=1, help="the daemon's queue.send_threads")
     parser.add_argument("--rate", type=float, default=10000)
     parser.add_argument("--seconds", type=float, default=30)

@@ -457,6 +457,7 @@ void read_queue(TreeReader& r, const Value& v, QueueConfig& queue) {
   const bool ok = r.read_map(v, {
       {"consume", [&](const Value& f) { r.read_bool(f, queue.consume); }},
       {"workers", [&](const Value& f) { r.read_count(f, queue.workers); }},
+      {"in_progress_bytes", [&](const Value& f) { r.read_size(f, queue.in_progress_bytes); }},
       {"send_threads", [&](const Value& f) {
          r.read_count(f, queue.send_threads, Zero::allowed);
          if (queue.send_threads > 64) r.error(f.path, f.line, "must be at most 64, got " + std::to_string(queue.send_threads));

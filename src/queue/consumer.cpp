@@ -85,6 +85,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Impl> {
         config(std::move(config)),
         handler(std::move(handler)),
         slots(executor, this->config.queue.workers, LaneScheduler::from_config(this->config.queue)),
+        job_bytes(executor, this->config.queue.in_progress_bytes),
         fetchers(executor),
         jobs(executor),
         logger(log::get("queue")) {}
@@ -134,19 +135,24 @@ struct Consumer::Impl : std::enable_shared_from_this<Impl> {
       fetch_ok(lane);
       backoff = config.redis.reconnect_min;
       for (auto& element : taken.elements) {
+        // The element's size in job_bytes before it starts: with small jobs the workers are the
+        // limit, with big ones the bytes. Waiting here, not in the job, keeps the lanes' order:
+        // a lane waits behind at most one job of each other lane.
+        const std::size_t bytes = stopping ? 0 : co_await job_bytes.acquire(element.size());
         if (stopping) {
           // Not started: stop() puts it back at the head of the queue.
+          job_bytes.release(bytes);
           slots.release(1);
           continue;
         }
-        start_job(lane, std::move(element));
+        start_job(lane, std::move(element), bytes);
       }
     }
   }
 
-  void start_job(std::size_t lane, std::string element) {
+  void start_job(std::size_t lane, std::string element, std::size_t bytes) {
     jobs.add();
-    asio::co_spawn(executor, handler(lane, std::move(element)),
+    asio::co_spawn(executor, run_job(lane, std::move(element), bytes),
                    [self = shared_from_this(), lane](std::exception_ptr e) {
                      if (e) {
                        try {
@@ -160,6 +166,17 @@ struct Consumer::Impl : std::enable_shared_from_this<Impl> {
                      self->slots.release(1);
                      self->jobs.done();
                    });
+  }
+
+  // Runs the handler; gives back the job's share of job_bytes however it ends.
+  asio::awaitable<void> run_job(std::size_t lane, std::string element, std::size_t bytes) {
+    struct Release {
+      common::Semaphore& budget;
+      std::size_t n;
+      ~Release() { budget.release(n); }
+    } release{job_bytes, bytes};
+    auto job = handler(lane, std::move(element));  // named: see GCC 12 and co_await temporaries
+    co_await std::move(job);
   }
 
   // Puts this instance's leftover jobs back; retried while Redis is unreachable, until `until`.
@@ -190,6 +207,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Impl> {
   const ConsumerConfig config;
   JobHandler handler;
   WorkerSlots slots;
+  common::Semaphore job_bytes;  // queue.in_progress_bytes; taken in fetch_loop
   std::array<std::unique_ptr<redis::Client>, kLaneCount> blocking;
   common::WaitGroup fetchers;
   common::WaitGroup jobs;

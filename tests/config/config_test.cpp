@@ -377,6 +377,7 @@ TEST_F(ConfigTest, QueueRetriesAndFeedbackSections) {
       "queue:\n"
       "  consume: false\n"
       "  workers: 32\n"
+      "  in_progress_bytes: 2MiB\n"
       "  send_threads: 0\n"
       "  batch: 8\n"
       "  lanes: {high: 10, default: 3, bulk: 2}\n"
@@ -391,6 +392,7 @@ TEST_F(ConfigTest, QueueRetriesAndFeedbackSections) {
       "feedback: {max_events: 50}\n" + kApp);
   EXPECT_FALSE(c.queue.consume);
   EXPECT_EQ(c.queue.workers, 32u);
+  EXPECT_EQ(c.queue.in_progress_bytes, 2u * 1024 * 1024);
   EXPECT_EQ(c.queue.send_threads, 0u);  // 0 is allowed: sends on the main thread
   EXPECT_EQ(c.queue.batch, 8u);
   EXPECT_EQ(c.queue.weight_high, 10u);
@@ -428,6 +430,8 @@ TEST_F(ConfigTest, QueueAndRetriesOrderingAndValues) {
                           IsError("retries.backoff_max", 8, "must not be less than retries.backoff_min (10000ms)")));
   EXPECT_THAT(parse("queue: {send_threads: two}\n" + kApp).errors,
               ElementsAre(IsError("queue.send_threads", 1, "must be a whole number, got \"two\"")));
+  EXPECT_THAT(parse("queue: {in_progress_bytes: 4XB}\n" + kApp).errors,
+              ElementsAre(IsError("queue.in_progress_bytes", 1, "unknown unit \"XB\"")));
 }
 
 TEST_F(ConfigTest, TokenAuthNeedsKeyFileKeyIdAndTeamId) {

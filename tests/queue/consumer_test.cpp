@@ -74,6 +74,43 @@ TEST_F(ConsumerTest, HandlesEveryJobOnceWithNoMoreThanTheWorkersAtOnce) {
   EXPECT_EQ(sync_.llen(Keys().queue("default")), 0);
 }
 
+TEST_F(ConsumerTest, BigJobsRunWithinTheByteBudgetAndSmallOnesUpToTheWorkers) {
+  // 6 jobs of 1000 bytes under a 2500-byte budget: at most 2 at once, though 8 workers are
+  // free; then 20 small ones run 8 at once. One of 5000 bytes (over the budget) runs alone.
+  const std::string big(1000, 'b');
+  for (int i = 0; i < 6; ++i) sync_.command({"LPUSH", Keys().queue("default"), big + std::to_string(i)});
+  sync_.command({"LPUSH", Keys().queue("default"), std::string(5000, 'h')});
+  push("default", 20);
+  auto c = config(8);
+  c.queue.in_progress_bytes = 2500;
+  std::size_t handled = 0, running = 0, running_bytes = 0, most_small = 0, most_bytes = 0;
+  bool huge_alone = true, eight_small_ran = false;
+  Consumer consumer(io_.get_executor(), *store_, c, [&](std::size_t lane, std::string element) -> asio::awaitable<void> {
+    ++running;
+    running_bytes += element.size();
+    most_bytes = std::max(most_bytes, running_bytes);
+    if (element.size() < 100) most_small = std::max(most_small, running);
+    eight_small_ran = eight_small_ran || most_small == 8;
+    // Small jobs wait for 8 to run at once (a hang guard of 2 s: the budget must not stop them).
+    const auto give_up = std::chrono::steady_clock::now() + 2s;
+    do {
+      asio::steady_timer t(io_, element.size() < 100 ? 1ms : 10ms);
+      co_await t.async_wait(asio::use_awaitable);
+    } while (element.size() < 100 && !eight_small_ran && std::chrono::steady_clock::now() < give_up);
+    if (element.size() == 5000 && running != 1) huge_alone = false;
+    ++handled;
+    --running;
+    running_bytes -= element.size();
+    co_await store_->ack(kLanes[lane], element, AckPlan{});
+  });
+  consumer.start();
+  run_until([&] { return handled == 27 && sync_.llen(Keys().processing("default", "pod-1")) == 0; });
+  EXPECT_GE(most_bytes, 2002u);   // two big ones did run together
+  EXPECT_LE(most_bytes, 5000u);   // never more than the budget, or one job over it alone
+  EXPECT_TRUE(huge_alone);
+  EXPECT_EQ(most_small, 8u);      // small jobs: the workers are the limit
+}
+
 TEST_F(ConsumerTest, BusyLanesShareWorkersByWeight) {
   push("bulk", 100);
   push("high", 100);

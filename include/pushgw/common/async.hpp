@@ -3,6 +3,7 @@
 // single-threaded io_context): neither is thread-safe. A waiter parks on a steady_timer that
 // never expires by itself; waking it means cancelling the timer.
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -50,12 +51,13 @@ class WaitGroup {
   std::size_t count_ = 0;
 };
 
-// A counting semaphore with FIFO waiters: acquire() waits for a permit, release() hands it to
-// the oldest waiter.
+// A counting semaphore with FIFO waiters: acquire(n) waits for n permits, release(n) hands
+// them to the waiters in order (the oldest first; a later one never overtakes it). Asking for
+// more than the semaphore was made with waits for all of them.
 class Semaphore {
  public:
   Semaphore(boost::asio::any_io_executor executor, std::size_t permits)
-      : executor_(std::move(executor)), available_(permits) {}
+      : executor_(std::move(executor)), capacity_(permits), available_(permits) {}
 
   // A permit if one is free and nobody waits; no coroutine frame (the hot path of a fan-out).
   bool try_acquire() {
@@ -64,38 +66,43 @@ class Semaphore {
     return true;
   }
 
-  boost::asio::awaitable<void> acquire() {
-    if (available_ > 0 && waiters_.empty()) {
-      --available_;
-      co_return;
+  // Waits for min(n, permits it was made with); returns that number, for release().
+  boost::asio::awaitable<std::size_t> acquire(std::size_t n = 1) {
+    n = std::min(n, capacity_);
+    if (available_ >= n && waiters_.empty()) {
+      available_ -= n;
+      co_return n;
     }
-    auto waiter = std::make_shared<Waiter>(executor_);
+    auto waiter = std::make_shared<Waiter>(executor_, n);
     waiters_.push_back(waiter);
     while (!waiter->granted) {
       co_await waiter->timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
     }
+    co_return n;
   }
 
-  void release() {
-    if (waiters_.empty()) {
-      ++available_;
-      return;
+  void release(std::size_t n = 1) {
+    available_ += n;
+    while (!waiters_.empty() && waiters_.front()->need <= available_) {
+      auto waiter = waiters_.front();
+      waiters_.pop_front();
+      available_ -= waiter->need;
+      waiter->granted = true;
+      waiter->timer.cancel();
     }
-    auto waiter = waiters_.front();
-    waiters_.pop_front();
-    waiter->granted = true;
-    waiter->timer.cancel();
   }
 
  private:
   struct Waiter {
-    explicit Waiter(const boost::asio::any_io_executor& executor) : timer(executor) {
+    Waiter(const boost::asio::any_io_executor& executor, std::size_t n) : timer(executor), need(n) {
       timer.expires_at(boost::asio::steady_timer::time_point::max());
     }
     boost::asio::steady_timer timer;
+    std::size_t need;
     bool granted = false;
   };
   boost::asio::any_io_executor executor_;
+  std::size_t capacity_;
   std::size_t available_;
   std::deque<std::shared_ptr<Waiter>> waiters_;
 };

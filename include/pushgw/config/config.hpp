@@ -91,7 +91,10 @@ struct FcmConfig {
 // How workers take jobs from Redis (the queue module) and recover them after a crash.
 struct QueueConfig {
   bool consume = true;                             // false: intake only (POST /push), no workers
-  std::size_t workers = 256;                       // jobs in progress at once, all lanes together
+  std::size_t workers = 1024;                      // jobs in progress at once, all lanes together
+  // Bytes of job text in progress at once (a decoded job takes a few times its text): with
+  // small jobs `workers` is the limit, with big ones this. A bigger job runs alone.
+  std::size_t in_progress_bytes = 4 * 1024 * 1024;
   // Threads that run the APNs/FCM connections (the sends), beside the main thread (HTTP API,
   // Redis, job handling); each provider lives on one of them. 0 = all on the main thread.
   std::size_t send_threads = 1;

@@ -1,0 +1,62 @@
+// common/async.hpp: the semaphore's order and weights, the wait group, await_callback (no I/O:
+// one io_context, timers only).
+#include "pushgw/common/async.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio.hpp>
+
+namespace pushgw::common {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+TEST(Semaphore, WaitersAreServedInOrderAndALaterSmallOneNeverOvertakes) {
+  asio::io_context io;
+  Semaphore permits(io.get_executor(), 4);
+  std::vector<std::string> order;
+  auto take = [&](std::string name, std::size_t n, std::size_t expect_granted) {
+    asio::co_spawn(io, [&, name, n, expect_granted]() -> asio::awaitable<void> {
+      const std::size_t granted = co_await permits.acquire(n);
+      EXPECT_EQ(granted, expect_granted) << name;
+      order.push_back(name);
+    }, asio::detached);
+  };
+  take("three", 3, 3);
+  take("two", 2, 2);    // waits: 1 left
+  take("one", 1, 1);    // 1 is free, but "two" came first
+  take("ten", 10, 4);   // more than the semaphore holds: waits for all 4
+  io.run_for(50ms);
+  EXPECT_EQ(order, (std::vector<std::string>{"three"}));
+  EXPECT_FALSE(permits.try_acquire());  // others wait: no overtaking by try_acquire either
+
+  permits.release(3);  // 4 free: "two" and "one" go, "ten" waits for all 4
+  io.run_for(50ms);
+  EXPECT_EQ(order, (std::vector<std::string>{"three", "two", "one"}));
+  permits.release(2);
+  io.run_for(50ms);
+  EXPECT_EQ(order.size(), 3u);
+  permits.release(1);
+  io.run_for(50ms);
+  EXPECT_EQ(order, (std::vector<std::string>{"three", "two", "one", "ten"}));
+  permits.release(4);
+  EXPECT_TRUE(permits.try_acquire());
+}
+
+TEST(AwaitCallback, ResumesWithTheValueEvenWhenDoneRunsInsideStart) {
+  asio::io_context io;
+  std::vector<int> got;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    got.push_back(co_await await_callback<int>([](auto done) { done(7); }));
+    std::function<void(int)> later;
+    asio::steady_timer t(io, 5ms);
+    t.async_wait([&](auto) { later(9); });
+    got.push_back(co_await await_callback<int>([&](auto done) { later = done; }));
+  }, asio::detached);
+  io.run_for(1s);
+  EXPECT_EQ(got, (std::vector<int>{7, 9}));
+}
+
+}  // namespace
+}  // namespace pushgw::common
