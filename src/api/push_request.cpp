@@ -78,13 +78,13 @@ std::variant<ParsedPush, ApiError> parse_push_request(std::string_view body,
                                                       const job::ValidationContext& ctx) {
   auto envelope = parse_notifications_envelope(body, ctx);
   if (auto* e = std::get_if<ApiError>(&envelope)) return std::move(*e);
-  const json* list = &std::get<json>(envelope)["notifications"];
+  json* list = &std::get<json>(envelope)["notifications"];
 
   ParsedPush push;
   push.notifications.reserve(list->size());
   for (std::size_t i = 0; i < list->size(); ++i) {
     const auto path = job::index_path("notifications", i);
-    auto decoded = job::decode_notification((*list)[i], path);
+    auto decoded = job::decode_notification(std::move((*list)[i]), path);  // moves the values out
     if (auto* e = std::get_if<job::FieldError>(&decoded)) return bad_request(std::move(*e));
     auto& n = std::get<job::Notification>(decoded);
     if (auto e = check_notification(n, ctx, path)) return std::move(*e);

@@ -36,9 +36,10 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 // --- typed readers: each checks one JSON value and stores it, or names what is wrong ---
 
-MaybeError read_string(const json& v, const std::string& path, std::optional<std::string>& out) {
+// The readers take the value out of the parsed document (moved, not copied): decoding owns it.
+MaybeError read_string(json& v, const std::string& path, std::optional<std::string>& out) {
   if (!v.is_string()) return FieldError{path, "must be a string"};
-  out = v.get<std::string>();
+  out = std::move(v.get_ref<std::string&>());
   return std::nullopt;
 }
 
@@ -63,7 +64,7 @@ MaybeError read_int(const json& v, const std::string& path, std::int64_t min, st
   return FieldError{path, "must be an integer"};
 }
 
-MaybeError read_int64(const json& v, const std::string& path, std::optional<std::int64_t>& out) {
+MaybeError read_int64(json& v, const std::string& path, std::optional<std::int64_t>& out) {
   std::int64_t value = 0;
   if (auto e = read_int(v, path, std::numeric_limits<std::int64_t>::min(),
                         std::numeric_limits<std::int64_t>::max(), value)) {
@@ -73,37 +74,37 @@ MaybeError read_int64(const json& v, const std::string& path, std::optional<std:
   return std::nullopt;
 }
 
-MaybeError read_bool(const json& v, const std::string& path, std::optional<bool>& out) {
+MaybeError read_bool(json& v, const std::string& path, std::optional<bool>& out) {
   if (!v.is_boolean()) return FieldError{path, "must be true or false"};
   out = v.get<bool>();
   return std::nullopt;
 }
 
-MaybeError read_object(const json& v, const std::string& path, std::optional<json>& out) {
+MaybeError read_object(json& v, const std::string& path, std::optional<json>& out) {
   if (!v.is_object()) return FieldError{path, "must be an object"};
-  out = v;
+  out = std::move(v);
   return std::nullopt;
 }
 
-MaybeError read_tokens(const json& v, const std::string& path, std::vector<std::string>& out) {
+MaybeError read_tokens(json& v, const std::string& path, std::vector<std::string>& out) {
   if (!v.is_array()) return FieldError{path, "must be an array of strings"};
   out.clear();
   out.reserve(v.size());
   for (std::size_t i = 0; i < v.size(); ++i) {
     if (!v[i].is_string()) return FieldError{index_path(path, i), "must be a string"};
-    out.push_back(v[i].get<std::string>());
+    out.push_back(std::move(v[i].get_ref<std::string&>()));
   }
   return std::nullopt;
 }
 
-MaybeError read_platform(const json& v, const std::string& path, Platform& out) {
+MaybeError read_platform(json& v, const std::string& path, Platform& out) {
   const auto p = parse_platform(v);
   if (!p) return FieldError{path, R"(must be "ios" or "android" (or 1/2))"};
   out = *p;
   return std::nullopt;
 }
 
-MaybeError read_priority(const json& v, const std::string& path, std::optional<Priority>& out) {
+MaybeError read_priority(json& v, const std::string& path, std::optional<Priority>& out) {
   if (v == "high") {
     out = Priority::high;
   } else if (v == "normal") {
@@ -114,7 +115,7 @@ MaybeError read_priority(const json& v, const std::string& path, std::optional<P
   return std::nullopt;
 }
 
-MaybeError read_lane(const json& v, const std::string& path, std::optional<std::string>& out) {
+MaybeError read_lane(json& v, const std::string& path, std::optional<std::string>& out) {
   if (v.is_string()) {
     const auto& s = v.get_ref<const std::string&>();
     if (std::find(std::begin(kLanes), std::end(kLanes), s) != std::end(kLanes)) {
@@ -126,7 +127,7 @@ MaybeError read_lane(const json& v, const std::string& path, std::optional<std::
 }
 
 // `apns` is {"headers": {name: string}, "payload": {...}}, both optional.
-MaybeError read_apns(const json& v, const std::string& path, std::optional<json>& out) {
+MaybeError read_apns(json& v, const std::string& path, std::optional<json>& out) {
   if (!v.is_object()) return FieldError{path, "must be an object"};
   static constexpr std::string_view kKnown[] = {"headers", "payload"};
   for (const auto& [key, value] : v.items()) {
@@ -142,24 +143,26 @@ MaybeError read_apns(const json& v, const std::string& path, std::optional<json>
       return FieldError{p, unknown_field_message(key, kKnown)};
     }
   }
-  out = v;
+  out = std::move(v);
   return std::nullopt;
 }
 
-MaybeError read_job_meta(const json& v, const std::string& path, std::optional<JobMeta>& out) {
+MaybeError read_job_meta(json& v, const std::string& path, std::optional<JobMeta>& out) {
   if (!v.is_object()) return FieldError{path, "must be an object"};
   static constexpr std::string_view kKnown[] = {"id", "enqueued_ms", "attempt", "redeliveries"};
   JobMeta meta;
   bool has_id = false;
   constexpr auto kIntMax = static_cast<std::int64_t>(std::numeric_limits<int>::max());
-  for (const auto& [key, value] : v.items()) {
+  for (auto it = v.begin(); it != v.end(); ++it) {
+    const std::string& key = it.key();
+    json& value = it.value();
     const auto p = child_path(path, key);
     std::int64_t number = 0;
     if (key == "id") {
       if (!value.is_string() || value.get_ref<const std::string&>().empty()) {
         return FieldError{p, "must be a non-empty string"};
       }
-      meta.id = value.get<std::string>();
+      meta.id = std::move(value.get_ref<std::string&>());
       has_id = true;
     } else if (key == "enqueued_ms") {
       if (auto e = read_int(value, p, 0, std::numeric_limits<std::int64_t>::max(), number)) return e;
@@ -182,38 +185,38 @@ MaybeError read_job_meta(const json& v, const std::string& path, std::optional<J
 // One entry per Notification field: its JSON name and how to read it.
 struct FieldSpec {
   std::string_view name;
-  MaybeError (*read)(const json& v, const std::string& path, Notification& n);
+  MaybeError (*read)(json& v, const std::string& path, Notification& n);
 };
 
 const FieldSpec kFields[] = {
-    {"platform", [](const json& v, const std::string& p, Notification& n) { return read_platform(v, p, n.platform); }},
-    {"tokens", [](const json& v, const std::string& p, Notification& n) { return read_tokens(v, p, n.tokens); }},
-    {"app", [](const json& v, const std::string& p, Notification& n) -> MaybeError {
+    {"platform", [](json& v, const std::string& p, Notification& n) { return read_platform(v, p, n.platform); }},
+    {"tokens", [](json& v, const std::string& p, Notification& n) { return read_tokens(v, p, n.tokens); }},
+    {"app", [](json& v, const std::string& p, Notification& n) -> MaybeError {
        if (!v.is_string()) return FieldError{p, "must be a string"};
-       n.app = v.get<std::string>();
+       n.app = std::move(v.get_ref<std::string&>());
        return std::nullopt;
      }},
-    {"title", [](const json& v, const std::string& p, Notification& n) { return read_string(v, p, n.title); }},
-    {"message", [](const json& v, const std::string& p, Notification& n) { return read_string(v, p, n.message); }},
-    {"badge", [](const json& v, const std::string& p, Notification& n) { return read_int64(v, p, n.badge); }},
-    {"sound", [](const json& v, const std::string& p, Notification& n) { return read_string(v, p, n.sound); }},
-    {"category", [](const json& v, const std::string& p, Notification& n) { return read_string(v, p, n.category); }},
-    {"thread_id", [](const json& v, const std::string& p, Notification& n) { return read_string(v, p, n.thread_id); }},
-    {"image", [](const json& v, const std::string& p, Notification& n) { return read_string(v, p, n.image); }},
-    {"data", [](const json& v, const std::string& p, Notification& n) { return read_object(v, p, n.data); }},
-    {"priority", [](const json& v, const std::string& p, Notification& n) { return read_priority(v, p, n.priority); }},
-    {"collapse_id", [](const json& v, const std::string& p, Notification& n) { return read_string(v, p, n.collapse_id); }},
-    {"expiration", [](const json& v, const std::string& p, Notification& n) { return read_int64(v, p, n.expiration); }},
-    {"push_type", [](const json& v, const std::string& p, Notification& n) { return read_string(v, p, n.push_type); }},
-    {"content_available", [](const json& v, const std::string& p, Notification& n) { return read_bool(v, p, n.content_available); }},
-    {"mutable_content", [](const json& v, const std::string& p, Notification& n) { return read_bool(v, p, n.mutable_content); }},
-    {"topic", [](const json& v, const std::string& p, Notification& n) { return read_string(v, p, n.topic); }},
-    {"apns", [](const json& v, const std::string& p, Notification& n) { return read_apns(v, p, n.apns); }},
-    {"fcm", [](const json& v, const std::string& p, Notification& n) { return read_object(v, p, n.fcm); }},
-    {"id", [](const json& v, const std::string& p, Notification& n) { return read_string(v, p, n.id); }},
-    {"lane", [](const json& v, const std::string& p, Notification& n) { return read_lane(v, p, n.lane); }},
-    {"send_at", [](const json& v, const std::string& p, Notification& n) { return read_int64(v, p, n.send_at); }},
-    {"job", [](const json& v, const std::string& p, Notification& n) { return read_job_meta(v, p, n.job); }},
+    {"title", [](json& v, const std::string& p, Notification& n) { return read_string(v, p, n.title); }},
+    {"message", [](json& v, const std::string& p, Notification& n) { return read_string(v, p, n.message); }},
+    {"badge", [](json& v, const std::string& p, Notification& n) { return read_int64(v, p, n.badge); }},
+    {"sound", [](json& v, const std::string& p, Notification& n) { return read_string(v, p, n.sound); }},
+    {"category", [](json& v, const std::string& p, Notification& n) { return read_string(v, p, n.category); }},
+    {"thread_id", [](json& v, const std::string& p, Notification& n) { return read_string(v, p, n.thread_id); }},
+    {"image", [](json& v, const std::string& p, Notification& n) { return read_string(v, p, n.image); }},
+    {"data", [](json& v, const std::string& p, Notification& n) { return read_object(v, p, n.data); }},
+    {"priority", [](json& v, const std::string& p, Notification& n) { return read_priority(v, p, n.priority); }},
+    {"collapse_id", [](json& v, const std::string& p, Notification& n) { return read_string(v, p, n.collapse_id); }},
+    {"expiration", [](json& v, const std::string& p, Notification& n) { return read_int64(v, p, n.expiration); }},
+    {"push_type", [](json& v, const std::string& p, Notification& n) { return read_string(v, p, n.push_type); }},
+    {"content_available", [](json& v, const std::string& p, Notification& n) { return read_bool(v, p, n.content_available); }},
+    {"mutable_content", [](json& v, const std::string& p, Notification& n) { return read_bool(v, p, n.mutable_content); }},
+    {"topic", [](json& v, const std::string& p, Notification& n) { return read_string(v, p, n.topic); }},
+    {"apns", [](json& v, const std::string& p, Notification& n) { return read_apns(v, p, n.apns); }},
+    {"fcm", [](json& v, const std::string& p, Notification& n) { return read_object(v, p, n.fcm); }},
+    {"id", [](json& v, const std::string& p, Notification& n) { return read_string(v, p, n.id); }},
+    {"lane", [](json& v, const std::string& p, Notification& n) { return read_lane(v, p, n.lane); }},
+    {"send_at", [](json& v, const std::string& p, Notification& n) { return read_int64(v, p, n.send_at); }},
+    {"job", [](json& v, const std::string& p, Notification& n) { return read_job_meta(v, p, n.job); }},
 };
 
 const std::vector<std::string_view>& field_names() {
@@ -326,12 +329,14 @@ std::variant<json, FieldError> parse_json(std::string_view text) {
   }
 }
 
-std::variant<Notification, FieldError> decode_notification(const json& j, const std::string& path) {
+std::variant<Notification, FieldError> decode_notification(json&& j, const std::string& path) {
   if (!j.is_object()) return FieldError{path, "must be an object"};
   Notification n;
   bool has_platform = false;
   bool has_tokens = false;
-  for (const auto& [key, value] : j.items()) {
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& key = it.key();
+    json& value = it.value();
     const auto* spec = std::find_if(std::begin(kFields), std::end(kFields),
                                     [&](const FieldSpec& f) { return f.name == key; });
     const auto p = child_path(path, key);
@@ -344,6 +349,10 @@ std::variant<Notification, FieldError> decode_notification(const json& j, const 
   if (!has_platform) return FieldError{child_path(path, "platform"), "is required"};
   if (!has_tokens) return FieldError{child_path(path, "tokens"), "is required"};
   return n;
+}
+
+std::variant<Notification, FieldError> decode_notification(const json& j, const std::string& path) {
+  return decode_notification(json(j), path);
 }
 
 json encode_notification(const Notification& n) {
@@ -388,11 +397,11 @@ std::string encode_job_string(const Notification& n) { return dump_compact(encod
 std::variant<std::vector<Notification>, FieldError> decode_job_string(std::string_view text) {
   auto parsed = parse_json(text);
   if (auto* e = std::get_if<FieldError>(&parsed)) return std::move(*e);
-  const auto& j = std::get<json>(parsed);
+  auto& j = std::get<json>(parsed);
 
   std::vector<Notification> out;
   if (!j.is_object() || !j.contains("notifications")) {
-    auto one = decode_notification(j, "");
+    auto one = decode_notification(std::move(j), "");
     if (auto* e = std::get_if<FieldError>(&one)) return std::move(*e);
     out.push_back(std::move(std::get<Notification>(one)));
     return out;
@@ -402,12 +411,12 @@ std::variant<std::vector<Notification>, FieldError> decode_job_string(std::strin
   for (const auto& [key, value] : j.items()) {
     if (key != "notifications") return FieldError{child_path("", key), unknown_field_message(key, kKnown)};
   }
-  const auto& list = j["notifications"];
+  auto& list = j["notifications"];
   if (!list.is_array()) return FieldError{"notifications", "must be an array"};
   if (list.empty()) return FieldError{"notifications", "must not be empty"};
   out.reserve(list.size());
   for (std::size_t i = 0; i < list.size(); ++i) {
-    auto one = decode_notification(list[i], index_path("notifications", i));
+    auto one = decode_notification(std::move(list[i]), index_path("notifications", i));
     if (auto* e = std::get_if<FieldError>(&one)) return std::move(*e);
     out.push_back(std::move(std::get<Notification>(one)));
   }

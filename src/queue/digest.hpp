@@ -20,6 +20,7 @@ inline std::string hex_digest(const EVP_MD* md, std::string_view text, std::size
   if (bytes == 0 || bytes > length) bytes = length;
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
+  out.reserve(2 * bytes);
   for (std::size_t i = 0; i < bytes; ++i) {
     out.push_back(kHex[digest[i] >> 4]);
     out.push_back(kHex[digest[i] & 0xf]);

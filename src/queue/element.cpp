@@ -11,7 +11,12 @@
 
 namespace pushgw::queue {
 
-std::string element_job_id(std::string_view element) { return detail::hex_digest(EVP_sha256(), element, 16); }
+std::string element_job_id(std::string_view element) {
+  // Fetched once: EVP_sha256() makes OpenSSL 3 look the algorithm up in its providers on every
+  // digest (a few % of the main thread with single-token jobs).
+  static const EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return detail::hex_digest(sha256 != nullptr ? sha256 : EVP_sha256(), element, 16);
+}
 
 Redelivery mark_redelivered(std::string_view element, std::size_t max_redeliveries) {
   auto decoded = job::decode_job_string(element);

@@ -32,7 +32,9 @@ inline constexpr std::size_t kMaxJsonDepth = 64;
 std::variant<nlohmann::json, FieldError> parse_json(std::string_view text);
 
 // Decodes one Notification found at `path` ("" for a document root, "notifications[3]" inside a
-// request). Field errors carry the full path, e.g. "notifications[3].tokens[0]".
+// request). Field errors carry the full path, e.g. "notifications[3].tokens[0]". The rvalue
+// form moves the values out of `j` (no copies); the const form decodes a copy.
+std::variant<Notification, FieldError> decode_notification(nlohmann::json&& j, const std::string& path);
 std::variant<Notification, FieldError> decode_notification(const nlohmann::json& j,
                                                            const std::string& path);
 
