@@ -1,5 +1,7 @@
 #include "pushgw/queue/job_store.hpp"
 
+#include <algorithm>
+
 #include <boost/asio.hpp>
 
 #include "pushgw/common/async.hpp"
@@ -121,25 +123,32 @@ asio::awaitable<error_code> JobStore::ack(std::string_view lane, std::string_vie
   co_return co_await common::await_callback<error_code>(queue_ack);
 }
 
+// Acks with nothing to write (the common case: every token delivered) are plain LREMs, one
+// command each in one pipeline: the same effect as the script, without its per-ack Lua
+// overhead (~2 µs in Redis). Any retry or dead letter in the batch sends it all to the script.
+asio::awaitable<error_code> JobStore::remove_acked(const std::string& lane, const std::vector<PendingAck>& acks) {
+  const std::string processing = keys_.processing(lane, instance_);
+  redis::Request request;
+  for (const auto& ack : acks) request.push("LREM", processing, "-1", ack.element);
+  auto result = co_await redis_.exec(std::move(request));
+  if (result.ec) co_return result.ec;
+  for (const auto& reply : result.replies) {
+    if (reply.type != redis::Reply::Type::integer) co_return make_error_code(error::unexpected_reply);
+  }
+  co_return error_code{};
+}
+
 asio::awaitable<void> JobStore::ack_call(const std::string& lane, std::vector<PendingAck> acks) {
   error_code ec;
   try {
-    std::vector<std::string> args;
-    args.push_back(std::to_string(acks.size()));
-    for (const auto& ack : acks) {
-      const AckPlan& plan = *ack.plan;
-      args.emplace_back(ack.element);
-      args.push_back(std::to_string(plan.retry.size()));
-      for (const auto& [due, text] : plan.retry) {
-        args.push_back(std::to_string(due));
-        args.push_back(text);
-      }
-      args.push_back(std::to_string(plan.dead.size()));
-      for (const auto& entry : plan.dead) args.push_back(entry);
+    const bool nothing_to_write = std::all_of(acks.begin(), acks.end(), [](const PendingAck& ack) {
+      return ack.plan->retry.empty() && ack.plan->dead.empty();
+    });
+    if (nothing_to_write) {
+      ec = co_await remove_acked(lane, acks);
+    } else {
+      ec = co_await ack_with_script(lane, acks);
     }
-    const auto keys = strings(keys_.processing(lane, instance_), keys_.retry(lane), keys_.dead(lane));
-    auto [call_ec, reply] = co_await eval(ack_script(), keys, args);
-    ec = call_ec;
   } catch (const std::exception&) {
     ec = make_error_code(error::unexpected_reply);  // out of memory: every caller retries its ack
   }
@@ -149,6 +158,25 @@ asio::awaitable<void> JobStore::ack_call(const std::string& lane, std::vector<Pe
   // Each caller resumes later (its waiter is woken, not run here); element and plan are not
   // used after this.
   for (auto& ack : acks) ack.done(ec);
+}
+
+asio::awaitable<error_code> JobStore::ack_with_script(const std::string& lane, const std::vector<PendingAck>& acks) {
+  std::vector<std::string> args;
+  args.push_back(std::to_string(acks.size()));
+  for (const auto& ack : acks) {
+    const AckPlan& plan = *ack.plan;
+    args.emplace_back(ack.element);
+    args.push_back(std::to_string(plan.retry.size()));
+    for (const auto& [due, text] : plan.retry) {
+      args.push_back(std::to_string(due));
+      args.push_back(text);
+    }
+    args.push_back(std::to_string(plan.dead.size()));
+    for (const auto& entry : plan.dead) args.push_back(entry);
+  }
+  const auto keys = strings(keys_.processing(lane, instance_), keys_.retry(lane), keys_.dead(lane));
+  auto [call_ec, reply] = co_await eval(ack_script(), keys, args);
+  co_return call_ec;
 }
 
 asio::awaitable<error_code> JobStore::replace(std::string_view lane, std::string_view element,

@@ -12,12 +12,18 @@ Script make(std::string_view name, std::string_view text) {
   return Script{name, text, detail::hex_digest(EVP_sha1(), text)};
 }
 
+// Takes up to n jobs from the queue's tail onto the processing list's head, the same as n
+// LMOVE RIGHT LEFT (the same order in both lists, the oldest first in the reply), with three
+// commands instead of n: each redis.call from Lua costs about a microsecond.
 constexpr std::string_view kTake = R"lua(
+local taken = redis.call('LRANGE', KEYS[1], -tonumber(ARGV[1]), -1)
+local n = #taken
+if n == 0 then return taken end
+redis.call('LTRIM', KEYS[1], 0, -n - 1)
 local out = {}
-for i = 1, tonumber(ARGV[1]) do
-  local v = redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')
-  if not v then break end
-  out[#out + 1] = v
+for i = 1, n do out[i] = taken[n + 1 - i] end
+for first = 1, n, 1000 do  -- unpack() has a stack limit
+  redis.call('LPUSH', KEYS[2], unpack(out, first, math.min(first + 999, n)))
 end
 return out
 )lua";

@@ -78,7 +78,8 @@ class JobStore {
   // Removes `element` from the processing list and writes its retries and dead letters, in one
   // step. Running it again after an unknown result (a connection lost) changes nothing.
   // Acks of a lane that arrive while one of its ack calls is in flight wait for it and then go
-  // together in one script call (up to kMaxAcksPerCall): under load one call acks many jobs.
+  // together in one call (up to kMaxAcksPerCall): under load one call acks many jobs. A call
+  // whose acks write nothing (no retries, no dead letters) is a pipeline of plain LREMs.
   boost::asio::awaitable<boost::system::error_code> ack(std::string_view lane, std::string_view element,
                                                         const AckPlan& plan);
   static constexpr std::size_t kMaxAcksPerCall = 128;
@@ -145,8 +146,12 @@ class JobStore {
     const AckPlan* plan;
     std::function<void(boost::system::error_code)> done;
   };
-  // One script call for the acks of `lane`, then each caller's done().
+  // One call for the acks of `lane` (LREMs, or the ack script), then each caller's done().
   boost::asio::awaitable<void> ack_call(const std::string& lane, std::vector<PendingAck> acks);
+  boost::asio::awaitable<boost::system::error_code> remove_acked(const std::string& lane,
+                                                                 const std::vector<PendingAck>& acks);
+  boost::asio::awaitable<boost::system::error_code> ack_with_script(const std::string& lane,
+                                                                    const std::vector<PendingAck>& acks);
 
   redis::Client& redis_;
   Keys keys_;
