@@ -131,37 +131,100 @@ struct Dispatcher::Impl {
     logger->warn("lane {}: dead-lettered a job ({}): {}", letter.lane, queue::to_string(reason), letter.error);
   }
 
-  // One send per token, at most max_inflight of this provider's at once; every result filled.
-  // Runs on the provider's executor.
-  asio::awaitable<void> fan_out(Provider& provider, const job::Notification& n, std::vector<TokenResult>& results) {
-    const auto here = co_await asio::this_coro::executor;
-    const TokenSend send = provider.link.prepare(n);
-    common::WaitGroup sends(here);
-    for (auto& result : results) {
-      if (!provider.permits->try_acquire()) co_await provider.permits->acquire();
-      sends.add();
+  // One notification's sends on its provider's executor: one send per token, at most
+  // max_inflight of this provider's at once, every result filled, then `finished` once. Sends
+  // start from callbacks; a coroutine runs only to wait for a permit (a job per notification
+  // used to cost a co_spawn, a wait group and its timer here).
+  struct FanOut : std::enable_shared_from_this<FanOut> {
+    using Finished = std::function<void(std::exception_ptr)>;
+    FanOut(Impl& impl, Provider& provider, const job::Notification& n, std::vector<TokenResult>& results,
+           Finished finished)
+        : impl(impl), provider(provider), n(n), results(results), finished(std::move(finished)) {}
+
+    void start() {
+      try {
+        send = provider.link.prepare(n);
+      } catch (...) {
+        failure = std::current_exception();
+        next = results.size();  // nothing sent: finish at once
+      }
+      pump();
+    }
+
+    // Starts sends while permits are free; waits for one in a coroutine when they are not.
+    void pump() {
+      pumping = true;
+      while (next < results.size()) {
+        if (!provider.permits->try_acquire()) {
+          asio::co_spawn(provider.link.executor, wait_for_permit(shared_from_this()), asio::detached);
+          pumping = false;
+          return;
+        }
+        start_send(results[next++]);
+      }
+      pumping = false;
+      finish_if_done();
+    }
+
+    static asio::awaitable<void> wait_for_permit(std::shared_ptr<FanOut> self) {
+      co_await self->provider.permits->acquire();
+      self->start_send(self->results[self->next++]);
+      self->pump();
+    }
+
+    void start_send(TokenResult& result) {
+      ++pending;
       provider.inflight->inc();
       const auto start = steady_clock::now();
-      auto finished = [&provider, &sends, &result, start](job::SendOutcome outcome) {
+      auto done = [self = shared_from_this(), &result, start](job::SendOutcome outcome) {
+        Provider& provider = self->provider;
         result.outcome = std::move(outcome);
         provider.inflight->dec();
         provider.duration->observe(std::chrono::duration<double>(steady_clock::now() - start).count());
         provider.outcomes[static_cast<std::size_t>(result.outcome.kind)]->inc();
         provider.permits->release();
-        sends.done();
+        --self->pending;
+        self->finish_if_done();
       };
       try {
-        send(result.token, finished);
+        send(result.token, done);
       } catch (const std::exception& e) {
         // A provider throws only before it starts the send (out of memory): retry the token.
-        logger->error("send to {} failed: {}", log::token(result.token), e.what());
-        finished(job::internal_error_outcome());
+        impl.logger->error("send to {} failed: {}", log::token(result.token), e.what());
+        done(job::internal_error_outcome());
       }
     }
-    co_await sends.wait();
+
+    // A send may answer inside send() (a refused token): only the last answer, outside the
+    // loop that starts them, finishes.
+    void finish_if_done() {
+      if (pumping || pending > 0 || next < results.size() || !finished) return;
+      auto call = std::move(finished);
+      finished = nullptr;
+      call(failure);
+    }
+
+    Impl& impl;
+    Provider& provider;
+    const job::Notification& n;
+    std::vector<TokenResult>& results;
+    Finished finished;
+    TokenSend send;
+    std::size_t next = 0;     // the next token to start
+    std::size_t pending = 0;  // started, not answered
+    bool pumping = false;
+    std::exception_ptr failure;
+  };
+
+  // The fan-out from a coroutine on the provider's own executor (queue.send_threads: 0).
+  asio::awaitable<void> fan_out(Provider& provider, const job::Notification& n, std::vector<TokenResult>& results) {
+    auto start = [&](std::function<void(std::exception_ptr)> done) {
+      std::make_shared<FanOut>(*this, provider, n, results, std::move(done))->start();
+    };
+    if (auto failure = co_await common::await_callback<std::exception_ptr>(start)) std::rethrow_exception(failure);
   }
 
-  // fan_out on the provider's thread. Both hops go through a Handoff, so that under load one
+  // The fan-out on the provider's thread. Both hops go through a Handoff, so that under load one
   // wake-up of each thread carries many notifications. This coroutine waits on a timer of its
   // own thread, which only the to_main drain (on this thread too) cancels.
   asio::awaitable<void> fan_out_there(Provider& provider, const job::Notification& n,
@@ -170,13 +233,13 @@ struct Dispatcher::Impl {
     bool finished = false;
     std::exception_ptr failure;
     provider.to_provider->run([&] {
-      asio::co_spawn(provider.link.executor, fan_out(provider, n, results), [&](std::exception_ptr e) {
+      std::make_shared<FanOut>(*this, provider, n, results, [&](std::exception_ptr e) {
         failure = e;
         to_main.run([&] {
           finished = true;
           done.cancel();
         });
-      });
+      })->start();
     });
     while (!finished) co_await done.async_wait(asio::as_tuple(asio::use_awaitable));
     if (failure) std::rethrow_exception(failure);
