@@ -133,8 +133,8 @@ struct Dispatcher::Impl {
 
   // One notification's sends on its provider's executor: one send per token, at most
   // max_inflight of this provider's at once, every result filled, then `finished` once. Sends
-  // start from callbacks; a coroutine runs only to wait for a permit (a job per notification
-  // used to cost a co_spawn, a wait group and its timer here).
+  // start from callbacks, also after waiting for a permit (a notification used to cost a
+  // co_spawn, a wait group and its timer here, and each token that waited a coroutine).
   struct FanOut : std::enable_shared_from_this<FanOut> {
     using Finished = std::function<void(std::exception_ptr)>;
     FanOut(Impl& impl, Provider& provider, const job::Notification& n, std::vector<TokenResult>& results,
@@ -151,25 +151,20 @@ struct Dispatcher::Impl {
       pump();
     }
 
-    // Starts sends while permits are free; waits for one in a coroutine when they are not.
+    // Starts sends while permits are free; when they are not, queues for one and goes on from
+    // there once it is handed over.
     void pump() {
       pumping = true;
       while (next < results.size()) {
-        if (!provider.permits->try_acquire()) {
-          asio::co_spawn(provider.link.executor, wait_for_permit(shared_from_this()), asio::detached);
-          pumping = false;
-          return;
-        }
+        const bool now = provider.permits->acquire_or_queue([self = shared_from_this()] {
+          self->start_send(self->results[self->next++]);
+          self->pump();
+        });
+        if (!now) break;
         start_send(results[next++]);
       }
       pumping = false;
       finish_if_done();
-    }
-
-    static asio::awaitable<void> wait_for_permit(std::shared_ptr<FanOut> self) {
-      co_await self->provider.permits->acquire();
-      self->start_send(self->results[self->next++]);
-      self->pump();
     }
 
     void start_send(TokenResult& result) {

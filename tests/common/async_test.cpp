@@ -44,6 +44,35 @@ TEST(Semaphore, WaitersAreServedInOrderAndALaterSmallOneNeverOvertakes) {
   EXPECT_TRUE(permits.try_acquire());
 }
 
+TEST(Semaphore, QueuedCallbacksAndCoroutinesShareOneOrderAndCallbacksRunPosted) {
+  asio::io_context io;
+  Semaphore permits(io.get_executor(), 1);
+  std::vector<std::string> order;
+  auto turn = [&] {  // run what is ready; the loop may have run out of work before
+    io.restart();
+    io.run_for(20ms);
+  };
+  EXPECT_TRUE(permits.acquire_or_queue([&] { order.push_back("never: it had the permit at once"); }));
+  EXPECT_FALSE(permits.acquire_or_queue([&] { order.push_back("callback-1"); }));
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    co_await permits.acquire();
+    order.push_back("coroutine");
+  }, asio::detached);
+  turn();
+  EXPECT_FALSE(permits.acquire_or_queue([&] { order.push_back("callback-2"); }));
+  EXPECT_TRUE(order.empty());
+  permits.release();  // to callback-1, run later from the event loop, not inside release()
+  EXPECT_TRUE(order.empty());
+  turn();
+  EXPECT_EQ(order, (std::vector<std::string>{"callback-1"}));
+  permits.release();
+  turn();
+  permits.release();
+  turn();
+  EXPECT_EQ(order, (std::vector<std::string>{"callback-1", "coroutine", "callback-2"}));
+  EXPECT_FALSE(permits.try_acquire());  // callback-2 holds the only permit
+}
+
 TEST(AwaitCallback, ResumesWithTheValueEvenWhenDoneRunsInsideStart) {
   asio::io_context io;
   std::vector<int> got;

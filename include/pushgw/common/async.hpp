@@ -7,12 +7,14 @@
 #include <chrono>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -66,6 +68,16 @@ class Semaphore {
     return true;
   }
 
+  // A permit now (true), or `granted` queued to run, posted on the semaphore's executor, once
+  // a permit is handed to it (false): waiting without a coroutine frame per waiter.
+  bool acquire_or_queue(std::function<void()> granted) {
+    if (try_acquire()) return true;
+    waiters_.push_back(Waiter{1, [executor = executor_, granted = std::move(granted)]() mutable {
+                                boost::asio::post(executor, std::move(granted));
+                              }});
+    return false;
+  }
+
   // Waits for min(n, permits it was made with); returns that number, for release().
   boost::asio::awaitable<std::size_t> acquire(std::size_t n = 1) {
     n = std::min(n, capacity_);
@@ -73,38 +85,42 @@ class Semaphore {
       available_ -= n;
       co_return n;
     }
-    auto waiter = std::make_shared<Waiter>(executor_, n);
-    waiters_.push_back(waiter);
-    while (!waiter->granted) {
-      co_await waiter->timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    struct Wake {
+      explicit Wake(const boost::asio::any_io_executor& executor)
+          : timer(executor, boost::asio::steady_timer::time_point::max()) {}
+      boost::asio::steady_timer timer;
+      bool granted = false;
+    };
+    auto wake = std::make_shared<Wake>(executor_);
+    waiters_.push_back(Waiter{n, [wake] {
+                                wake->granted = true;
+                                wake->timer.cancel();
+                              }});
+    while (!wake->granted) {
+      co_await wake->timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
     }
     co_return n;
   }
 
   void release(std::size_t n = 1) {
     available_ += n;
-    while (!waiters_.empty() && waiters_.front()->need <= available_) {
-      auto waiter = waiters_.front();
+    while (!waiters_.empty() && waiters_.front().need <= available_) {
+      Waiter waiter = std::move(waiters_.front());
       waiters_.pop_front();
-      available_ -= waiter->need;
-      waiter->granted = true;
-      waiter->timer.cancel();
+      available_ -= waiter.need;
+      waiter.grant();
     }
   }
 
  private:
   struct Waiter {
-    Waiter(const boost::asio::any_io_executor& executor, std::size_t n) : timer(executor), need(n) {
-      timer.expires_at(boost::asio::steady_timer::time_point::max());
-    }
-    boost::asio::steady_timer timer;
     std::size_t need;
-    bool granted = false;
+    std::function<void()> grant;  // wakes a coroutine, or posts a callback
   };
   boost::asio::any_io_executor executor_;
   std::size_t capacity_;
   std::size_t available_;
-  std::deque<std::shared_ptr<Waiter>> waiters_;
+  std::deque<Waiter> waiters_;
 };
 
 // Awaits a callback-style operation from a coroutine: `start(done)` begins it, and the operation
