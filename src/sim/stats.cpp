@@ -2,10 +2,68 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <new>
 
 #include <nlohmann/json.hpp>
 
 namespace pushgw::sim {
+
+KeyCounts::KeyCounts(std::size_t capacity) {
+  std::size_t n = 16;
+  while (n < capacity) n *= 2;
+  slots_ = static_cast<Slot*>(std::calloc(n, sizeof(Slot)));
+  if (slots_ == nullptr) throw std::bad_alloc();
+  mask_ = n - 1;
+}
+
+KeyCounts::~KeyCounts() { std::free(slots_); }
+
+KeyCounts::Slot* KeyCounts::find(std::uint64_t key) const {
+  // The keys are hashes already; the multiply spreads any pattern in their low bits.
+  std::size_t i = static_cast<std::size_t>((key * 0x9e3779b97f4a7c15ULL) >> 20) & mask_;
+  while (slots_[i].count != 0 && slots_[i].key != key) i = (i + 1) & mask_;
+  return &slots_[i];
+}
+
+std::uint32_t KeyCounts::add(std::uint64_t key) {
+  Slot* slot = find(key);
+  if (slot->count == 0) {
+    if (2 * (size_ + 1) > capacity()) {  // at most half full: probes stay short
+      grow();
+      slot = find(key);
+    }
+    slot->key = key;
+    ++size_;
+  }
+  return ++slot->count;
+}
+
+std::uint32_t KeyCounts::count(std::uint64_t key) const { return find(key)->count; }
+
+void KeyCounts::grow() {
+  Slot* old = slots_;
+  const std::size_t old_capacity = capacity();
+  slots_ = static_cast<Slot*>(std::calloc(2 * old_capacity, sizeof(Slot)));
+  if (slots_ == nullptr) {
+    slots_ = old;
+    throw std::bad_alloc();
+  }
+  mask_ = 2 * old_capacity - 1;
+  for (std::size_t i = 0; i < old_capacity; ++i) {
+    if (old[i].count != 0) *find(old[i].key) = old[i];
+  }
+  std::free(old);
+}
+
+void KeyCounts::clear() {
+  // A fresh calloc: untouched pages again, rather than writing zeros over all of them.
+  Slot* fresh = static_cast<Slot*>(std::calloc(capacity(), sizeof(Slot)));
+  if (fresh == nullptr) throw std::bad_alloc();
+  std::free(slots_);
+  slots_ = fresh;
+  size_ = 0;
+}
 
 void Stats::request_received() {
   std::lock_guard lock(mutex_);
@@ -34,7 +92,7 @@ void Stats::response_sent(int status, std::string_view reason, bool delivered, s
     }
   }
   if (delivered) {
-    if (++deliveries_[key] == 1) {
+    if (deliveries_.add(key) == 1) {
       ++data_.unique;
     } else {
       ++data_.duplicates;

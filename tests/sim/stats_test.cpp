@@ -24,6 +24,22 @@ TEST(SimStats, CountsUniqueAndDuplicateDeliveries) {
   EXPECT_EQ(s.by_reason.at("Unregistered"), 1u);
 }
 
+TEST(SimKeyCounts, CountsEachKeyAndKeepsTheCountsWhenItGrows) {
+  KeyCounts counts(16);
+  EXPECT_EQ(counts.capacity(), 16u);
+  // Keys that share their low bits, and 0, which is a key like any other.
+  for (std::uint64_t k = 0; k < 1000; ++k) EXPECT_EQ(counts.add(k << 32), 1u);
+  for (std::uint64_t k = 0; k < 1000; k += 2) EXPECT_EQ(counts.add(k << 32), 2u);
+  EXPECT_EQ(counts.size(), 1000u);
+  EXPECT_GE(counts.capacity(), 2000u);  // grew, at most half full
+  for (std::uint64_t k = 0; k < 1000; ++k) EXPECT_EQ(counts.count(k << 32), k % 2 == 0 ? 2u : 1u) << k;
+  EXPECT_EQ(counts.count(12345), 0u);
+  counts.clear();
+  EXPECT_EQ(counts.size(), 0u);
+  EXPECT_EQ(counts.count(0), 0u);
+  EXPECT_EQ(counts.add(0), 1u);
+}
+
 TEST(SimStats, DeliveryKeyDependsOnTokenAndPayload) {
   EXPECT_EQ(delivery_key("aa", "x"), delivery_key("aa", "x"));
   EXPECT_NE(delivery_key("aa", "x"), delivery_key("aa", "y"));
