@@ -49,13 +49,16 @@ def main(folder):
     print("| tool / scenario | runs × notifications | notifications/s | ratio to ceiling | p50 ms | p99 ms | peak RSS MB | lost | dup |")
     print("|---|---|---|---|---|---|---|---|---|")
     if ceiling:
-        print(f"| h2load → pushgw-sim (ceiling, a new token per request) | {len(ceiling['runs'])} × "
+        print(f"| h2load → pushgw-sim (the ceiling: the daemon's headers and payload, a provider token "
+              f"checked, a new device token per request) | {len(ceiling['runs'])} × "
               f"{ceiling.get('notifications', '?')} | {fmt(ceiling_rps)} | 1.00 | | | | | |")
-    one = load(folder, "ceiling-one")
-    if one and ceiling_rps:
-        rate = one["median_requests_per_s"]
-        print(f"| h2load → pushgw-sim, one token repeated (for reference) | {len(one['runs'])} × "
-              f"{one.get('notifications', '?')} | {fmt(rate)} | {rate / ceiling_rps:.2f} | | | | | |")
+    for name, label in (("ceiling-noauth", "h2load → pushgw-sim without the authorization header (reference)"),
+                        ("ceiling-one", "h2load → pushgw-sim, one device token repeated (reference)")):
+        ref = load(folder, name)
+        if ref and ceiling_rps:
+            rate = ref["median_requests_per_s"]
+            print(f"| {label} | {len(ref['runs'])} × {ref.get('notifications', '?')} | {fmt(rate)} | "
+                  f"{rate / ceiling_rps:.2f} | | | | | |")
     rows = [("pushgw (a) 200k pre-queued, jobs of 500", "a"), ("pushgw (b) 200k single-token jobs", "b"),
             ("pushgw (c) steady 50% of (a), one job per 5 ms tick", "c"),
             ("pushgw (c) steady 50% of (a), 1-token jobs", "c1"), ("aioapns", "peer-aioapns"), ("@parse/node-apn", "peer-node-apn"),
@@ -103,8 +106,10 @@ def print_targets(folder, ceiling_rps):
     def row(target, value, ok):
         rows.append(f"| {target} | {value} | {'met' if ok else '**missed**'} |")
 
+    noauth = median(load(folder, "ceiling-noauth"), "requests_per_s")
     if a_rate and ceiling_rps:
-        row("(a) ≥ 50% of the h2load ceiling", f"{a_rate / ceiling_rps:.0%}", a_rate >= 0.5 * ceiling_rps)
+        also = f" (of the ceiling without authorization: {a_rate / noauth:.0%})" if noauth else ""
+        row("(a) ≥ 50% of the h2load ceiling", f"{a_rate / ceiling_rps:.0%}{also}", a_rate >= 0.5 * ceiling_rps)
     if a_rate and median(aio, "delivered_per_s"):
         ratio = a_rate / median(aio, "delivered_per_s")
         row("(a) ≥ 10× aioapns", f"{ratio:.1f}×", ratio >= 10)
@@ -112,7 +117,8 @@ def print_targets(folder, ceiling_rps):
         row("(a) ≥ 3× the faster npm client", f"{a_rate / npm_best:.1f}×", a_rate >= 3 * npm_best)
     if median(b, "delivered_per_s") and ceiling_rps:
         share = median(b, "delivered_per_s") / ceiling_rps
-        row("(b) ≥ 25% of the ceiling", f"{share:.0%}", share >= 0.25)
+        also = f" (without authorization: {median(b, 'delivered_per_s') / noauth:.0%})" if noauth else ""
+        row("(b) ≥ 25% of the ceiling", f"{share:.0%}{also}", share >= 0.25)
     for data, how in ((c, "one job per 5 ms tick"), (c1, "1-token jobs")):
         if data:
             p99 = data["runs"][0]["p99_ms"]
