@@ -16,7 +16,9 @@ Script make(std::string_view name, std::string_view text) {
 // LMOVE RIGHT LEFT (the same order in both lists, the oldest first in the reply), with three
 // commands instead of n: each redis.call from Lua costs about a microsecond.
 constexpr std::string_view kTake = R"lua(
-local taken = redis.call('LRANGE', KEYS[1], -tonumber(ARGV[1]), -1)
+local want = tonumber(ARGV[1])
+if not want or want < 1 then return {} end  -- LRANGE from -0 would take the whole queue
+local taken = redis.call('LRANGE', KEYS[1], -want, -1)
 local n = #taken
 if n == 0 then return taken end
 redis.call('LTRIM', KEYS[1], 0, -n - 1)

@@ -86,6 +86,20 @@ TEST_F(JobStoreTest, TakeNowMovesUpToMaxFromTheConsumerEndIntoProcessing) {
   EXPECT_EQ(sync_.lrange(keys_.processing("default", "pod-1")), (std::vector<std::string>{"c", "b", "a"}));
 }
 
+TEST_F(JobStoreTest, TheTakeScriptAskedForNoJobsTakesNone) {
+  // take_now(lane, 0) does not call it; the script guards itself too (LRANGE from -0 is the
+  // whole list).
+  sync_.command({"LPUSH", keys_.queue("default"), "a", "b"});
+  const std::string text(take_script().text);
+  for (const char* want : {"0", "-3", "many"}) {
+    auto reply = sync_.command({"EVAL", text, "2", keys_.queue("default"), keys_.processing("default", "pod-1"), want});
+    ASSERT_EQ(reply->type, REDIS_REPLY_ARRAY) << want;
+    EXPECT_EQ(reply->elements, 0u) << want;
+  }
+  EXPECT_EQ(sync_.llen(keys_.queue("default")), 2);
+  EXPECT_EQ(sync_.llen(keys_.processing("default", "pod-1")), 0);
+}
+
 TEST_F(JobStoreTest, ABigTakeLeavesBothListsAsThatManyLmovesWould) {
   // 2500 jobs, taken 2100 at once (more than one LPUSH of the script's chunks) while two are
   // already in processing: the same lists as 2100 single LMOVEs on a copy.

@@ -72,9 +72,7 @@ class Semaphore {
   // a permit is handed to it (false): waiting without a coroutine frame per waiter.
   bool acquire_or_queue(std::function<void()> granted) {
     if (try_acquire()) return true;
-    waiters_.push_back(Waiter{1, [executor = executor_, granted = std::move(granted)]() mutable {
-                                boost::asio::post(executor, std::move(granted));
-                              }});
+    waiters_.push_back(Waiter{1, std::move(granted), true});
     return false;
   }
 
@@ -95,7 +93,8 @@ class Semaphore {
     waiters_.push_back(Waiter{n, [wake] {
                                 wake->granted = true;
                                 wake->timer.cancel();
-                              }});
+                              },
+                              false});
     while (!wake->granted) {
       co_await wake->timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
     }
@@ -108,14 +107,19 @@ class Semaphore {
       Waiter waiter = std::move(waiters_.front());
       waiters_.pop_front();
       available_ -= waiter.need;
-      waiter.grant();
+      if (waiter.posted) {
+        boost::asio::post(executor_, std::move(waiter.grant));
+      } else {
+        waiter.grant();
+      }
     }
   }
 
  private:
   struct Waiter {
     std::size_t need;
-    std::function<void()> grant;  // wakes a coroutine, or posts a callback
+    std::function<void()> grant;  // wakes a coroutine (run here), or a callback (posted)
+    bool posted;
   };
   boost::asio::any_io_executor executor_;
   std::size_t capacity_;
