@@ -4,6 +4,7 @@ import json
 import os
 import platform
 import subprocess
+import statistics
 import sys
 
 
@@ -107,18 +108,34 @@ def print_targets(folder, ceiling_rps):
         rows.append(f"| {target} | {value} | {'met' if ok else '**missed**'} |")
 
     noauth = median(load(folder, "ceiling-noauth"), "requests_per_s")
+    ceiling = load(folder, "ceiling")
+
+    def share_of_ceiling(data, key="delivered_per_s"):
+        """The scenario's share of the ceiling: the median of its rounds' own ratios when bench/run
+        took them in turns (run i of each in round i), which pairs runs of the same host phase;
+        else median over median. Returns (share, text)."""
+        overall = median(data, key) / ceiling_rps
+        runs, ceilings = data["runs"], (ceiling or {}).get("runs", [])
+        if len(runs) < 2 or len(runs) != len(ceilings):
+            return overall, f"{overall:.0%}"
+        rounds = [r[key] / c["requests_per_s"] for r, c in zip(runs, ceilings)]
+        share = statistics.median(rounds)
+        return share, (f"{share:.0%} (median of the rounds: {', '.join(f'{x:.0%}' for x in rounds)}; "
+                       f"median over median {overall:.0%})")
+
     if a_rate and ceiling_rps:
-        also = f" (of the ceiling without authorization: {a_rate / noauth:.0%})" if noauth else ""
-        row("(a) ≥ 50% of the h2load ceiling", f"{a_rate / ceiling_rps:.0%}{also}", a_rate >= 0.5 * ceiling_rps)
+        share, text = share_of_ceiling(a)
+        also = f"; of the ceiling without authorization: {a_rate / noauth:.0%}" if noauth else ""
+        row("(a) ≥ 50% of the h2load ceiling", text + also, share >= 0.5)
     if a_rate and median(aio, "delivered_per_s"):
         ratio = a_rate / median(aio, "delivered_per_s")
         row("(a) ≥ 10× aioapns", f"{ratio:.1f}×", ratio >= 10)
     if a_rate and npm_best:
         row("(a) ≥ 3× the faster npm client", f"{a_rate / npm_best:.1f}×", a_rate >= 3 * npm_best)
     if median(b, "delivered_per_s") and ceiling_rps:
-        share = median(b, "delivered_per_s") / ceiling_rps
-        also = f" (without authorization: {median(b, 'delivered_per_s') / noauth:.0%})" if noauth else ""
-        row("(b) ≥ 25% of the ceiling", f"{share:.0%}{also}", share >= 0.25)
+        share, text = share_of_ceiling(b)
+        also = f"; without authorization: {median(b, 'delivered_per_s') / noauth:.0%}" if noauth else ""
+        row("(b) ≥ 25% of the ceiling", text + also, share >= 0.25)
     for data, how in ((c, "one job per 5 ms tick"), (c1, "1-token jobs")):
         if data:
             p99 = data["runs"][0]["p99_ms"]
