@@ -211,33 +211,23 @@ struct Dispatcher::Impl {
     std::exception_ptr failure;
   };
 
-  // The fan-out from a coroutine on the provider's own executor (queue.send_threads: 0).
+  // The fan-out from the job's coroutine. On the provider's own executor (queue.send_threads:
+  // 0) it starts at once; on a send thread both hops go through a Handoff, so that under load
+  // one wake-up of each thread carries many notifications.
   asio::awaitable<void> fan_out(Provider& provider, const job::Notification& n, std::vector<TokenResult>& results) {
+    const bool here = provider.link.executor == executor;
     auto start = [&](std::function<void(std::exception_ptr)> done) {
-      std::make_shared<FanOut>(*this, provider, n, results, std::move(done))->start();
+      if (here) {
+        std::make_shared<FanOut>(*this, provider, n, results, std::move(done))->start();
+        return;
+      }
+      provider.to_provider->run([this, &provider, &n, &results, done = std::move(done)]() mutable {
+        std::make_shared<FanOut>(*this, provider, n, results, [this, done = std::move(done)](std::exception_ptr e) {
+          to_main.run([done, e] { done(e); });
+        })->start();
+      });
     };
     if (auto failure = co_await common::await_callback<std::exception_ptr>(start)) std::rethrow_exception(failure);
-  }
-
-  // The fan-out on the provider's thread. Both hops go through a Handoff, so that under load one
-  // wake-up of each thread carries many notifications. This coroutine waits on a timer of its
-  // own thread, which only the to_main drain (on this thread too) cancels.
-  asio::awaitable<void> fan_out_there(Provider& provider, const job::Notification& n,
-                                      std::vector<TokenResult>& results) {
-    asio::steady_timer done(executor, steady_clock::time_point::max());
-    bool finished = false;
-    std::exception_ptr failure;
-    provider.to_provider->run([&] {
-      std::make_shared<FanOut>(*this, provider, n, results, [&](std::exception_ptr e) {
-        failure = e;
-        to_main.run([&] {
-          finished = true;
-          done.cancel();
-        });
-      })->start();
-    });
-    while (!finished) co_await done.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (failure) std::rethrow_exception(failure);
   }
 
   // Handles notification `n` of an element; adds what the ack must write to `ack`.
@@ -314,11 +304,7 @@ struct Dispatcher::Impl {
       metrics.jobs.with({"dead_lettered"}).inc();
       co_return;
     }
-    if (provider->second.link.executor == executor) {
-      co_await fan_out(provider->second, n, results);
-    } else {
-      co_await fan_out_there(provider->second, n, results);
-    }
+    co_await fan_out(provider->second, n, results);
 
     std::uniform_real_distribution<double> jitter(0.0, 1.0);
     Plan plan = plan_after_sends(n, results, config.retries, unix_ms(), jitter(rng));

@@ -138,9 +138,12 @@ struct Consumer::Impl : std::enable_shared_from_this<Impl> {
         // The element's size in job_bytes before it starts: with small jobs the workers are the
         // limit, with big ones the bytes. Waiting here, not in the job, keeps the lanes' order:
         // a lane waits behind at most one job of each other lane.
-        const std::size_t bytes = stopping ? 0 : co_await job_bytes.acquire(element.size());
         if (stopping) {
-          // Not started: stop() puts it back at the head of the queue.
+          slots.release(1);  // not started: stop() puts it back at the head of the queue
+          continue;
+        }
+        const std::size_t bytes = co_await job_bytes.acquire(element.size());
+        if (stopping) {
           job_bytes.release(bytes);
           slots.release(1);
           continue;

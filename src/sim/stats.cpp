@@ -9,11 +9,22 @@
 
 namespace pushgw::sim {
 
+namespace {
+
+// Zeroed slots from calloc: large blocks come as untouched pages, paid for as keys arrive.
+template <class Slot>
+Slot* zeroed_slots(std::size_t n) {
+  auto* slots = static_cast<Slot*>(std::calloc(n, sizeof(Slot)));
+  if (slots == nullptr) throw std::bad_alloc();
+  return slots;
+}
+
+}  // namespace
+
 KeyCounts::KeyCounts(std::size_t capacity) {
   std::size_t n = 16;
   while (n < capacity) n *= 2;
-  slots_ = static_cast<Slot*>(std::calloc(n, sizeof(Slot)));
-  if (slots_ == nullptr) throw std::bad_alloc();
+  slots_ = zeroed_slots<Slot>(n);
   mask_ = n - 1;
 }
 
@@ -44,11 +55,7 @@ std::uint32_t KeyCounts::count(std::uint64_t key) const { return find(key)->coun
 void KeyCounts::grow() {
   Slot* old = slots_;
   const std::size_t old_capacity = capacity();
-  slots_ = static_cast<Slot*>(std::calloc(2 * old_capacity, sizeof(Slot)));
-  if (slots_ == nullptr) {
-    slots_ = old;
-    throw std::bad_alloc();
-  }
+  slots_ = zeroed_slots<Slot>(2 * old_capacity);  // throws before anything changed
   mask_ = 2 * old_capacity - 1;
   for (std::size_t i = 0; i < old_capacity; ++i) {
     if (old[i].count != 0) *find(old[i].key) = old[i];
@@ -57,9 +64,8 @@ void KeyCounts::grow() {
 }
 
 void KeyCounts::clear() {
-  // A fresh calloc: untouched pages again, rather than writing zeros over all of them.
-  Slot* fresh = static_cast<Slot*>(std::calloc(capacity(), sizeof(Slot)));
-  if (fresh == nullptr) throw std::bad_alloc();
+  // Fresh pages again, rather than writing zeros over all of them.
+  Slot* fresh = zeroed_slots<Slot>(capacity());
   std::free(slots_);
   slots_ = fresh;
   size_ = 0;
