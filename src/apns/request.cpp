@@ -1,3 +1,4 @@
+#include "pushgw/common/hex.hpp"
 #include "pushgw/apns/request.hpp"
 
 #include <algorithm>
@@ -38,13 +39,7 @@ bool has_pass_through_header(const job::Notification& n, std::string_view name) 
 }  // namespace
 
 bool is_hex_device_token(std::string_view token) {
-  // Branch-free, so the compiler vectorises it: checked for every token sent.
-  bool all = !token.empty();
-  for (const char ch : token) {
-    const auto c = static_cast<unsigned char>(ch);
-    all &= (static_cast<unsigned char>(c - '0') < 10) | (static_cast<unsigned char>((c | 0x20) - 'a') < 6);
-  }
-  return all;
+  return !token.empty() && common::first_non_hex(token) == token.size();
 }
 
 namespace {

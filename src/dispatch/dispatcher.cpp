@@ -156,10 +156,12 @@ struct Dispatcher::Impl {
     void pump() {
       pumping = true;
       while (next < results.size()) {
-        const bool now = provider.permits->acquire_or_queue([self = shared_from_this()] {
-          self->start_send(self->results[self->next++]);
-          self->pump();
-        });
+        // The callback (an allocation) is made only when the permit is not free now.
+        const bool now = provider.permits->try_acquire() ||
+                         provider.permits->acquire_or_queue([self = shared_from_this()] {
+                           self->start_send(self->results[self->next++]);
+                           self->pump();
+                         });
         if (!now) break;
         start_send(results[next++]);
       }

@@ -11,7 +11,6 @@
 #include <mutex>
 #include <optional>
 #include <sstream>
-#include <unordered_map>
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
@@ -207,10 +206,14 @@ struct PendingRequest {
   ResultHandler done;
 };
 
-// When a stream without its complete response times out.
+struct Stream;
+
+// When a stream without its complete response times out. `serial` tells whether the Stream
+// slot still holds that request (slots are reused).
 struct Deadline {
   Clock::time_point at;
-  int32_t stream_id;
+  Stream* stream;
+  std::uint64_t serial;
 };
 
 // A coroutine waiting for a state change (connect(), wait_unusable(), wait_closed(), request()
@@ -220,9 +223,13 @@ struct StateWaiter {
   asio::steady_timer timer;
 };
 
-// One submitted stream, owned by the connection until nghttp2 closes the stream (nghttp2 reads
-// the body from it, also after the caller got a timeout).
+// One submitted stream, in use until nghttp2 closes the stream (nghttp2 reads the body from it,
+// also after the caller got a timeout). The connection keeps every Stream it made and reuses
+// them: a busy connection starts a stream per request, and an allocation each time showed.
 struct Stream {
+  int32_t id = 0;
+  std::uint64_t serial = 0;        // +1 each time the slot is given back
+  std::size_t open_index = 0;      // where in Impl::open_streams
   std::string body;
   std::shared_ptr<const std::string> shared_body;  // sent instead of `body` when set
   std::size_t body_offset = 0;
@@ -292,7 +299,13 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
   bool close_after_flush = false;   // drained: close once the write buffer is out
   bool timed_out = false;           // the connect watchdog fired
 
-  std::unordered_map<int32_t, std::unique_ptr<Stream>> streams;
+  // Streams: every one made (owned here until the connection goes; nghttp2 may point into a
+  // body until the session is deleted), the ones in use, and the free ones. nghttp2 keeps each
+  // open stream's Stream* as its stream user data, so callbacks find it without a map of ours.
+  std::vector<std::unique_ptr<Stream>> all_streams;
+  std::vector<Stream*> open_streams;
+  std::vector<Stream*> free_streams;
+  Stream* last_found = nullptr;  // the stream the last callback was about (they come in runs)
   std::deque<PendingRequest> pending;  // waiting for a stream slot, oldest first
   std::list<StateWaiter*> state_waiters;
   std::vector<nghttp2_nv> nva;         // reused by every submission
@@ -345,7 +358,7 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
     if (writer_waiting) write_wake.cancel();
   }
 
-  bool can_start_stream() const { return streams.size() < remote_max_streams.load(); }
+  bool can_start_stream() const { return open_streams.size() < remote_max_streams.load(); }
 
   // Queues `result` for `done`; one posted delivery hands over everything queued by then.
   void finish(ResultHandler done, Result result) {
@@ -392,23 +405,53 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
     finish_accepted(std::exchange(stream.done, nullptr), Result{ec, std::move(stream.response)});
   }
 
-  // Forgets a closed stream, and the deadlines at the front that belong to closed streams.
-  void erase_stream(std::unordered_map<int32_t, std::unique_ptr<Stream>>::iterator it) {
-    streams.erase(it);
-    while (!deadlines.empty() && streams.find(deadlines.front().stream_id) == streams.end()) {
+  Stream* take_stream() {
+    Stream* stream = nullptr;
+    if (free_streams.empty()) {
+      stream = all_streams.emplace_back(std::make_unique<Stream>()).get();
+    } else {
+      stream = free_streams.back();
+      free_streams.pop_back();
+    }
+    stream->open_index = open_streams.size();
+    open_streams.push_back(stream);
+    return stream;
+  }
+
+  // Gives a closed (or never sent) stream's slot back, and drops the deadlines at the front
+  // that belong to streams given back.
+  void release_stream(Stream* stream) {
+    if (last_found == stream) last_found = nullptr;
+    if (session && stream->id > 0) nghttp2_session_set_stream_user_data(session, stream->id, nullptr);
+    ++stream->serial;
+    stream->id = 0;
+    stream->done = nullptr;
+    stream->shared_body.reset();
+    stream->body.clear();
+    if (stream->body.capacity() > 64 * 1024) std::string().swap(stream->body);
+    stream->body_offset = 0;
+    stream->response = Response{};
+    stream->headers_sent = false;
+    Stream* moved = open_streams.back();  // swap-remove
+    moved->open_index = stream->open_index;
+    open_streams[stream->open_index] = moved;
+    open_streams.pop_back();
+    free_streams.push_back(stream);
+    while (!deadlines.empty() && deadlines.front().serial != deadlines.front().stream->serial) {
       deadlines.pop_front();
     }
   }
 
-  void add_deadline(Clock::time_point at, int32_t stream_id) {
+  void add_deadline(Clock::time_point at, Stream* stream) {
+    const Deadline deadline{at, stream, stream->serial};
     if (deadlines.empty() || at >= deadlines.back().at) {
-      deadlines.push_back({at, stream_id});
+      deadlines.push_back(deadline);
     } else {  // a shorter timeout than earlier requests: keep the order
       const auto later = std::upper_bound(deadlines.begin(), deadlines.end(), at,
                                           [](Clock::time_point t, const Deadline& d) { return t < d.at; });
-      deadlines.insert(later, {at, stream_id});
+      deadlines.insert(later, deadline);
     }
-    if (deadlines.front().stream_id == stream_id) timeout_timer.cancel();  // re-arm earlier
+    if (deadlines.front().stream == stream) timeout_timer.cancel();  // re-arm earlier
   }
 
   // After a GOAWAY or shutdown(): no new streams; close once the open ones are done.
@@ -431,7 +474,7 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void check_drained() {
-    if (state.load() == ConnectionState::draining && streams.empty() && !close_after_flush) {
+    if (state.load() == ConnectionState::draining && open_streams.empty() && !close_after_flush) {
       close_after_flush = true;
       signal_write();
     }
@@ -447,10 +490,10 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
       return;
     }
     if (!why.empty()) set_detail(std::move(why));
-    for (auto& [id, stream] : streams) {
+    for (Stream* stream : open_streams) {
       complete(*stream, stream->headers_sent ? sent_error : error::not_processed);
     }
-    // The Stream objects stay: nghttp2 holds pointers to their bodies until the session goes.
+    // The streams stay in use: nghttp2 may read their bodies until the session goes.
     fail_pending();
     timeout_timer.cancel();
     error_code ignored;
@@ -466,9 +509,13 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
 
   static Impl& self(void* user_data) { return *static_cast<Impl*>(user_data); }
 
+  // The stream in use with this id, or nullptr. Only for streams nghttp2 has opened (their
+  // HEADERS went out or are going out); see on_frame_not_send for the others.
   Stream* find(int32_t stream_id) {
-    const auto it = streams.find(stream_id);
-    return it == streams.end() ? nullptr : it->second.get();
+    if (last_found && last_found->id == stream_id) return last_found;
+    auto* stream = static_cast<Stream*>(nghttp2_session_get_stream_user_data(session, stream_id));
+    if (stream) last_found = stream;
+    return stream;
   }
 
   static int on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
@@ -557,25 +604,29 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
                                void* user_data) {
     if (frame->hd.type != NGHTTP2_HEADERS) return 0;
     Impl& impl = self(user_data);
-    const auto it = impl.streams.find(frame->hd.stream_id);
-    if (it == impl.streams.end()) return 0;
+    // nghttp2 may not have opened the stream (no user data yet): look for it among ours. Rare
+    // (a GOAWAY or shutdown with requests queued), so a scan is fine.
+    const auto it = std::find_if(impl.open_streams.begin(), impl.open_streams.end(),
+                                 [id = frame->hd.stream_id](const Stream* s) { return s->id == id; });
+    if (it == impl.open_streams.end()) return 0;
+    Stream* stream = *it;
     // The request never left (e.g. a GOAWAY arrived first): safe to send elsewhere.
-    impl.complete(*it->second, error::not_processed);
-    impl.erase_stream(it);
+    impl.complete(*stream, error::not_processed);
+    impl.release_stream(stream);
     return 0;
   }
 
   static int on_stream_close(nghttp2_session*, int32_t stream_id, uint32_t error_code,
                              void* user_data) {
     Impl& impl = self(user_data);
-    const auto it = impl.streams.find(stream_id);
-    if (it == impl.streams.end()) return 0;
-    if (it->second->done) {
+    Stream* stream = impl.find(stream_id);
+    if (!stream) return 0;
+    if (stream->done) {
       // Closed before a complete response.
-      impl.complete(*it->second, error_code == NGHTTP2_REFUSED_STREAM ? error::not_processed
-                                                                      : error::stream_reset);
+      impl.complete(*stream, error_code == NGHTTP2_REFUSED_STREAM ? error::not_processed
+                                                                  : error::stream_reset);
     }
-    impl.erase_stream(it);
+    impl.release_stream(stream);
     return 0;
   }
 
@@ -676,6 +727,11 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
     socket->lowest_layer().set_option(tcp::no_delay(true), ignored);
 
     SSL* ssl = socket->native_handle();
+    // Asio sets RELEASE_BUFFERS: OpenSSL then frees its ~17 KB record buffers whenever they
+    // empty and allocates them again on the next read or write, which on a busy connection is
+    // every few requests (and each such allocation makes glibc consolidate its fast bins). A
+    // handful of connections can keep them.
+    SSL_clear_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
     error_code not_ip;
     asio::ip::make_address(cfg.host, not_ip);
     if (not_ip) SSL_set_tlsext_host_name(ssl, cfg.host.c_str());  // SNI is for names only
@@ -830,12 +886,12 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
       const auto now = Clock::now();
       bool reset = false;
       while (!deadlines.empty() && deadlines.front().at <= now) {
-        const int32_t stream_id = deadlines.front().stream_id;
+        const Deadline due = deadlines.front();
         deadlines.pop_front();
-        Stream* stream = find(stream_id);
-        if (!stream || !stream->done) continue;
+        Stream* stream = due.stream;
+        if (stream->serial != due.serial || !stream->done) continue;
         complete(*stream, error::timeout);
-        nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_CANCEL);
+        nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream->id, NGHTTP2_CANCEL);
         reset = true;
       }
       if (reset) signal_write();
@@ -876,8 +932,7 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void start_stream(const Request& request, ResultHandler done) {
-    auto owned = std::make_unique<Stream>();
-    Stream* stream = owned.get();
+    Stream* stream = take_stream();
     if (request.shared_body) {
       stream->shared_body = request.shared_body;
     } else {
@@ -900,16 +955,18 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
 
     const int32_t stream_id =
         nghttp2_submit_request(session, nullptr, nva.data(), nva.size(),
-                               stream->body_text().empty() ? nullptr : &body_provider, nullptr);
+                               stream->body_text().empty() ? nullptr : &body_provider, stream);
     if (stream_id < 0) {
       const bool exhausted = stream_id == NGHTTP2_ERR_STREAM_ID_NOT_AVAILABLE;
-      finish_accepted(std::move(stream->done), Result{exhausted ? error::not_processed : error::bad_request, {}});
+      finish_accepted(std::exchange(stream->done, nullptr),
+                      Result{exhausted ? error::not_processed : error::bad_request, {}});
+      release_stream(stream);
       if (exhausted) begin_draining("stream IDs exhausted");
       return;
     }
-    streams.emplace(stream_id, std::move(owned));
+    stream->id = stream_id;
     const milliseconds timeout = request.timeout.count() > 0 ? request.timeout : cfg.request_timeout;
-    add_deadline(Clock::now() + timeout, stream_id);
+    add_deadline(Clock::now() + timeout, stream);
     signal_write();
   }
 

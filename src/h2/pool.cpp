@@ -176,8 +176,17 @@ struct Pool::Impl : std::enable_shared_from_this<Impl> {
     std::size_t attempt = 0;
   };
 
+  // The connection's result handler for a Submitted: it carries the request itself, so a send
+  // costs one allocation (the handler's) rather than a shared Submitted plus a handler.
+  struct OnResult {
+    Impl* pool;
+    std::shared_ptr<Impl> keep;  // the connection may hand the result over after the pool went
+    Submitted op;
+    void operator()(Result result) { pool->on_result(std::move(op), std::move(result)); }
+  };
+
   void submit(Request request, ResultHandler done) {
-    auto op = std::make_shared<Submitted>(Submitted{std::move(request), std::move(done)});
+    Submitted op{std::move(request), std::move(done)};
     if (started && !stopping && permits_in_use < cfg.max_inflight && permit_waiters.empty()) {
       if (auto connection = pick_ready()) {
         ++permits_in_use;
@@ -189,32 +198,37 @@ struct Pool::Impl : std::enable_shared_from_this<Impl> {
     request_slowly(std::move(op));
   }
 
-  void send_on(Connection& connection, std::shared_ptr<Submitted> op) {
-    const Request& request = op->request;
-    connection.submit(request, [this, keep = shared_from_this(), op = std::move(op)](Result result) mutable {
-      on_result(std::move(op), std::move(result));
-    });
+  void send_on(Connection& connection, Submitted op) {
+    ResultHandler handler = OnResult{this, shared_from_this(), std::move(op)};
+    // OnResult is too big for std::function's inline buffer, so it lives on the heap and moving
+    // `handler` into the connection leaves it where it is: the request read by submit() below
+    // stays valid.
+    const Request& request = handler.target<OnResult>()->op.request;
+    connection.submit(request, std::move(handler));
   }
 
-  void on_result(std::shared_ptr<Submitted> op, Result result) {
-    if (result.ec == error::not_processed && op->attempt < cfg.max_not_processed_retries && !stopping) {
-      ++op->attempt;
+  void on_result(Submitted op, Result result) {
+    const bool resend =
+        result.ec == error::not_processed && op.attempt < cfg.max_not_processed_retries && !stopping;
+    if (resend) {
+      ++op.attempt;
       if (auto connection = pick_ready()) {
         send_on(*connection, std::move(op));  // keeps its permit
         return;
       }
-      --stat_in_flight;
-      release_permit();
-      request_slowly(std::move(op));  // waits for a connection like request()
-      return;
     }
     --stat_in_flight;
     release_permit();
-    op->done(std::move(result));
+    if (resend) {
+      request_slowly(std::move(op));  // waits for a connection like request()
+    } else {
+      op.done(std::move(result));
+    }
   }
 
   // request() for a submitted request: waits for a permit or a ready connection.
-  void request_slowly(std::shared_ptr<Submitted> op) {
+  void request_slowly(Submitted submitted) {
+    auto op = std::make_shared<Submitted>(std::move(submitted));
     const Request& request = op->request;
     const std::size_t attempt = op->attempt;
     asio::co_spawn(ex, this->request(request, attempt),

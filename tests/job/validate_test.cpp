@@ -98,6 +98,20 @@ TEST(Validate, DuplicateTokensNameTheSecond) {
   EXPECT_EQ(error_of(android({"abc", "x", "abc"})).message, "duplicates tokens[0]");
 }
 
+TEST(Validate, DuplicatesAreFoundAmongManyTokens) {
+  // Enough tokens for the duplicate table to fill and probe past collisions.
+  auto ctx = demo_context();
+  ctx.limits.max_tokens_per_notification = 2000;
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 1000; ++i) tokens.push_back(ios_token(i));
+  expect_valid(ios(tokens), ctx);
+  std::string upper = ios_token(500);
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  tokens.push_back(upper);
+  tokens.push_back(ios_token(7));
+  EXPECT_EQ(error_of(ios(tokens), ctx), (FieldError{"notifications[2].tokens[1000]", "duplicates tokens[500]"}));
+}
+
 TEST(Validate, AppMustBeConfigured) {
   auto ctx = demo_context();
   auto n = ios();
