@@ -87,14 +87,14 @@ std::string new_apns_id() {
   bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0F) | 0x40);  // version 4
   bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3F) | 0x80);  // RFC 4122 variant
   constexpr std::string_view kHex = "0123456789abcdef";
-  std::string id;
-  id.reserve(36);
+  std::array<char, 36> id{};  // filled, then made a string once: one per send
+  std::size_t at = 0;
   for (std::size_t i = 0; i < bytes.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) id += '-';
-    id += kHex[bytes[i] >> 4];
-    id += kHex[bytes[i] & 0x0F];
+    if (i == 4 || i == 6 || i == 8 || i == 10) id[at++] = '-';
+    id[at++] = kHex[bytes[i] >> 4];
+    id[at++] = kHex[bytes[i] & 0x0F];
   }
-  return id;
+  return std::string(id.data(), id.size());
 }
 
 std::optional<job::SendOutcome> check_device_token(std::string_view device_token) {

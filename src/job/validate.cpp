@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 
 #include "pushgw/common/hex.hpp"
 #include "pushgw/job/codec.hpp"
@@ -67,12 +68,13 @@ MaybeError check_provider(const Notification& n, const ValidationContext& ctx,
 }
 
 // The tokens of one notification seen so far, for finding duplicates: open addressing over
-// token indexes, so no node and no lowercased copy per token (a 500-token job made 1000
-// allocations here).
+// token indexes, hashed eight bytes at a time, so no node and no lowercased copy per token (a
+// 500-token job made 1000 allocations here).
 class TokenSet {
  public:
+  // fold_case: tokens are hex (checked before insert()), compared ignoring case.
   TokenSet(const std::vector<std::string>& tokens, bool fold_case)
-      : tokens_(tokens), fold_case_(fold_case) {
+      : tokens_(tokens), fold_case_(fold_case), hashes_(tokens.size()) {
     std::size_t size = 16;
     while (size < 2 * tokens.size()) size *= 2;
     slots_.assign(size, 0);
@@ -81,24 +83,40 @@ class TokenSet {
   // Adds tokens_[i]; returns the index of an earlier equal token instead, if there is one.
   std::optional<std::size_t> insert(std::size_t i) {
     const std::string_view token = tokens_[i];
+    const std::uint64_t h = hashes_[i] = hash(token);
     const std::size_t mask = slots_.size() - 1;
-    for (std::size_t slot = hash(token) & mask;; slot = (slot + 1) & mask) {
+    for (std::size_t slot = h & mask;; slot = (slot + 1) & mask) {
       if (slots_[slot] == 0) {
         slots_[slot] = i + 1;
         return std::nullopt;
       }
       const std::size_t other = slots_[slot] - 1;
-      if (equal(tokens_[other], token)) return other;
+      if (hashes_[other] == h && equal(tokens_[other], token)) return other;
     }
   }
 
  private:
-  char fold(char c) const { return fold_case_ ? to_lower(c) : c; }
+  // Hex digits differ from their other case by 0x20 only, and digits already have that bit.
+  std::uint64_t fold(std::uint64_t bytes) const { return fold_case_ ? bytes | 0x2020202020202020ull : bytes; }
+  char fold(char c) const { return fold_case_ ? static_cast<char>(c | 0x20) : c; }
 
   std::uint64_t hash(std::string_view token) const {
-    std::uint64_t h = 14695981039346656037ull;  // FNV-1a
-    for (const char c : token) h = (h ^ static_cast<unsigned char>(fold(c))) * 1099511628211ull;
-    return h;
+    std::uint64_t h = token.size();
+    std::size_t k = 0;
+    for (; k + 8 <= token.size(); k += 8) {
+      std::uint64_t word;
+      std::memcpy(&word, token.data() + k, 8);
+      h = (h ^ fold(word)) * 0x9E3779B97F4A7C15ull;
+      h ^= h >> 29;
+    }
+    for (; k < token.size(); ++k) h = (h ^ static_cast<unsigned char>(fold(token[k]))) * 0x100000001B3ull;
+    // MurmurHash3's finaliser: the slot is the low bits, and tokens that differ only in their
+    // last characters differ only in the high bits until this point.
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDull;
+    h ^= h >> 33;
+    h *= 0xC4CEB9FE1A85EC53ull;
+    return h ^ (h >> 33);
   }
 
   bool equal(std::string_view a, std::string_view b) const {
@@ -111,7 +129,8 @@ class TokenSet {
 
   const std::vector<std::string>& tokens_;
   const bool fold_case_;
-  std::vector<std::size_t> slots_;  // token index + 1; 0 = empty
+  std::vector<std::uint64_t> hashes_;  // of the tokens inserted
+  std::vector<std::size_t> slots_;     // token index + 1; 0 = empty
 };
 
 MaybeError check_tokens(const Notification& n, const ValidationContext& ctx,
