@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
-#include <optional>
+
+#include "pushgw/job/fast_json.hpp"
 
 namespace pushgw::job {
 
@@ -258,99 +259,6 @@ std::optional<std::size_t> too_deep_at(std::string_view text) {
   return std::nullopt;
 }
 
-bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-// Reads the array of strings at text[at] (a '[') when every element is a plain string:
-// printable ASCII without escapes, as device tokens are. Returns where the array ends (just past
-// its ']'), or nullopt for anything else, which nlohmann then reads (and reports).
-std::optional<std::size_t> read_plain_strings(std::string_view text, std::size_t at,
-                                              std::vector<std::string>& out) {
-  auto skip_space = [&](std::size_t i) {
-    while (i < text.size() && is_json_space(text[i])) ++i;
-    return i;
-  };
-  std::size_t i = skip_space(at + 1);
-  if (i < text.size() && text[i] == ']') return i + 1;
-  while (i < text.size() && text[i] == '"') {
-    const std::size_t start = i + 1;
-    const std::size_t end = text.find('"', start);
-    if (end == std::string_view::npos) return std::nullopt;
-    for (std::size_t k = start; k < end; ++k) {
-      const auto c = static_cast<unsigned char>(text[k]);
-      if (c < 0x20 || c >= 0x7f || c == '\\') return std::nullopt;
-    }
-    out.emplace_back(text.substr(start, end - start));
-    i = skip_space(end + 1);
-    if (i < text.size() && text[i] == ']') return i + 1;
-    if (i >= text.size() || text[i] != ',') return std::nullopt;
-    i = skip_space(i + 1);
-  }
-  return std::nullopt;
-}
-
-// A job's device tokens, taken out of its text before nlohmann reads the rest: nlohmann's lexer
-// copies every character twice and made a string per token, a sixth of the daemon's work on
-// jobs of 500 tokens. Only for the plain case: one object whose one top-level "tokens" key holds
-// plain strings; `rest` is the text with that array replaced by [], so nlohmann still checks
-// everything else. nullopt: read the whole text with nlohmann.
-struct PlainTokens {
-  std::string rest;
-  std::vector<std::string> tokens;
-};
-
-std::optional<PlainTokens> take_plain_tokens(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size() && is_json_space(text[i])) ++i;
-  if (i == text.size() || text[i] != '{') return std::nullopt;
-  std::size_t depth = 0;
-  std::size_t array_begin = 0;
-  std::size_t array_end = 0;
-  std::vector<std::string> tokens;
-  for (; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '{' || c == '[') {
-      ++depth;
-    } else if (c == '}' || c == ']') {
-      if (depth > 0) --depth;
-    } else if (c == '"') {
-      const std::size_t start = i + 1;
-      std::size_t end = start;
-      bool escaped = false;
-      while (end < text.size() && text[end] != '"') {
-        if (text[end] == '\\') {
-          escaped = true;
-          ++end;
-        }
-        ++end;
-      }
-      if (end >= text.size()) return std::nullopt;
-      i = end;
-      if (depth != 1) continue;
-      std::size_t next = end + 1;
-      while (next < text.size() && is_json_space(text[next])) ++next;
-      if (next == text.size() || text[next] != ':') continue;  // a value, not a key
-      // A top-level key. Escaped keys could spell "tokens" too: leave those jobs to nlohmann.
-      if (escaped) return std::nullopt;
-      if (text.substr(start, end - start) != "tokens") continue;
-      if (array_end != 0) return std::nullopt;  // "tokens" twice
-      ++next;
-      while (next < text.size() && is_json_space(text[next])) ++next;
-      if (next == text.size() || text[next] != '[') return std::nullopt;
-      const auto after = read_plain_strings(text, next, tokens);
-      if (!after) return std::nullopt;
-      array_begin = next;
-      array_end = *after;
-      i = array_end - 1;
-    }
-  }
-  if (array_end == 0) return std::nullopt;
-  PlainTokens out;
-  out.rest.reserve(text.size() - (array_end - array_begin) + 2);
-  out.rest.append(text.substr(0, array_begin)).append("[]").append(text.substr(array_end));
-  out.tokens = std::move(tokens);
-  return out;
-}
-
 }  // namespace
 
 std::string child_path(std::string_view parent, std::string_view key) {
@@ -405,6 +313,8 @@ std::optional<Platform> parse_platform(const json& j) {
 }
 
 std::variant<json, FieldError> parse_json(std::string_view text) {
+  if (auto fast = read_json_fast(text, kMaxJsonDepth)) return std::move(*fast);
+  // What the fast reader declines, nlohmann reads, and reports if it is not JSON.
   if (const auto at = too_deep_at(text)) {
     return FieldError{"", "invalid JSON at byte " + std::to_string(*at) + ": nested deeper than " +
                               std::to_string(kMaxJsonDepth) + " levels"};
@@ -489,22 +399,6 @@ json encode_notification(const Notification& n) {
 std::string encode_job_string(const Notification& n) { return dump_compact(encode_notification(n)); }
 
 std::variant<std::vector<Notification>, FieldError> decode_job_string(std::string_view text) {
-  // The usual job, one notification, its tokens plain: they are read apart. Anything the
-  // shortcut does not cover, or any error, goes the whole way through nlohmann, so the
-  // messages are the same.
-  if (auto plain = take_plain_tokens(text)) {
-    auto parsed = parse_json(plain->rest);
-    if (auto* j = std::get_if<json>(&parsed); j && j->is_object() && !j->contains("notifications")) {
-      auto one = decode_notification(std::move(*j), "");
-      if (auto* n = std::get_if<Notification>(&one)) {
-        n->tokens = std::move(plain->tokens);
-        std::vector<Notification> out;
-        out.push_back(std::move(*n));
-        return out;
-      }
-    }
-  }
-
   auto parsed = parse_json(text);
   if (auto* e = std::get_if<FieldError>(&parsed)) return std::move(*e);
   auto& j = std::get<json>(parsed);

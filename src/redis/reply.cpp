@@ -1,11 +1,13 @@
-// Request formatting and reply parsing, both delegated to hiredis (which is used only as a
-// RESP codec: the client does its own I/O).
+// Request formatting (RESP written here) and reply parsing (hiredis's reader: the client does
+// its own I/O).
 
 #include "pushgw/redis/reply.hpp"
 
 #include <hiredis/hiredis.h>
 
+#include <charconv>
 #include <cstdio>
+#include <iterator>
 #include <new>
 #include <ostream>
 #include <stdexcept>
@@ -17,23 +19,26 @@ void Request::push_argv(const std::vector<std::string_view>& argv) {
   if (argv.empty()) {
     throw std::invalid_argument("redis::Request::push_argv: empty command");
   }
-  std::vector<const char*> pointers;
-  std::vector<std::size_t> lengths;
-  pointers.reserve(argv.size());
-  lengths.reserve(argv.size());
+  // RESP: *<count>, then $<length> and the bytes of each argument, each line ending in CRLF.
+  // Written here rather than by redisFormatCommandArgv, which sprintf()s every length into a
+  // buffer of its own that is then copied: on single-token jobs that was 6% of the thread
+  // that takes and acks them.
+  std::size_t size = 16;
+  for (std::string_view arg : argv) size += arg.size() + 24;
+  payload_.reserve(payload_.size() + size);
+  const auto line = [this](char kind, std::size_t n) {
+    char digits[24];
+    const auto end = std::to_chars(std::begin(digits), std::end(digits), n).ptr;
+    payload_ += kind;
+    payload_.append(digits, end);
+    payload_ += "\r\n";
+  };
+  line('*', argv.size());
   for (std::string_view arg : argv) {
-    // An empty string_view may carry a null pointer; hiredis memcpy()s from it.
-    pointers.push_back(arg.data() != nullptr ? arg.data() : "");
-    lengths.push_back(arg.size());
+    line('$', arg.size());
+    if (!arg.empty()) payload_.append(arg);  // an empty view may carry a null pointer
+    payload_ += "\r\n";
   }
-  char* command = nullptr;
-  const int length = redisFormatCommandArgv(&command, static_cast<int>(argv.size()),
-                                            pointers.data(), lengths.data());
-  if (length < 0 || command == nullptr) {
-    throw std::bad_alloc();  // hiredis fails only when it cannot allocate
-  }
-  payload_.append(command, static_cast<std::size_t>(length));
-  redisFreeCommand(command);
   ++commands_;
 }
 

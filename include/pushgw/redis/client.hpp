@@ -2,7 +2,7 @@
 // Redis client in the shape of Boost.Redis: one owner coroutine per connection does all the
 // I/O (connect, AUTH/SELECT, write, read, reconnect with backoff); any number of callers
 // co_await exec() and their requests are pipelined on the one connection. hiredis is used
-// only to format commands (Request) and parse replies.
+// only to parse replies; commands are written as RESP by Request.
 //
 // Blocking commands (BLMOVE, BRPOP) must get a Client of their own (with command_timeout 0 or
 // longer than the block): a blocked connection cannot pipeline. Pub/Sub and MONITOR are not

@@ -1,5 +1,6 @@
 #pragma once
-// RESP values and command building. Pure: no I/O (hiredis formats and parses; see client.hpp).
+// RESP values and command building. Pure: no I/O (commands written here, replies parsed by
+// hiredis; see client.hpp).
 
 #include <cstdint>
 #include <iosfwd>
