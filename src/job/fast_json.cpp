@@ -67,14 +67,9 @@ class Reader {
 
   bool object(json& out, std::size_t depth) {
     if (depth > max_depth_) return false;
-    ++p_;
     out = json::object();
-    skip_space();
-    if (p_ < end_ && *p_ == '}') {
-      ++p_;
-      return true;
-    }
-    while (true) {
+    if (opens_empty('}')) return true;
+    for (bool done = false; !done;) {
       if (p_ == end_ || *p_ != '"') return false;
       std::string key;
       if (!string(key)) return false;
@@ -83,42 +78,41 @@ class Reader {
       ++p_;
       skip_space();
       json& member = out[std::move(key)];
-      if (!value(member, depth)) return false;
-      skip_space();
-      if (p_ == end_) return false;
-      if (*p_ == '}') {
-        ++p_;
-        return true;
-      }
-      if (*p_ != ',') return false;
-      ++p_;
-      skip_space();
+      if (!value(member, depth) || !next_item('}', done)) return false;
     }
+    return true;
   }
 
   bool array(json& out, std::size_t depth) {
     if (depth > max_depth_) return false;
-    ++p_;
     out = json::array();
-    skip_space();
-    if (p_ < end_ && *p_ == ']') {
-      ++p_;
-      return true;
-    }
+    if (opens_empty(']')) return true;
     auto& items = out.get_ref<json::array_t&>();
-    while (true) {
+    for (bool done = false; !done;) {
       items.emplace_back();
-      if (!value(items.back(), depth)) return false;
-      skip_space();
-      if (p_ == end_) return false;
-      if (*p_ == ']') {
-        ++p_;
-        return true;
-      }
-      if (*p_ != ',') return false;
-      ++p_;
-      skip_space();
+      if (!value(items.back(), depth) || !next_item(']', done)) return false;
     }
+    return true;
+  }
+
+  // At '{' or '[': steps past it and the space after; true if `close` follows (stepped past).
+  bool opens_empty(char close) {
+    ++p_;
+    skip_space();
+    if (p_ == end_ || *p_ != close) return false;
+    ++p_;
+    return true;
+  }
+
+  // After a member or an element: `close` ends the container (done), ',' announces another.
+  bool next_item(char close, bool& done) {
+    skip_space();
+    if (p_ == end_) return false;
+    done = *p_ == close;
+    if (!done && *p_ != ',') return false;
+    ++p_;
+    if (!done) skip_space();
+    return true;
   }
 
   // At the opening quote; appends the string's text to `out`.
