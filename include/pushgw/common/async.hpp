@@ -13,6 +13,8 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -128,26 +130,32 @@ class Semaphore {
 };
 
 // Awaits a callback-style operation from a coroutine: `start(done)` begins it, and the operation
-// calls done(T) exactly once, on this coroutine's executor (inside start() is fine). The state
-// is shared with `done`, so an operation that completes after the coroutine is gone is harmless.
+// calls done(T) exactly once, on this coroutine's executor (inside start() is fine). The
+// coroutine's completion handler is shared with `done`, so an operation that completes after
+// the coroutine is gone is harmless. The result is posted to the executor, never resumed from
+// inside the operation. (This used to park the coroutine on a timer that `done` cancelled: a
+// timer in the io_context's heap per awaited operation, with jobs awaiting three each.)
 template <class T, class Start>
 boost::asio::awaitable<T> await_callback(Start start) {
-  struct State {
-    explicit State(const boost::asio::any_io_executor& executor)
-        : timer(executor, boost::asio::steady_timer::time_point::max()) {}
-    boost::asio::steady_timer timer;
-    std::optional<T> value;
+  auto initiate = [&start](auto handler) {
+    using Handler = decltype(handler);
+    auto pending = std::make_shared<std::optional<Handler>>(std::move(handler));
+    start([pending](T value) {
+      if (!pending->has_value()) return;  // called twice: ignored
+      Handler resume = std::move(**pending);
+      pending->reset();
+      const auto executor = boost::asio::get_associated_executor(resume);
+      boost::asio::post(executor, [resume = std::move(resume), value = std::move(value)]() mutable {
+        std::move(resume)(std::move(value));
+      });
+    });
   };
-  const auto executor = co_await boost::asio::this_coro::executor;
-  auto state = std::make_shared<State>(executor);
-  start([state](T value) {
-    state->value = std::move(value);
-    state->timer.cancel();
-  });
-  while (!state->value) {
-    co_await state->timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-  }
-  co_return std::move(*state->value);
+  // as_tuple: with use_awaitable alone an error_code or exception_ptr T would be thrown.
+  // Named: see GCC 12 and co_await temporaries (coroutine_warnings.hpp).
+  constexpr auto token = boost::asio::as_tuple(boost::asio::use_awaitable);
+  auto operation = boost::asio::async_initiate<decltype(token), void(T)>(initiate, token);
+  auto [value] = co_await std::move(operation);
+  co_return std::move(value);
 }
 
 }  // namespace pushgw::common
