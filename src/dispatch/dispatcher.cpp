@@ -101,13 +101,19 @@ struct Dispatcher::Impl {
         to_main(this->executor), rng(std::random_device{}()), logger(log::get("dispatch")) {}
 
   // Retries a Redis step with backoff until it succeeds; false when the instance is stopping.
+  // `failed`: the caller's own first attempt failed so (the hot path tries once itself, which
+  // saves this coroutine and the step's when Redis answers).
   template <class Step>
-  asio::awaitable<bool> until_done(Step step, const char* what) {
+  asio::awaitable<bool> until_done(Step step, const char* what, error_code failed = {}) {
     milliseconds backoff(100);
     bool warned = false;
     for (;;) {
-      error_code ec = co_await step();
-      if (!ec) co_return true;
+      error_code ec = std::exchange(failed, {});
+      if (!ec) {
+        auto attempt = step();  // named: see GCC 12 and co_await temporaries
+        ec = co_await std::move(attempt);
+        if (!ec) co_return true;
+      }
       if (!warned) logger->warn("{}: {}; retrying until Redis answers", what, ec.message());
       warned = true;
       if (stopping) co_return false;
@@ -275,14 +281,19 @@ struct Dispatcher::Impl {
     }
 
     std::vector<bool> inactive_flags;
-    const bool looked_up = co_await until_done(
-        [&]() -> asio::awaitable<error_code> {
-          auto [ec, flags] = co_await inactive.lookup(n.app, platform, n.tokens);
-          inactive_flags = std::move(flags);
-          co_return ec;
-        },
-        "inactive-token lookup");
-    if (!looked_up) throw std::runtime_error("stopping");
+    auto first_lookup = inactive.lookup(n.app, platform, n.tokens);
+    auto [lookup_ec, lookup_flags] = co_await std::move(first_lookup);
+    inactive_flags = std::move(lookup_flags);
+    if (lookup_ec) {
+      const bool looked_up = co_await until_done(
+          [&]() -> asio::awaitable<error_code> {
+            auto [ec, flags] = co_await inactive.lookup(n.app, platform, n.tokens);
+            inactive_flags = std::move(flags);
+            co_return ec;
+          },
+          "inactive-token lookup", lookup_ec);
+      if (!looked_up) throw std::runtime_error("stopping");
+    }
     std::vector<TokenResult> results;
     std::size_t skipped = 0;
     for (std::size_t i = 0; i < n.tokens.size(); ++i) {
@@ -332,11 +343,15 @@ struct Dispatcher::Impl {
   // anything is sent, written back into the processing list: the idempotency claim holds that
   // id, so a redelivery of this element passes its own claim while an identical element the
   // producer pushed twice does not. Replaces `element` with the stamped text.
-  asio::awaitable<void> stamp_if_idempotent(std::size_t lane, std::string& element,
+  // Notifications with an idempotency id but no job id yet (a producer's element) need one.
+  static bool needs_stamp(const std::vector<job::Notification>& notifications) {
+    return std::any_of(notifications.begin(), notifications.end(),
+                       [](const job::Notification& n) { return n.id && !n.job; });
+  }
+
+  // Gives such notifications their job ids, in Redis too (call only when needs_stamp()).
+  asio::awaitable<void> stamp_job_ids(std::size_t lane, std::string& element,
                                             std::vector<job::Notification>& notifications) {
-    const bool needs_stamp = std::any_of(notifications.begin(), notifications.end(),
-                                         [](const job::Notification& n) { return n.id && !n.job; });
-    if (!needs_stamp) co_return;
     const std::int64_t now = unix_ms();
     for (auto& n : notifications) {
       if (n.job) continue;
@@ -363,7 +378,7 @@ struct Dispatcher::Impl {
         metrics.jobs.with({"dead_lettered"}).inc();
       } else {
         auto& notifications = std::get<std::vector<job::Notification>>(decoded);
-        co_await stamp_if_idempotent(lane, element, notifications);
+        if (needs_stamp(notifications)) co_await stamp_job_ids(lane, element, notifications);
         // Hashing the element is only needed for notifications without `job` (producer
         // elements): pushgw's own jobs carry their id, and hashing every element on the hot path
         // would be wasted.
@@ -384,8 +399,14 @@ struct Dispatcher::Impl {
       logger->info("lane {}: job left for requeueing: {}", lane_name, e.what());
       co_return;
     }
-    const bool acked = co_await until_done(
-        [&]() -> asio::awaitable<error_code> { co_return co_await store.ack(lane_name, element, ack); }, "ack");
+    auto first_ack = store.ack(lane_name, element, ack);
+    const error_code ack_ec = co_await std::move(first_ack);
+    bool acked = true;
+    if (ack_ec) {
+      acked = co_await until_done(
+          [&]() -> asio::awaitable<error_code> { co_return co_await store.ack(lane_name, element, ack); }, "ack",
+          ack_ec);
+    }
     if (!acked) logger->info("lane {}: job not acked before shutdown; it goes back to the queue", lane_name);
   }
 
