@@ -51,7 +51,7 @@ def main(folder):
     print("|---|---|---|---|---|---|---|---|---|")
     if ceiling:
         print(f"| h2load → pushgw-sim (the ceiling: the daemon's headers and payload, a provider token "
-              f"checked, a new device token per request) | {len(ceiling['runs'])} × "
+              f"checked, a new device token per request, one connection of 1000 streams) | {len(ceiling['runs'])} × "
               f"{ceiling.get('notifications', '?')} | {fmt(ceiling_rps)} | 1.00 | | | | | |")
     for name, label in (("ceiling-noauth", "h2load → pushgw-sim without the authorization header (reference)"),
                         ("ceiling-one", "h2load → pushgw-sim, one device token repeated (reference)")):
@@ -136,10 +136,16 @@ def print_targets(folder, ceiling_rps):
         share, text = share_of_ceiling(b)
         also = f"; without authorization: {median(b, 'delivered_per_s') / noauth:.0%}" if noauth else ""
         row("(b) ≥ 25% of the ceiling", text + also, share >= 0.25)
-    for data, how in ((c, "one job per 5 ms tick"), (c1, "1-token jobs")):
-        if data:
-            p99 = data["runs"][0]["p99_ms"]
-            row(f"(c) p99 enqueue→receipt ≤ 10 ms ({how})", f"{p99:.0f} ms", p99 <= 10)
+    if c:
+        p99 = c["runs"][0]["p99_ms"]
+        row("(c) p99 enqueue→receipt ≤ 10 ms (50% of (a), jobs as (a)'s: one per 5 ms tick)", f"{p99:.0f} ms",
+            p99 <= 10)
+    if c1:
+        # Reported, not judged: half of (a)'s rate in single-token jobs is about (b)'s whole rate
+        # (the targets put (b) at half of (a)), so that queue grows by construction.
+        p99 = c1["runs"][0]["p99_ms"]
+        rows.append(f"| (c) at the same rate in single-token jobs (reported; at about (b)'s rate, so not a "
+                    f"target) | p99 {p99:,.0f} ms | — |")
     if d:
         row("(d) ≥ 30k requests/s", f"{median(d, 'requests_per_s'):,.0f}/s", median(d, "requests_per_s") >= 30000)
         row("(d) p99 ≤ 5 ms", f"{median(d, 'p99_ms'):.2f} ms", median(d, "p99_ms") <= 5)
