@@ -342,16 +342,15 @@ struct Dispatcher::Impl {
   // A producer's element with an idempotency `id` but no `job` gets a job id of its own before
   // anything is sent, written back into the processing list: the idempotency claim holds that
   // id, so a redelivery of this element passes its own claim while an identical element the
-  // producer pushed twice does not. Replaces `element` with the stamped text.
-  // Notifications with an idempotency id but no job id yet (a producer's element) need one.
+  // producer pushed twice does not.
   static bool needs_stamp(const std::vector<job::Notification>& notifications) {
     return std::any_of(notifications.begin(), notifications.end(),
                        [](const job::Notification& n) { return n.id && !n.job; });
   }
 
-  // Gives such notifications their job ids, in Redis too (call only when needs_stamp()).
+  // Stamps those job ids (call only when needs_stamp()); replaces `element` with the stamped text.
   asio::awaitable<void> stamp_job_ids(std::size_t lane, std::string& element,
-                                            std::vector<job::Notification>& notifications) {
+                                      std::vector<job::Notification>& notifications) {
     const std::int64_t now = unix_ms();
     for (auto& n : notifications) {
       if (n.job) continue;
