@@ -1,4 +1,3 @@
-#include "pushgw/common/hex.hpp"
 #include "pushgw/apns/request.hpp"
 
 #include <algorithm>
@@ -9,6 +8,7 @@
 
 #include <openssl/rand.h>
 
+#include "pushgw/common/hex.hpp"
 #include "pushgw/job/codec.hpp"
 
 namespace pushgw::apns {

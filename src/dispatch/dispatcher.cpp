@@ -280,14 +280,16 @@ struct Dispatcher::Impl {
       }
     }
 
-    std::vector<bool> inactive_flags;
-    auto first_lookup = inactive.lookup(n.app, platform, n.tokens);
+    // Tried once here, through until_done only after a failure: two coroutine frames less per
+    // job when Redis answers.
+    const auto lookup = [&] { return inactive.lookup(n.app, platform, n.tokens); };
+    auto first_lookup = lookup();
     auto [lookup_ec, lookup_flags] = co_await std::move(first_lookup);
-    inactive_flags = std::move(lookup_flags);
+    std::vector<bool> inactive_flags = std::move(lookup_flags);
     if (lookup_ec) {
       const bool looked_up = co_await until_done(
           [&]() -> asio::awaitable<error_code> {
-            auto [ec, flags] = co_await inactive.lookup(n.app, platform, n.tokens);
+            auto [ec, flags] = co_await lookup();
             inactive_flags = std::move(flags);
             co_return ec;
           },
@@ -323,7 +325,7 @@ struct Dispatcher::Impl {
     Plan plan = plan_after_sends(n, results, config.retries, unix_ms(), jitter(rng));
     if (!plan.dead_tokens.empty()) {
       const bool marked = co_await until_done(
-          [&]() -> asio::awaitable<error_code> { co_return co_await inactive.mark(n.app, platform, plan.dead_tokens); },
+          [&] { return inactive.mark(n.app, platform, plan.dead_tokens); },
           "marking dead tokens inactive");
       if (!marked) throw std::runtime_error("stopping");
       for (const auto& dead : plan.dead_tokens) {
@@ -360,7 +362,7 @@ struct Dispatcher::Impl {
     }
     std::string stamped = queue::encode_element(notifications);
     const bool replaced = co_await until_done(
-        [&]() -> asio::awaitable<error_code> { co_return co_await store.replace(queue::kLanes[lane], element, stamped); },
+        [&] { return store.replace(queue::kLanes[lane], element, stamped); },
         "stamping a job id");
     if (!replaced) throw std::runtime_error("stopping");
     element = std::move(stamped);
@@ -398,14 +400,12 @@ struct Dispatcher::Impl {
       logger->info("lane {}: job left for requeueing: {}", lane_name, e.what());
       co_return;
     }
-    auto first_ack = store.ack(lane_name, element, ack);
+    // As the lookup: tried once here, until_done only after a failure.
+    const auto send_ack = [&] { return store.ack(lane_name, element, ack); };
+    auto first_ack = send_ack();
     const error_code ack_ec = co_await std::move(first_ack);
     bool acked = true;
-    if (ack_ec) {
-      acked = co_await until_done(
-          [&]() -> asio::awaitable<error_code> { co_return co_await store.ack(lane_name, element, ack); }, "ack",
-          ack_ec);
-    }
+    if (ack_ec) acked = co_await until_done(send_ack, "ack", ack_ec);
     if (!acked) logger->info("lane {}: job not acked before shutdown; it goes back to the queue", lane_name);
   }
 

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pushgw/common/hex.hpp"
 #include "pushgw/sim/stats.hpp"
 
 namespace pushgw::sim::apns {
@@ -22,10 +23,6 @@ constexpr std::array<TokenOutcome, 8> outcomes{{
     {"0500", 500, "InternalServerError", false, false},
     {"0503", 503, "ServiceUnavailable", false, false},
 }};
-
-bool is_hex(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
 
 bool all_digits(std::string_view text) {
   if (text.empty()) return false;
@@ -83,7 +80,7 @@ const TokenOutcome* outcome_for_token(std::string_view token) {
 bool valid_device_token(std::string_view token) {
   if (token.size() < 64 || token.size() > 200 || token.size() % 2 != 0) return false;
   for (const char c : token) {
-    if (!is_hex(c)) return false;
+    if (!common::is_hex_digit(c)) return false;
   }
   return true;
 }
@@ -102,7 +99,7 @@ bool valid_uuid(std::string_view text) {
   if (text.size() != 36) return false;
   for (std::size_t i = 0; i < text.size(); ++i) {
     const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? text[i] != '-' : !is_hex(text[i])) return false;
+    if (dash ? text[i] != '-' : !common::is_hex_digit(text[i])) return false;
   }
   return true;
 }
