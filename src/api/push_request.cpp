@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "pushgw/apns/payload.hpp"
+#include "pushgw/fcm/message.hpp"
 #include "pushgw/job/codec.hpp"
 
 namespace pushgw::api {
@@ -32,16 +33,26 @@ std::optional<ApiError> check_notification(job::Notification& n, const job::Vali
   if (auto e = job::validate_notification(n, ctx, path)) return bad_request(std::move(*e));
   n.app = *job::resolve_app(n, ctx);  // validation guarantees an app
 
+  if (auto e = check_payload_size(n, path)) return bad_request(std::move(*e));
+  return std::nullopt;
+}
+
+std::optional<job::FieldError> check_payload_size(const job::Notification& n, const std::string& path) {
   if (n.platform == job::Platform::ios) {
     const json payload = apns::build_apns_payload_json(n);  // built once for all three
     const auto size = job::dump_compact(payload).size();
     const std::string push_type = apns::effective_push_type(n, payload);
     const auto limit = apns::apns_payload_limit(push_type);
     if (size > limit) {
-      return ApiError{400,
-                      "APNs payload is " + std::to_string(size) + " bytes, over the limit of " +
-                          std::to_string(limit) + " bytes for push type " + push_type,
-                      path};
+      return job::FieldError{path, "APNs payload is " + std::to_string(size) + " bytes, over the limit of " +
+                                       std::to_string(limit) + " bytes for push type " + push_type};
+    }
+  } else {
+    const auto size = fcm::fcm_payload_size(fcm::build_fcm_message(n, "", 0));
+    if (size > fcm::kFcmPayloadLimit) {
+      return job::FieldError{path, "FCM payload (notification and data) is " + std::to_string(size) +
+                                       " bytes, over the limit of " + std::to_string(fcm::kFcmPayloadLimit) +
+                                       " bytes"};
     }
   }
   return std::nullopt;

@@ -247,6 +247,8 @@ ProviderHealth Provider::health() const {
   if (health.error.empty() && impl.credentials.certificate) {
     health.error = impl.credentials.certificate->validity_problem(std::chrono::system_clock::now()).value_or("");
   }
+  // Credentials are judged by the provider's answers; without a connection there are none.
+  if (health.error.empty() && impl.pool) health.error = h2::connection_problem(impl.pool->stats(), impl.pool->config());
   health.ok = health.error.empty();
   return health;
 }

@@ -282,6 +282,7 @@ job::SendOutcome classify_transport_error(const boost::system::error_code& error
   // The one error that is the notification's: the HTTP/2 layer could not even encode the
   // request (e.g. a pass-through header value with a newline). Resending cannot help.
   outcome.kind = error == h2::error::bad_request ? OutcomeKind::rejected : OutcomeKind::retry;
+  outcome.unanswered = !h2::never_sent(error);
   return outcome;
 }
 

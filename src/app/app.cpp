@@ -113,7 +113,16 @@ struct Providers {
 
   // Loads credentials and starts connecting. Throws std::runtime_error (or the credential
   // loaders' errors) naming the app and what is wrong: an unreadable key, a malformed endpoint.
+  // An intake-only instance (queue.consume: false) sends nothing: it checks the credentials
+  // and opens no connection, so the providers' reachability is not part of its readiness.
   void start(SendThreads& threads, const config::Config& cfg) {
+    if (!cfg.queue.consume) {
+      for (const auto& [name, app] : cfg.apps) {
+        if (app.apns) (void)apns::load_credentials(app.apns->auth, "apps." + name + ".apns.auth");
+        if (app.fcm) (void)fcm::load_service_account(app.fcm->service_account_file, "apps." + name + ".fcm.service_account_file");
+      }
+      return;
+    }
     for (const auto& [name, app] : cfg.apps) {
       if (app.apns) {
         const auto executor = threads.next();

@@ -7,6 +7,7 @@
 
 #include "pushgw/api/gorush.hpp"
 #include "pushgw/api/push_request.hpp"
+#include "pushgw/common/quote.hpp"
 #include "pushgw/job/codec.hpp"
 #include "pushgw/job/split.hpp"
 #include "pushgw/log/log.hpp"
@@ -37,11 +38,12 @@ bool is_json_content(const Request& request) {
 
 Response unsupported_media_type(const Request& request) {
   auto type = request.header("content-type");
-  return Response::error(415, type ? "Content-Type must be application/json, got \"" + std::string(*type) + "\""
+  return Response::error(415, type ? "Content-Type must be application/json, got " + common::quote(*type)
                                    : std::string("Content-Type must be application/json"));
 }
 
-Response api_error(const api::ApiError& e) { return Response::json(e.status, e.to_json().dump()); }
+// dump_compact: an error body is valid UTF-8 whatever the input it names (dump() would throw).
+Response api_error(const api::ApiError& e) { return Response::json(e.status, job::dump_compact(e.to_json())); }
 
 // Why a reply means "not stored", or "" when it is a success.
 std::string reply_problem(const redis::Reply& reply) {
@@ -91,28 +93,40 @@ asio::awaitable<Response> FrontDoor::push(const Request& request) {
 
   const auto now = unix_ms();
   const auto jobs = api::make_jobs(push, config_.limits.job_split_size, job::random_job_id, now);
-  if (auto problem = co_await store(jobs, now); !problem.empty()) {
-    co_return Response::error(503, "notifications not stored: " + problem);
-  }
-  co_return Response::json(202, api::accepted_response(push, jobs).dump());
+  if (auto error = co_await store(jobs, now); error.failed()) co_return store_failure(error, false);
+  co_return Response::json(202, job::dump_compact(api::accepted_response(push, jobs)));
 }
 
 asio::awaitable<Response> FrontDoor::gorush_push(const Request& request) {
   if (!is_json_content(request)) co_return unsupported_media_type(request);
   auto parsed = api::parse_gorush_request(request.body, validation_);
   if (auto* error = std::get_if<api::ApiError>(&parsed)) {
-    co_return Response::json(error->status, api::gorush_error_response(*error).dump());
+    co_return Response::json(error->status, job::dump_compact(api::gorush_error_response(*error)));
   }
   const auto& push = std::get<api::ParsedPush>(parsed);
 
   const auto now = unix_ms();
   const auto jobs = api::make_jobs(push, config_.limits.job_split_size, job::random_job_id, now);
-  if (auto problem = co_await store(jobs, now); !problem.empty()) {
-    co_return Response::json(503, api::gorush_error_response(
-                                      api::ApiError{503, "notifications not stored: " + problem, ""})
-                                      .dump());
-  }
-  co_return Response::json(api::kGorushSuccessStatus, api::gorush_success_response(push).dump());
+  if (auto error = co_await store(jobs, now); error.failed()) co_return store_failure(error, true);
+  co_return Response::json(api::kGorushSuccessStatus, job::dump_compact(api::gorush_success_response(push)));
+}
+
+// 503: nothing was stored, a retry cannot duplicate. 504: Redis got the request but did not
+// answer in time; the jobs may be stored (and will then be delivered). A retry is safe when
+// each notification carries an `id`: the copy that is sent second finds the first's claim and
+// is skipped (README, "When a request fails").
+http::Response FrontDoor::store_failure(const StoreError& error, bool gorush) {
+  const int status = error.unknown ? 504 : 503;
+  const std::string message =
+      error.unknown ? "outcome unknown: the notifications may have been stored (" + error.problem +
+                          "); retrying is safe for notifications with an \"id\""
+                    : "notifications not stored: " + error.problem;
+  nlohmann::json body = gorush ? api::gorush_error_response(api::ApiError{status, message, ""})
+                               : nlohmann::json{{"error", message}};
+  body["stored"] = error.unknown ? nlohmann::json("unknown") : nlohmann::json(false);
+  Response response = Response::json(status, job::dump_compact(body));
+  response.headers.emplace_back("Retry-After", "1");
+  return response;
 }
 
 asio::awaitable<FrontDoor::StoreError> FrontDoor::store(const std::vector<job::Notification>& jobs,
@@ -145,9 +159,16 @@ asio::awaitable<FrontDoor::StoreError> FrontDoor::store(const std::vector<job::N
   request.push("EXEC");
 
   const auto result = co_await redis_.exec(std::move(request));
-  if (result.ec) co_return "redis: " + result.ec.message();
+  if (result.ec) {
+    // Written but unanswered: Redis may have run the transaction.
+    const bool unknown = result.ec == redis::make_error_code(redis::error::timeout) ||
+                         result.ec == redis::make_error_code(redis::error::connection_lost) ||
+                         result.ec == redis::make_error_code(redis::error::protocol);
+    co_return StoreError{"redis: " + result.ec.message(), unknown};
+  }
   for (const auto& reply : result.replies) {
-    if (auto problem = reply_problem(reply); !problem.empty()) co_return "redis: " + problem;
+    // An error reply (EXECABORT, OOM, READONLY...) means the transaction did not run.
+    if (auto problem = reply_problem(reply); !problem.empty()) co_return StoreError{"redis: " + problem};
   }
   metrics_.jobs.with({"enqueued"}).inc(static_cast<double>(jobs.size()));
   co_return StoreError{};

@@ -38,8 +38,15 @@ class FrontDoor {
   std::vector<http::Route> routes();
 
  private:
-  // Why storing failed, for the 503 body; empty when every job is in Redis.
-  using StoreError = std::string;
+  // Why storing failed; `problem` empty when every job is in Redis. `unknown`: the request
+  // reached Redis but no reply came (timeout, connection lost), so the jobs may be stored:
+  // 504 with "stored": "unknown" rather than 503's "not stored".
+  struct StoreError {
+    std::string problem;
+    bool unknown = false;
+    bool failed() const { return !problem.empty(); }
+  };
+  static http::Response store_failure(const StoreError& error, bool gorush);
 
   boost::asio::awaitable<http::Response> push(const http::Request& request);
   boost::asio::awaitable<http::Response> gorush_push(const http::Request& request);

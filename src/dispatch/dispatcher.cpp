@@ -8,11 +8,15 @@
 #include <random>
 #include <vector>
 
+#include "pushgw/api/push_request.hpp"
 #include "pushgw/common/async.hpp"
+#include "pushgw/common/quote.hpp"
+#include "pushgw/fcm/message.hpp"
 #include "pushgw/dispatch/plan.hpp"
 #include "pushgw/job/codec.hpp"
 #include "pushgw/job/split.hpp"
 #include "pushgw/log/log.hpp"
+#include "pushgw/queue/backoff.hpp"
 #include "pushgw/queue/element.hpp"
 #include "pushgw/queue/keys.hpp"
 
@@ -27,6 +31,24 @@ namespace {
 
 std::int64_t unix_ms() {
   return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Thrown (not a std::exception, so nothing else catches it) when a Redis step gives up because
+// the instance is stopping: the job is left in the processing list for requeueing.
+struct Stopping {};
+
+// The job id of an element for a log line: its job.id when it has one, else the id derived
+// from its text (what a redelivery would give it).
+std::string log_job_id(std::string_view element) {
+  constexpr std::string_view kKey = "\"job\":{\"id\":\"";
+  if (const auto at = element.find(kKey); at != std::string_view::npos) {
+    const auto start = at + kKey.size();
+    const auto end = element.find('"', start);
+    if (end != std::string_view::npos && end - start <= job::kMaxJobIdLength) {
+      return std::string(element.substr(start, end - start));
+    }
+  }
+  return queue::element_job_id(element);
 }
 
 // Provider reasons become metric labels: keep them to plain words so the series stay bounded
@@ -81,6 +103,7 @@ DispatcherConfig DispatcherConfig::from_config(const config::Config& config, std
   out.idempotency_ttl = config.queue.idempotency_ttl;
   out.validation = job::ValidationContext::from_config(config);
   out.instance = std::move(instance);
+  out.max_failures = config.queue.max_redeliveries;
   return out;
 }
 
@@ -91,6 +114,7 @@ struct Dispatcher::Impl {
     std::unique_ptr<Handoff> to_provider;        // onto link.executor
     // This provider's series, found once rather than per send.
     metrics::Gauge* inflight = nullptr;
+    metrics::Counter* unanswered = nullptr;
     metrics::Histogram* duration = nullptr;
     std::array<metrics::Counter*, job::kOutcomeKinds> outcomes{};
   };
@@ -185,6 +209,7 @@ struct Dispatcher::Impl {
         provider.inflight->dec();
         provider.duration->observe(std::chrono::duration<double>(steady_clock::now() - start).count());
         provider.outcomes[static_cast<std::size_t>(result.outcome.kind)]->inc();
+        if (result.outcome.unanswered) provider.unanswered->inc();
         provider.permits->release();
         --self->pending;
         self->finish_if_done();
@@ -239,15 +264,19 @@ struct Dispatcher::Impl {
   }
 
   // Handles notification `n` of an element; adds what the ack must write to `ack`.
+  // check_size: the element is big enough that its payload could exceed a provider's limit.
   asio::awaitable<void> process(std::size_t lane, job::Notification& n, const std::string& path,
-                                const std::string& derived_id, queue::AckPlan& ack) {
+                                const std::string& derived_id, bool check_size, queue::AckPlan& ack) {
     const std::int64_t now = unix_ms();
     if (!n.job) {
       n.job.emplace();
       n.job->id = derived_id;
       n.job->enqueued_ms = now;
     }
-    if (auto e = job::validate_notification(n, config.validation, path)) {
+    // The provider's payload limit too: a job LPUSHed by a producer never passed the front door.
+    auto problem = job::validate_notification(n, config.validation, path);
+    if (!problem && check_size) problem = api::check_payload_size(n, path);
+    if (auto* e = problem ? &*problem : nullptr) {
       dead_letter(ack, lane, job::encode_job_string(n), queue::DeadReason::invalid,
                   (e->path.empty() ? std::string() : e->path + ": ") + e->message);
       metrics.jobs.with({"dead_lettered"}).inc();
@@ -271,7 +300,7 @@ struct Dispatcher::Impl {
             co_return ec;
           },
           "idempotency check");
-      if (!done) throw std::runtime_error("stopping");
+      if (!done) throw Stopping{};
       if (!claimed) {
         logger->info("lane {}: notification id {} of app {} was already sent within queue.idempotency_ttl; skipped",
                      queue::kLanes[lane], *n.id, n.app);
@@ -294,7 +323,7 @@ struct Dispatcher::Impl {
             co_return ec;
           },
           "inactive-token lookup", lookup_ec);
-      if (!looked_up) throw std::runtime_error("stopping");
+      if (!looked_up) throw Stopping{};
     }
     std::vector<TokenResult> results;
     std::size_t skipped = 0;
@@ -327,7 +356,7 @@ struct Dispatcher::Impl {
       const bool marked = co_await until_done(
           [&] { return inactive.mark(n.app, platform, plan.dead_tokens); },
           "marking dead tokens inactive");
-      if (!marked) throw std::runtime_error("stopping");
+      if (!marked) throw Stopping{};
       for (const auto& dead : plan.dead_tokens) {
         metrics.tokens_marked_inactive.with({platform, reason_label(dead.reason)}).inc();
       }
@@ -364,41 +393,85 @@ struct Dispatcher::Impl {
     const bool replaced = co_await until_done(
         [&] { return store.replace(queue::kLanes[lane], element, stamped); },
         "stamping a job id");
-    if (!replaced) throw std::runtime_error("stopping");
+    if (!replaced) throw Stopping{};
     element = std::move(stamped);
+  }
+
+  // Decodes the element and handles each of its notifications, adding what the ack must write.
+  asio::awaitable<void> handle_element(std::size_t lane, std::string& element, queue::AckPlan& ack) {
+    auto decoded = job::decode_job_string(element);
+    if (auto* e = std::get_if<job::FieldError>(&decoded)) {
+      dead_letter(ack, lane, element, queue::DeadReason::malformed,
+                  (e->path.empty() ? std::string() : e->path + ": ") + e->message);
+      metrics.jobs.with({"dead_lettered"}).inc();
+      co_return;
+    }
+    auto& notifications = std::get<std::vector<job::Notification>>(decoded);
+    if (needs_stamp(notifications)) co_await stamp_job_ids(lane, element, notifications);
+    // Hashing the element is only needed for notifications without `job` (producer
+    // elements): pushgw's own jobs carry their id, and hashing every element on the hot path
+    // would be wasted.
+    const bool needs_id = std::any_of(notifications.begin(), notifications.end(),
+                                      [](const job::Notification& n) { return !n.job; });
+    const std::string derived = needs_id ? queue::element_job_id(element) : std::string();
+    // A payload is built from the element's values: each byte of them at most twice over (a
+    // nested `data` value becomes an escaped JSON string for FCM) plus the providers' own keys.
+    // Below that bound no payload can reach the smallest limit, and building one to measure it
+    // would cost the single-token hot path a payload more per job.
+    const bool check_size = element.size() * 2 + 512 > fcm::kFcmPayloadLimit;
+    for (std::size_t i = 0; i < notifications.size(); ++i) {
+      // Named, not temporaries in the co_await expression (GCC 12 may destroy those twice).
+      const bool single = notifications.size() == 1;
+      const std::string path = single ? std::string() : job::index_path("notifications", i);
+      const std::string id = single ? derived : derived + "#" + std::to_string(i);
+      co_await process(lane, notifications[i], path, id, check_size, ack);
+    }
+  }
+
+  // An unexpected failure while handling an element (a bug, out of memory) counts against the
+  // element, never against the instance: it goes back for another try with its redelivery
+  // count raised, after a backoff, and is dead-lettered once that count passes
+  // queue.max_redeliveries. The ack plan is replaced: what the failed attempt planned is void.
+  queue::AckPlan plan_after_failure(std::size_t lane, const std::string& element, std::string_view what) {
+    queue::AckPlan ack;
+    const queue::Redelivery again = queue::mark_redelivered(element, config.max_failures);
+    const std::string error = "handling it failed: " + common::quote(what, 200);
+    if (again.exhausted || again.redeliveries == 0) {
+      // redeliveries == 0: not decodable after all; nothing to count on, so no second try.
+      dead_letter(ack, lane, again.element, again.redeliveries == 0 ? queue::DeadReason::malformed
+                                                                    : queue::DeadReason::redelivered,
+                  error + (again.exhausted ? " (" + std::to_string(again.redeliveries) +
+                                                 " times, more than queue.max_redeliveries)"
+                                           : std::string()));
+      metrics.jobs.with({"dead_lettered"}).inc();
+      return ack;
+    }
+    std::uniform_real_distribution<double> jitter(0.0, 1.0);
+    const auto delay = queue::retry_delay(config.retries, static_cast<unsigned>(again.redeliveries), std::nullopt, jitter(rng));
+    ack.retry.emplace_back(unix_ms() + delay.count(), again.element);
+    metrics.jobs.with({"retried"}).inc();
+    return ack;
   }
 
   asio::awaitable<void> handle(std::size_t lane, std::string element) {
     const std::string_view lane_name = queue::kLanes[lane];
     queue::AckPlan ack;
-    auto decoded = job::decode_job_string(element);
+    std::string failure;
     try {
-      if (auto* e = std::get_if<job::FieldError>(&decoded)) {
-        dead_letter(ack, lane, element, queue::DeadReason::malformed,
-                    (e->path.empty() ? std::string() : e->path + ": ") + e->message);
-        metrics.jobs.with({"dead_lettered"}).inc();
-      } else {
-        auto& notifications = std::get<std::vector<job::Notification>>(decoded);
-        if (needs_stamp(notifications)) co_await stamp_job_ids(lane, element, notifications);
-        // Hashing the element is only needed for notifications without `job` (producer
-        // elements): pushgw's own jobs carry their id, and hashing every element on the hot path
-        // would be wasted.
-        const bool needs_id = std::any_of(notifications.begin(), notifications.end(),
-                                          [](const job::Notification& n) { return !n.job; });
-        const std::string derived = needs_id ? queue::element_job_id(element) : std::string();
-        for (std::size_t i = 0; i < notifications.size(); ++i) {
-          // Named, not temporaries in the co_await expression (GCC 12 may destroy those twice).
-          const bool single = notifications.size() == 1;
-          const std::string path = single ? std::string() : job::index_path("notifications", i);
-          const std::string id = single ? derived : derived + "#" + std::to_string(i);
-          co_await process(lane, notifications[i], path, id, ack);
-        }
-      }
-    } catch (const std::exception& e) {
-      // Only when stopping (a Redis step gave up): the element stays in the processing list
-      // and goes back to the queue.
-      logger->info("lane {}: job left for requeueing: {}", lane_name, e.what());
+      co_await handle_element(lane, element, ack);
+    } catch (const Stopping&) {
+      // A Redis step gave up because the instance stops: the element stays in the processing
+      // list and goes back to the queue.
+      logger->info("lane {}: job left for requeueing at shutdown", lane_name);
       co_return;
+    } catch (const std::exception& e) {
+      failure = e.what();
+      if (failure.empty()) failure = "unknown error";
+    }
+    if (!failure.empty()) {
+      logger->error("lane {}: handling job {} failed: {}; it goes back for another try", lane_name,
+                    log_job_id(element), common::quote(failure, 200));
+      ack = plan_after_failure(lane, element, failure);
     }
     // As the lookup: tried once here, until_done only after a failure.
     const auto send_ack = [&] { return store.ack(lane_name, element, ack); };
@@ -436,6 +509,7 @@ void Dispatcher::add_provider(const std::string& app, job::Platform platform, Pr
   const std::string platform_label(job::to_string(platform));
   auto& metrics = impl_->metrics;
   provider.inflight = &metrics.inflight_sends.with({platform_label});
+  provider.unanswered = &metrics.sends_unanswered.with({platform_label});
   provider.duration = &metrics.send_duration.with({platform_label});
   for (std::size_t kind = 0; kind < job::kOutcomeKinds; ++kind) {
     provider.outcomes[kind] =

@@ -67,6 +67,21 @@ json build_fcm_message(const job::Notification& n, std::string_view token, std::
   return message;
 }
 
+std::size_t fcm_payload_size(const json& message) {
+  std::size_t size = 0;
+  const auto add = [&size](const json& object, const char* key) {
+    if (const auto it = object.find(key); it != object.end()) size += job::dump_compact(*it).size();
+  };
+  if (!message.is_object()) return 0;
+  add(message, "notification");
+  add(message, "data");
+  if (const auto android = message.find("android"); android != message.end() && android->is_object()) {
+    add(*android, "notification");
+    add(*android, "data");
+  }
+  return size;
+}
+
 std::string fcm_send_path(std::string_view project_id) {
   return "/v1/projects/" + std::string(project_id) + "/messages:send";
 }

@@ -279,6 +279,8 @@ ProviderHealth Provider::health() const {
     std::lock_guard lock(impl.health_mutex);
     health.error = impl.credentials_error;
   }
+  // Credentials are judged by the provider's answers; without a connection there are none.
+  if (health.error.empty() && impl.pool) health.error = h2::connection_problem(impl.pool->stats(), impl.pool->config());
   health.ok = health.error.empty();
   return health;
 }

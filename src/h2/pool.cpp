@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <list>
+#include <mutex>
 #include <random>
 #include <deque>
 
@@ -94,6 +95,14 @@ struct Pool::Impl : std::enable_shared_from_this<Impl> {
   std::list<Waiter*> ready_waiters;
   std::list<Waiter*> idle_waiters;  // stop() waiting for in-flight requests to finish
   error_code last_connect_error;
+  // Why the latest connection attempt failed ("" once one succeeds), for stats() from any
+  // thread: /readyz and provider_healthy must say so while no connection can be made.
+  mutable std::mutex connect_problem_mutex;
+  std::string connect_problem;
+  void set_connect_problem(std::string text) {
+    std::lock_guard lock(connect_problem_mutex);
+    connect_problem = std::move(text);
+  }
 
   std::atomic<std::size_t> stat_in_flight{0};
   std::atomic<std::size_t> stat_waiting{0};
@@ -123,6 +132,7 @@ struct Pool::Impl : std::enable_shared_from_this<Impl> {
       if (stopping) break;
       if (ec) {
         last_connect_error = ec;
+        set_connect_problem(connection->last_error_detail());
         spdlog::warn("h2 {}:{}: connection {} failed: {}; retrying in ~{} ms", cfg.connection.host,
                      cfg.connection.port, index, connection->last_error_detail(), backoff.count());
         slot.connection.reset();
@@ -133,6 +143,7 @@ struct Pool::Impl : std::enable_shared_from_this<Impl> {
       }
       if (!first) ++stat_reconnects;
       first = false;
+      set_connect_problem({});
       backoff = cfg.reconnect_min;
       slot.ready = true;
       wake_all(ready_waiters);
@@ -379,9 +390,19 @@ PoolStats Pool::stats() const {
   stats.in_flight = impl_->stat_in_flight.load();
   stats.waiting = impl_->stat_waiting.load();
   stats.reconnects = impl_->stat_reconnects.load();
+  if (stats.ready == 0 && !impl_->stat_stopped) {
+    std::lock_guard lock(impl_->connect_problem_mutex);
+    stats.connect_problem = impl_->connect_problem;
+  }
   return stats;
 }
 
 const PoolConfig& Pool::config() const { return impl_->cfg; }
+
+std::string connection_problem(const PoolStats& stats, const PoolConfig& config) {
+  if (stats.connect_problem.empty()) return {};
+  return "cannot connect to " + config.connection.host + ":" + std::to_string(config.connection.port) + ": " +
+         stats.connect_problem;
+}
 
 }  // namespace pushgw::h2

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "pushgw/common/quote.hpp"
 #include "pushgw/job/fast_json.hpp"
 
 namespace pushgw::job {
@@ -34,6 +35,32 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
     }
   }
   return row[b.size()];
+}
+
+// nlohmann's message without its "[json.exception.parse_error.101] " prefix, with the input it
+// quotes ("last read: '...'", "number overflow parsing '...'") cut to a few dozen bytes and made
+// valid UTF-8: a 100k-digit number or a raw 0xFF byte must give a short, printable message.
+std::string bounded_json_error(std::string_view what) {
+  if (const auto close = what.find("] "); !what.empty() && what.front() == '[' && close != std::string_view::npos) {
+    what.remove_prefix(close + 2);
+  }
+  // nlohmann's own words, made printable (they are short; the input they quote is not).
+  const auto plain = [](std::string& out, std::string_view text) {
+    common::append_utf8_sanitized(out, text.substr(0, 200), [](std::string& o, char c) {
+      o += (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) ? ' ' : c;
+    });
+  };
+  std::string out;
+  const auto open = what.find('\'');
+  const auto end = what.rfind('\'');
+  if (open == std::string_view::npos || end == open) {
+    plain(out, what);
+    return out;
+  }
+  plain(out, what.substr(0, open));
+  out += common::quote(what.substr(open + 1, end - open - 1));
+  plain(out, what.substr(end + 1));
+  return out;
 }
 
 // --- typed readers: each checks one JSON value and stores it, or names what is wrong ---
@@ -263,7 +290,12 @@ std::optional<std::size_t> too_deep_at(std::string_view text) {
 
 std::string child_path(std::string_view parent, std::string_view key) {
   std::string out(parent);
-  if (is_plain_key(key)) {
+  if (key.size() > kMaxQuotedKeyBytes) {
+    // A path names where the problem is; a megabyte key would make it a megabyte long.
+    out += '[';
+    out += common::quote(key, kMaxQuotedKeyBytes);
+    out += ']';
+  } else if (is_plain_key(key)) {
     if (!out.empty()) out += '.';
     out += key;
   } else {
@@ -283,7 +315,9 @@ std::string index_path(std::string_view parent, std::size_t index) {
 }
 
 std::string unknown_field_message(std::string_view key, std::span<const std::string_view> known) {
-  std::string message = "unknown field " + dump_compact(json(std::string(key)));
+  std::string message = "unknown field " + common::quote(key, kMaxQuotedKeyBytes);
+  // A suggestion only for names of a plausible length: the distance costs key × name steps.
+  if (key.size() > kMaxQuotedKeyBytes) return message;
   std::string_view best;
   std::size_t best_distance = 3;  // suggest only names at most 2 edits away
   for (auto name : known) {
@@ -314,6 +348,11 @@ std::optional<Platform> parse_platform(const json& j) {
 
 std::variant<json, FieldError> parse_json(std::string_view text) {
   if (auto fast = read_json_fast(text, kMaxJsonDepth)) return std::move(*fast);
+  // nlohmann takes a NUL byte for the end of the input: `{...}\0garbage` would pass as JSON.
+  // JSON has no raw NUL anywhere (inside strings it is written \u0000).
+  if (const auto nul = text.find('\0'); nul != std::string_view::npos) {
+    return FieldError{"", "invalid JSON at byte " + std::to_string(nul + 1) + ": a NUL byte"};
+  }
   // What the fast reader declines, nlohmann reads, and reports if it is not JSON.
   if (const auto at = too_deep_at(text)) {
     return FieldError{"", "invalid JSON at byte " + std::to_string(*at) + ": nested deeper than " +
@@ -321,15 +360,15 @@ std::variant<json, FieldError> parse_json(std::string_view text) {
   }
   try {
     return json::parse(text);
-  } catch (const json::parse_error& e) {
-    std::string_view what = e.what();
-    // Drop nlohmann's "[json.exception.parse_error.101] " prefix; keep its description.
-    if (const auto close = what.find("] "); !what.empty() && what.front() == '[' &&
-                                            close != std::string_view::npos) {
-      what.remove_prefix(close + 2);
-    }
-    return FieldError{"", "invalid JSON at byte " + std::to_string(e.byte) + ": " +
-                              std::string(what)};
+  } catch (const json::exception& e) {
+    // parse_error (not JSON, invalid UTF-8), out_of_range (a number beyond double, "1e400"),
+    // and any other of nlohmann's: every one is bad input, reported and never thrown on.
+    const std::size_t byte = [&]() -> std::size_t {
+      if (const auto* pe = dynamic_cast<const json::parse_error*>(&e)) return pe->byte;
+      return 0;
+    }();
+    return FieldError{"", "invalid JSON" + (byte > 0 ? " at byte " + std::to_string(byte) : std::string()) + ": " +
+                              bounded_json_error(e.what())};
   }
 }
 

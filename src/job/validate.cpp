@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "pushgw/common/hex.hpp"
+#include "pushgw/common/quote.hpp"
 #include "pushgw/job/codec.hpp"
 
 namespace pushgw::job {
@@ -49,7 +50,7 @@ MaybeError check_app(const Notification& n, const ValidationContext& ctx, const 
                                     configured_apps(ctx) + ")"};
   }
   if (!ctx.apps.contains(n.app)) {
-    return FieldError{app_path, "unknown app " + dump_compact(n.app) + " (configured: " +
+    return FieldError{app_path, "unknown app " + common::quote(n.app) + " (configured: " +
                                     configured_apps(ctx) + ")"};
   }
   return std::nullopt;
@@ -63,7 +64,7 @@ MaybeError check_provider(const Notification& n, const ValidationContext& ctx,
   if (ok) return std::nullopt;
   const char* provider = n.platform == Platform::ios ? "apns" : "fcm";
   return FieldError{child_path(path, "platform"),
-                    "app " + dump_compact(*app) + " has no " + provider + " configured, so it " +
+                    "app " + common::quote(*app) + " has no " + provider + " configured, so it " +
                         "cannot send to " + std::string(to_string(n.platform))};
 }
 

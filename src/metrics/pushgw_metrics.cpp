@@ -16,6 +16,10 @@ PushgwMetrics::PushgwMetrics(Registry& registry)
       dead_letters(registry.counter("pushgw_dead_letters_total", "Jobs moved to the dead-letter list, by reason.",
                                     {"lane", "reason"})),
       inflight_sends(registry.gauge("pushgw_inflight_sends", "Provider requests awaiting an answer.", {"platform"})),
+      sends_unanswered(registry.counter("pushgw_sends_unanswered_total",
+                                        "Provider requests that went out and got no answer (sent again; the provider "
+                                        "may have delivered them).",
+                                        {"platform"})),
       h2_connections(registry.gauge("pushgw_h2_connections", "HTTP/2 connections to providers, by state.",
                                     {"app", "platform", "state"})),
       tokens_marked_inactive(registry.counter("pushgw_tokens_marked_inactive_total",
@@ -31,7 +35,7 @@ PushgwMetrics::PushgwMetrics(Registry& registry)
       jobs(registry.counter("pushgw_jobs_total", "Jobs by what happened to them (enqueued, completed, retried, ...).",
                             {"outcome"})),
       provider_healthy(registry.gauge("pushgw_provider_healthy",
-                                      "1 while the provider accepts our credentials, 0 after it refused them.",
+                                      "1 while the provider can be reached and accepts our credentials, 0 when it cannot or refused them.",
                                       {"app", "platform"})) {
   register_process_metrics(registry);
 }

@@ -18,7 +18,9 @@ std::string element_job_id(std::string_view element) {
   return detail::hex_digest(sha256 != nullptr ? sha256 : EVP_sha256(), element, 16);
 }
 
-Redelivery mark_redelivered(std::string_view element, std::size_t max_redeliveries) {
+namespace {
+
+Redelivery mark_redelivered_or_throw(std::string_view element, std::size_t max_redeliveries) {
   auto decoded = job::decode_job_string(element);
   auto* notifications = std::get_if<std::vector<job::Notification>>(&decoded);
   if (!notifications || notifications->empty()) return {std::string(element), 0, false};
@@ -37,6 +39,18 @@ Redelivery mark_redelivered(std::string_view element, std::size_t max_redeliveri
   out.exhausted = static_cast<std::size_t>(out.redeliveries) > max_redeliveries;
   out.element = encode_element(*notifications);
   return out;
+}
+
+}  // namespace
+
+Redelivery mark_redelivered(std::string_view element, std::size_t max_redeliveries) {
+  try {
+    return mark_redelivered_or_throw(element, max_redeliveries);
+  } catch (const std::exception&) {
+    // Out of memory, or a bug: the element goes back unchanged (the dispatcher judges it),
+    // and the reaper goes on with the next one.
+    return {std::string(element), 0, false};
+  }
 }
 
 std::string encode_element(const std::vector<job::Notification>& notifications) {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "pushgw/common/async.hpp"
+#include "pushgw/common/quote.hpp"
 #include "pushgw/log/log.hpp"
 #include "pushgw/queue/lane_scheduler.hpp"
 
@@ -115,16 +116,26 @@ struct Maintenance::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
+  // Runs a loop until the instance stops. An unexpected failure (a bug, out of memory, an
+  // element nobody foresaw) is logged and the loop starts again after a pause: one bad element
+  // must never end the heartbeat, the poller or the reaper, whose work other instances rely on.
+  asio::awaitable<void> supervise(asio::awaitable<void> (Impl::*loop)(), const char* name) {
+    for (;;) {
+      std::string failure;
+      try {
+        co_await (this->*loop)();
+        co_return;
+      } catch (const std::exception& e) {
+        failure = e.what();
+      }
+      logger->error("{} loop failed: {}; starting it again", name, common::quote(failure, 200));
+      if (!co_await pause(config.reaper_interval)) co_return;
+    }
+  }
+
   void spawn(asio::awaitable<void> (Impl::*loop)(), const char* name) {
     loops.add();
-    asio::co_spawn(executor, (this->*loop)(), [self = shared_from_this(), name](std::exception_ptr e) {
-      if (e) {
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-          self->logger->critical("{} loop failed: {}", name, ex.what());
-        }
-      }
+    asio::co_spawn(executor, supervise(loop, name), [self = shared_from_this()](std::exception_ptr) {
       self->loops.done();
     });
   }

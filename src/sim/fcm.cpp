@@ -118,6 +118,8 @@ std::string_view project_of(std::string_view path) {
   return project.find('/') == std::string_view::npos ? project : std::string_view{};
 }
 
+constexpr std::size_t kMaxPayloadBytes = 4096;
+
 std::string check_message(std::string_view body, std::string* target) {
   const json doc = json::parse(body, nullptr, false);
   if (!doc.is_object()) return "Invalid JSON payload received: the body must be a JSON object.";
@@ -172,6 +174,19 @@ std::string check_message(std::string_view body, std::string* target) {
     if (const auto data = android->find("data"); data != android->end() && !is_string_map(*data)) {
       return "Invalid value at 'message.android.data': every value must be a string.";
     }
+  }
+  // FCM's 4 KB limit on what reaches the device: the notification and data blocks, the
+  // message's own and its android block's (counted here independently of pushgw's code).
+  std::size_t carried = 0;
+  for (const json* block : {&*message, message->contains("android") ? &(*message)["android"] : nullptr}) {
+    if (block == nullptr || !block->is_object()) continue;
+    for (const char* part : {"notification", "data"}) {
+      if (block->contains(part)) carried += (*block)[part].dump(-1, ' ', false, json::error_handler_t::replace).size();
+    }
+  }
+  if (carried > kMaxPayloadBytes) {
+    return "Message is too big: its notification and data are " + std::to_string(carried) + " bytes, over " +
+           std::to_string(kMaxPayloadBytes) + ".";
   }
   if (const auto apns = message->find("apns"); apns != message->end()) {
     if (!apns->is_object()) return "Invalid value at 'message.apns': must be an object.";

@@ -8,6 +8,7 @@
 
 #include "job/fixtures.hpp"
 #include "pushgw/apns/payload.hpp"
+#include "pushgw/fcm/message.hpp"
 #include "pushgw/job/codec.hpp"
 
 namespace pushgw::api {
@@ -130,6 +131,39 @@ TEST(PushRequest, ApnsPayloadSizeLimit) {
   parse_ok(ios_body_with_payload_size(5120, "voip"));
   e = parse_error(ios_body_with_payload_size(5121, "voip"));
   EXPECT_THAT(e.error, HasSubstr("5121 bytes, over the limit of 5120"));
+}
+
+// Issue 13, class 9: the FCM limit is checked at intake as the APNs one is.
+TEST(PushRequest, FcmPayloadSizeLimit) {
+  auto j = android_json();
+  j["data"] = {{"pad", ""}};
+  auto n = std::get<job::Notification>(job::decode_notification(j, ""));
+  const auto base = fcm::fcm_payload_size(fcm::build_fcm_message(n, "", 0));
+  j["data"]["pad"] = std::string(fcm::kFcmPayloadLimit - base, 'p');
+  parse_ok(body_of({j}));
+  j["data"]["pad"] = std::string(fcm::kFcmPayloadLimit - base + 1, 'p');
+  auto e = parse_error(body_of({j}));
+  EXPECT_EQ(e.path, "notifications[0]");
+  EXPECT_EQ(e.error, "FCM payload (notification and data) is 4097 bytes, over the limit of 4096 bytes");
+  // A 900 KB title, as the probe sent.
+  j = android_json();
+  j["title"] = std::string(900 * 1024, 't');
+  EXPECT_THAT(parse_error(body_of({j})).error, HasSubstr("over the limit of 4096 bytes"));
+}
+
+// Issue 13, class 2: bodies nlohmann would throw on are 400s with a short message.
+TEST(PushRequest, InvalidUtf8AndNumberOverflowAre400WithABoundedMessage) {
+  const std::string token = ios_token(1);
+  for (const std::string& body : std::vector<std::string>{
+           R"({"notifications":[{"platform":"ios","tokens":[")" + token + R"("],"title":"a)" + std::string("\xff") + R"("}]})",
+           R"({"notifications":[{"platform":"ios","tokens":[")" + token + R"("],"badge":1e400}]})",
+           R"({"notifications":[{"platform":"ios","tokens":[")" + token + R"("],"badge":)" + std::string(100000, '1') +
+               R"(e99999}]})"}) {
+    const ApiError e = parse_error(body);
+    EXPECT_EQ(e.status, 400);
+    EXPECT_LT(e.error.size(), 400u) << e.error.substr(0, 400);
+    EXPECT_NO_THROW((void)e.to_json().dump()) << e.error;
+  }
 }
 
 TEST(PushRequest, ErrorJson) {

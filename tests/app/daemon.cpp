@@ -36,6 +36,7 @@ const fs::path& credentials_dir() {
 
 std::string daemon_config_yaml(std::uint16_t port, const DaemonOptions& options) {
   const std::string creds = credentials_dir().string();
+  const std::string ca_file = options.ca_file.empty() ? creds + "/sim-cert.pem" : options.ca_file;
   std::ostringstream yaml;
   yaml << "listen: 127.0.0.1:" << port << "\n";
   yaml << "api_keys: [";
@@ -51,12 +52,12 @@ std::string daemon_config_yaml(std::uint16_t port, const DaemonOptions& options)
           "  demo:\n"
           "    apns:\n"
           "      endpoint: " << options.provider_endpoint << "\n"
-          "      ca_file: " << creds << "/sim-cert.pem\n"
+          "      ca_file: " << ca_file << "\n"
           "      topic: com.example.demo\n"
           "      auth: {type: token, key_file: " << creds << "/apns-key.p8, key_id: ABC123DEFG, team_id: DEF123GHIJ}\n"
           "    fcm:\n"
           "      endpoint: " << options.provider_endpoint << "\n"
-          "      ca_file: " << creds << "/sim-cert.pem\n"
+          "      ca_file: " << ca_file << "\n"
           "      service_account_file: "
        << (options.fcm_service_account.empty() ? creds + "/fcm-service-account.json" : options.fcm_service_account)
        << "\n";

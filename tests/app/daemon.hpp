@@ -33,6 +33,7 @@ struct DaemonOptions {
   std::string instance_id{};
   std::string provider_endpoint = "https://127.0.0.1:1";  // APNs and FCM endpoint
   std::string fcm_service_account{};    // empty = the one in credentials_dir()
+  std::string ca_file{};                // the providers' CA; empty = the simulator's certificate
   // Wait until /readyz answers 200 (Redis connected): right after start the Redis connection
   // may still be opening, and /push then answers 503.
   bool wait_ready = true;

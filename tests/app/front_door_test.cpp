@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "app/daemon.hpp"
@@ -179,6 +180,35 @@ TEST_F(FrontDoorTest, EachClassOfBadRequestGetsItsStatusAndAPreciseMessageAndSto
     }
     EXPECT_EQ(stored_keys(), 0) << "a rejected request stored something";
   }
+}
+
+// Issue 13, classes 2, 8 and 9: input that nlohmann throws on (a raw 0xFF, numbers beyond
+// double) is a 400 with a path-free, short message, never a 500; a huge unknown key is quoted
+// short in the answer; an FCM payload over 4 KB is refused at intake; log lines stay bounded.
+TEST_F(FrontDoorTest, HostileBodiesGet400WithShortMessagesAndShortLogLines) {
+  start({.limits_yaml = "  max_body_bytes: 2MiB\n"});
+  const std::string head = R"({"notifications":[{"platform":"ios","tokens":[")" + kIosToken1 + R"("],)";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"raw 0xFF in a title", head + R"("title":"a)" + std::string("\xff") + R"("}]})"},
+      {"number overflow", head + R"("badge":1e400}]})"},
+      {"100k-digit number", head + R"("badge":)" + std::string(100000, '9') + R"(e99999}]})"},
+      {"900 KB unknown key", head + R"(")" + std::string(900 * 1024, 'k') + R"(":1}]})"},
+      {"NUL byte after the JSON", R"({"notifications":[{"platform":"ios","tokens":[")" + kIosToken1 + R"("]}]})" +
+                                      std::string(1, '\0') + "garbage"},
+      {"900 KB Android title", R"({"notifications":[{"platform":"android","tokens":["fcm-1"],"title":")" +
+                                   std::string(900 * 1024, 't') + R"("}]})"},
+  };
+  for (const auto& [name, body] : cases) {
+    SCOPED_TRACE(name);
+    auto response = post_json(port(), "/push", body);
+    ASSERT_EQ(response.status, 400) << response.body.substr(0, 500) << response.error;
+    EXPECT_LT(response.body.size(), 500u) << response.body.substr(0, 500);
+    EXPECT_TRUE(json::accept(response.body)) << response.body.substr(0, 300);
+  }
+  EXPECT_EQ(stored_keys(), 0);
+  // No log line grows with the input.
+  std::istringstream log(daemon_->log());
+  for (std::string line; std::getline(log, line);) EXPECT_LT(line.size(), 2000u) << line.substr(0, 300);
 }
 
 TEST_F(FrontDoorTest, RoutingAndHeaderLimitErrors) {

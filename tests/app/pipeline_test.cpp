@@ -10,8 +10,11 @@
 
 #include <chrono>
 #include <cstdio>
+#include <algorithm>
 #include <functional>
 #include <map>
+#include <random>
+#include <sstream>
 #include <thread>
 
 #include "app/daemon.hpp"
@@ -94,6 +97,17 @@ std::size_t tokens_in(const std::vector<std::string>& elements) {
   std::size_t n = 0;
   for (const auto& e : elements) n += json::parse(e).at("tokens").size();
   return n;
+}
+
+// The sum of every series of `name` whose labels contain `label` (e.g. outcome="retry").
+double metric_sum(const std::string& exposition, const std::string& name, const std::string& label) {
+  double sum = 0;
+  std::istringstream lines(exposition);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(name + "{", 0) != 0 || line.find(label) == std::string::npos) continue;
+    sum += std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return sum;
 }
 
 class PipelineTest : public ::testing::Test {
@@ -325,6 +339,148 @@ TEST_F(PipelineTest, DroppedConnectionsMidBurstRetryTheirInFlightRequests) {
   sim_->configure({{"drop_after", 0}});
   expect_all_delivered_and_lists_empty(3000, daemon);
   EXPECT_TRUE(sync_->lrange(dead_key("default")).empty());
+  // Issue 13, class 10: only sends that went out and got no answer may go again (a request
+  // still queued, or refused, is resent without having reached the simulator). A duplicate
+  // delivery needs an earlier delivery whose answer never came back, so if an answered send
+  // went again, duplicates would exceed the unanswered count.
+  const auto metrics = get(daemon.port(), "/metrics").body;
+  const double unanswered = metric_sum(metrics, "pushgw_sends_unanswered_total", "platform=\"ios\"");
+  const double retried = metric_sum(metrics, "pushgw_notifications_total", "outcome=\"retry\"");
+  const auto dups = duplicates();
+  std::printf("[ measure  ] %d dropped connections: %lld duplicate deliveries; %.0f sends went out without an "
+              "answer, %.0f retry outcomes in all\n", sim_->stats().at("connections_dropped").get<int>(),
+              static_cast<long long>(dups), unanswered, retried);
+  RecordProperty("duplicates", static_cast<int>(dups));
+  RecordProperty("unanswered", static_cast<int>(unanswered));
+  EXPECT_LE(static_cast<double>(dups), unanswered);
+  EXPECT_LE(unanswered, retried);
+}
+
+// Issue 13, class 1: elements that cannot be decoded (numbers beyond double, invalid UTF-8, a
+// NUL byte) and payloads over a provider's limit are dead-lettered, one log line each; valid
+// jobs around them are delivered; nothing stays in a processing list, also after a restart;
+// and poison in a dead instance's list does not stop the reaper returning the jobs beside it.
+TEST_F(PipelineTest, PoisonElementsAreDeadLetteredAndNeverStopDeliveryOrRecovery) {
+  std::vector<std::string> elements = mixed_jobs(1000);
+  std::size_t poison = 0;
+  for (std::size_t i = 0; i < 100; ++i, ++poison) {
+    elements.push_back(R"({"platform":"ios","tokens":[")" + token(100000 + i) + R"("],"badge":1e400})");
+  }
+  elements.push_back(job(200000, 1, R"("message":"bad )" + std::string("\xff") + R"(")"));
+  elements.push_back(job(200001, 1) + std::string(1, '\0') + "garbage");
+  elements.push_back(R"({"platform":"ios","tokens":[")" + token(200002) + R"("],"title":")" +
+                     std::string(10 * 1024 * 1024, 't') + R"("})");
+  elements.push_back(R"({"platform":"android","tokens":["fcm-200003"],"title":")" + std::string(900 * 1024, 't') +
+                     R"("})");
+  poison += 4;
+  // Shuffled in among the valid jobs.
+  std::mt19937 shuffle_rng(13);
+  std::shuffle(elements.begin(), elements.end(), shuffle_rng);
+  lpush(*sync_, queue_key("default"), elements);
+  // A dead instance held a poison element and a valid job.
+  sync_->command({"SADD", "pushgw:instances", "ghost"});
+  lpush(*sync_, processing_key("high", "ghost"), {R"({"platform":"ios","tokens":["x"],"badge":-1e999})", job(300000, 5)});
+  poison += 1;
+
+  const std::string fast_reaper = "  heartbeat_interval: 200ms\n  heartbeat_ttl: 1s\n  reaper_interval: 300ms\n";
+  auto daemon = std::make_unique<Daemon>(options("poisoned", fast_reaper));
+  const auto dead_letters = [&] { return sync_->llen(dead_key("default")) + sync_->llen(dead_key("high")); };
+  ASSERT_TRUE(eventually([&] { return unique() == 1005 && dead_letters() == static_cast<long long>(poison); }, 60s))
+      << "delivered " << unique() << ", dead-lettered " << dead_letters() << "\n" << daemon->log().substr(0, 20000);
+  ASSERT_TRUE(eventually([&] {
+    return sync_->llen(processing_key("default", "poisoned")) == 0 && sync_->llen(queue_key("default")) == 0 &&
+           sync_->llen(processing_key("high", "ghost")) == 0 && sync_->llen(processing_key("high", "poisoned")) == 0;
+  }, 30s)) << daemon->log().substr(0, 20000);
+  // Nothing oversized reached the simulator (it answers 413 / 400 to those).
+  const json by_status = sim_->stats().at("by_status");
+  EXPECT_EQ(by_status.value("413", 0), 0) << by_status.dump();
+  EXPECT_EQ(by_status.value("400", 0), 0) << by_status.dump();
+  EXPECT_EQ(duplicates(), 0);
+  std::map<std::string, int> reasons;
+  for (const char* lane : {"default", "high"}) {
+    for (const auto& letter : sync_->lrange(dead_key(lane))) {
+      const auto j = json::parse(letter);
+      ++reasons[j.at("reason").get<std::string>()];
+      EXPECT_LT(j.at("error").get<std::string>().size(), 400u);
+    }
+  }
+  EXPECT_EQ(reasons["malformed"], 103);
+  EXPECT_EQ(reasons["invalid"], 2);
+  // One log line per dead-lettered job, and none of the loops failed.
+  const std::string log = daemon->log();
+  std::size_t lines = 0;
+  for (auto at = log.find("dead-lettered a job"); at != std::string::npos; at = log.find("dead-lettered a job", at + 1)) ++lines;
+  EXPECT_EQ(lines, poison);
+  EXPECT_EQ(log.find("loop failed"), std::string::npos) << log.substr(0, 20000);
+  EXPECT_EQ(get(daemon->port(), "/readyz").status, 200);
+
+  // A restart finds nothing to put back and nothing to fail on again.
+  ASSERT_EQ(::kill(daemon->process().pid(), SIGTERM), 0);
+  ASSERT_TRUE(daemon->process().wait_exit(30s).has_value());
+  daemon = std::make_unique<Daemon>(options("poisoned", fast_reaper));
+  EXPECT_EQ(sync_->llen(queue_key("default")), 0);
+  EXPECT_EQ(dead_letters(), static_cast<long long>(poison));
+}
+
+// Issue 13, class 6: a Redis that stalls past the command timeout leaves the outcome unknown:
+// 504 with "stored": "unknown" (503 keeps meaning "not stored"), and sending the same request
+// again, with notification ids, delivers exactly once.
+TEST_F(PipelineTest, AStalledRedisAnswers504OutcomeUnknownAndARetryWithIdIsDeliveredOnce) {
+  Daemon daemon(options("stalled"));
+  const std::string body = R"({"notifications":[{"platform":"ios","id":"order-77","title":"t","tokens":[")" +
+                           token(77) + R"("]}]})";
+  ASSERT_EQ(::kill(redis_->pid(), SIGSTOP), 0);
+  auto first = post_json(daemon.port(), "/push", body);  // waits out command_timeout (2 s)
+  ASSERT_EQ(::kill(redis_->pid(), SIGCONT), 0);
+  ASSERT_EQ(first.status, 504) << first.body;
+  const json answer = json::parse(first.body);
+  EXPECT_EQ(answer.at("stored"), "unknown");
+  EXPECT_NE(answer.at("error").get<std::string>().find("outcome unknown"), std::string::npos) << first.body;
+
+  // The client's retry, as README advises.
+  ASSERT_TRUE(eventually([&] { return post_json(daemon.port(), "/push", body).status == 202; }, 30s)) << daemon.log();
+  ASSERT_TRUE(eventually([&] {
+    const auto metrics = get(daemon.port(), "/metrics").body;
+    return unique() == 1 && metric_sum(metrics, "pushgw_jobs_total", "outcome=\"duplicate\"") == 1;
+  }, 30s)) << "the stalled request was stored too, and its copy skipped\n" << daemon.log();
+  EXPECT_TRUE(eventually([&] { return sync_->llen(queue_key("default")) == 0; }, 30s));
+  EXPECT_EQ(sim_->stats().at("received").get<std::int64_t>(), 1);
+  EXPECT_EQ(duplicates(), 0);
+}
+
+// Issue 13, class 5: /readyz and pushgw_provider_healthy say when no provider connection can
+// be made, and why (an untrusted certificate; a refused port).
+TEST_F(PipelineTest, ReadyzReportsProviderConnectionFailuresWithTheReason) {
+  TempDir dir;
+  const auto other_ca = dir.path() / "other-ca.pem";
+  const std::string make_ca = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+                              "-subj /CN=not-the-simulator -keyout " + (dir.path() / "other-key.pem").string() +
+                              " -out " + other_ca.string() + " 2>/dev/null";
+  ASSERT_EQ(std::system(make_ca.c_str()), 0);
+  DaemonOptions untrusted = options("untrusted");
+  untrusted.ca_file = other_ca.string();
+  untrusted.wait_ready = false;
+  Daemon daemon(untrusted);
+  ASSERT_TRUE(eventually([&] {
+    const auto ready = get(daemon.port(), "/readyz");
+    return ready.status == 503 && ready.body.find("certificate verify failed") != std::string::npos;
+  }, 30s)) << get(daemon.port(), "/readyz").body << "\n" << daemon.log();
+  const json checks = json::parse(get(daemon.port(), "/readyz").body).at("checks");
+  EXPECT_EQ(checks.at("redis"), "ok");
+  EXPECT_NE(checks.at("apns:demo").get<std::string>().find("cannot connect to 127.0.0.1:"), std::string::npos)
+      << checks.dump();
+  const auto metrics = get(daemon.port(), "/metrics").body;
+  EXPECT_NE(metrics.find("pushgw_provider_healthy{app=\"demo\",platform=\"ios\"} 0"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("pushgw_provider_healthy{app=\"demo\",platform=\"android\"} 0"), std::string::npos);
+
+  DaemonOptions refused = options("refused");
+  refused.provider_endpoint = "https://127.0.0.1:" + std::to_string(free_tcp_port());
+  refused.wait_ready = false;
+  Daemon nobody(refused);
+  ASSERT_TRUE(eventually([&] {
+    const auto ready = get(nobody.port(), "/readyz");
+    return ready.status == 503 && ready.body.find("refused") != std::string::npos;
+  }, 30s)) << get(nobody.port(), "/readyz").body;
 }
 
 TEST_F(PipelineTest, NotificationIdIsSentOncePerIdempotencyWindow) {

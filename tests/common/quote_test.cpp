@@ -27,7 +27,8 @@ TEST(Quote, ControlAndInvalidBytesAreEscapedOrReplaced) {
 TEST(Quote, NeverSplitsAMultiByteCharacter) {
   // 47 ASCII bytes then a 3-byte character crossing the 48-byte cut: the character is left out
   // whole, not cut into an invalid sequence.
-  const std::string s = std::string(47, 'a') + "\xE2\x82\xAC" + "tail";
+  std::string s(47, 'a');
+  s.append("\xE2\x82\xACtail");
   const std::string q = quote(s);
   EXPECT_EQ(q.find("\xEF\xBF\xBD"), std::string::npos) << q;
   EXPECT_EQ(q.substr(0, 48), "\"" + std::string(47, 'a'));

@@ -3,6 +3,7 @@
 // tests/fcm, and the whole pipeline in tests/app/pipeline_test.cpp).
 #include "pushgw/dispatch/dispatcher.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -38,6 +39,7 @@ class DispatcherTest : public ::testing::Test {
     inactive_ = std::make_unique<feedback::InactiveTokens>(*client_, keys_, config::FeedbackConfig{});
     config::Config cfg;
     cfg.apps["demo"].apns.emplace();
+    cfg.apps["demo"].fcm.emplace();  // validation passes for android; no provider runs for it
     cfg.retries.max_attempts = 3;
     dispatcher_ = std::make_unique<Dispatcher>(io_.get_executor(), *store_, *inactive_, metrics_,
                                                DispatcherConfig::from_config(cfg, "pod-1"));
@@ -73,7 +75,8 @@ class DispatcherTest : public ::testing::Test {
   }
 
   // Takes `element` into the processing list as the consumer would, then handles it.
-  void handle(const std::string& element, const std::string& lane = "default") {
+  void handle(const std::string& element, const std::string& lane = "default", Dispatcher* dispatcher = nullptr) {
+    if (dispatcher == nullptr) dispatcher = dispatcher_.get();
     sync_.command({"LPUSH", keys_.processing(lane, "pod-1"), element});
     bool done = false;
     asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
@@ -81,12 +84,17 @@ class DispatcherTest : public ::testing::Test {
         asio::steady_timer t(io_, 5ms);
         co_await t.async_wait(asio::use_awaitable);
       }
-      co_await dispatcher_->handle(static_cast<std::size_t>(queue::lane_index(lane)), element);
+      co_await dispatcher->handle(static_cast<std::size_t>(queue::lane_index(lane)), element);
       done = true;
     }, asio::detached);
     const auto until = std::chrono::steady_clock::now() + 30s;
     while (!done && std::chrono::steady_clock::now() < until) io_.run_for(10ms);
     ASSERT_TRUE(done);
+  }
+
+  json dead_letter(std::size_t i, const std::string& lane = "default") {
+    const auto dead = sync_.lrange(keys_.dead(lane));
+    return i < dead.size() ? json::parse(dead[dead.size() - 1 - i]) : json();  // oldest first
   }
 
   test::RedisServer server_;
@@ -197,6 +205,75 @@ TEST_F(DispatcherTest, SendsRunOnTheProvidersExecutorAndEachNotificationIsPrepar
   ASSERT_EQ(retry->elements, 1u);
   EXPECT_EQ(json::parse(retry->element[0]->str)["tokens"], json::array({token('c')}));
   EXPECT_EQ(json::parse(retry->element[0]->str)["title"], "t");
+}
+
+// Issue 13, class 1: an element that cannot be decoded, for any reason, is dead-lettered as
+// malformed with the error, and leaves the processing list.
+TEST_F(DispatcherTest, ElementsThatCannotBeDecodedForAnyReasonAreDeadLetteredAsMalformed) {
+  const std::string valid = json({{"platform", "ios"}, {"tokens", {token('a')}}}).dump();
+  const std::vector<std::string> poison = {
+      R"({"platform":"ios","tokens":[")" + token('a') + R"("],"badge":1e400})",
+      R"({"platform":"ios","tokens":[")" + token('a') + R"("],"title":"bad )" + std::string("\xff") + R"("})",
+      valid + std::string(1, '\0') + "garbage",
+      R"({"platform":"ios","tokens":[")" + token('a') + R"("],"badge":)" + std::string(100000, '9') + "e999}",
+  };
+  for (const auto& element : poison) handle(element);
+  EXPECT_TRUE(sent_.empty());
+  EXPECT_EQ(sync_.llen(keys_.processing("default", "pod-1")), 0);
+  ASSERT_EQ(sync_.llen(keys_.dead("default")), static_cast<long long>(poison.size()));
+  for (std::size_t i = 0; i < poison.size(); ++i) {
+    const json letter = dead_letter(i);
+    EXPECT_EQ(letter["reason"], "malformed") << letter.dump().substr(0, 300);
+    EXPECT_THAT(letter["error"].get<std::string>(), ::testing::HasSubstr("invalid JSON"));
+    EXPECT_LT(letter["error"].get<std::string>().size(), 400u);
+  }
+  handle(valid);  // the worker goes on
+  EXPECT_EQ(sent_.size(), 1u);
+}
+
+// Issue 13, class 1: an unexpected failure while handling a job counts against the job (tried
+// again later, dead-lettered after max_failures), never leaves it stranded.
+TEST_F(DispatcherTest, AnUnexpectedFailureIsRetriedThenDeadLetteredNeverLeftInProcessing) {
+  config::Config cfg;
+  cfg.apps["demo"].apns.emplace();
+  cfg.queue.max_redeliveries = 2;
+  Dispatcher failing(io_.get_executor(), *store_, *inactive_, metrics_, DispatcherConfig::from_config(cfg, "pod-1"));
+  ProviderLink broken;
+  broken.executor = io_.get_executor();
+  broken.prepare = [](const job::Notification&) -> TokenSend { throw std::logic_error("a bug in prepare"); };
+  failing.add_provider("demo", job::Platform::ios, std::move(broken));
+
+  std::string element = json({{"platform", "ios"}, {"tokens", {token('a')}}, {"title", "t"}}).dump();
+  for (int attempt = 1; attempt <= 2; ++attempt) {
+    handle(element, "default", &failing);
+    EXPECT_EQ(sync_.llen(keys_.processing("default", "pod-1")), 0);
+    auto retry = sync_.command({"ZRANGE", keys_.retry("default"), "0", "-1"});
+    ASSERT_EQ(retry->elements, 1u) << "attempt " << attempt;
+    element = retry->element[0]->str;
+    EXPECT_EQ(json::parse(element)["job"]["redeliveries"], attempt);
+    sync_.command({"DEL", keys_.retry("default")});
+  }
+  EXPECT_EQ(sync_.llen(keys_.dead("default")), 0);
+  handle(element, "default", &failing);  // the third failure: past max_redeliveries = 2
+  EXPECT_EQ(sync_.llen(keys_.processing("default", "pod-1")), 0);
+  EXPECT_EQ(sync_.zcard(keys_.retry("default")), 0);
+  const json letter = dead_letter(0);
+  EXPECT_EQ(letter["reason"], "redelivered");
+  EXPECT_THAT(letter["error"].get<std::string>(), ::testing::HasSubstr("a bug in prepare"));
+}
+
+// Issue 13, class 9: a producer's job over a provider's payload limit is dead-lettered as
+// invalid before anything is sent.
+TEST_F(DispatcherTest, PayloadsOverTheProvidersLimitAreDeadLetteredAsInvalidUnsent) {
+  handle(json({{"platform", "ios"}, {"tokens", {token('a')}}, {"title", std::string(10 * 1024 * 1024, 't')}}).dump());
+  handle(json({{"platform", "android"}, {"tokens", {"fcm-1"}}, {"title", std::string(5000, 't')}}).dump());
+  handle(json({{"platform", "ios"}, {"tokens", {token('a')}}, {"title", std::string(3000, 't')}}).dump());  // fits
+  EXPECT_EQ(sent_.size(), 1u);
+  ASSERT_EQ(sync_.llen(keys_.dead("default")), 2);
+  EXPECT_EQ(dead_letter(0)["reason"], "invalid");
+  EXPECT_THAT(dead_letter(0)["error"].get<std::string>(), ::testing::HasSubstr("APNs payload is"));
+  EXPECT_EQ(dead_letter(1)["reason"], "invalid");
+  EXPECT_THAT(dead_letter(1)["error"].get<std::string>(), ::testing::HasSubstr("FCM payload"));
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "job/fixtures.hpp"
+#include "pushgw/common/utf8.hpp"
 
 namespace pushgw::job {
 namespace {
@@ -337,6 +338,59 @@ TEST(Codec, UnknownFieldHintOnlyForCloseNames) {
   static constexpr std::string_view kKnown[] = {"title", "message"};
   EXPECT_EQ(unknown_field_message("mesage", kKnown), R"(unknown field "mesage" (did you mean "message"?))");
   EXPECT_EQ(unknown_field_message("colour", kKnown), R"(unknown field "colour")");
+}
+
+// Issue 13, class 1 and 2: every element that is not a Notification is a FieldError, whatever
+// nlohmann would throw (out_of_range for numbers beyond double, parse_error for invalid UTF-8),
+// and the message stays short and printable whatever the input.
+bool is_valid_utf8(const std::string& s) {
+  std::string copy;
+  common::append_utf8_sanitized(copy, s, [](std::string& o, char c) { o += c; });
+  return copy == s;
+}
+
+TEST(Codec, NothingThatIsNotJsonThrowsAndEveryMessageIsBoundedAndPrintable) {
+  const std::string digits(100000, '7');
+  const std::vector<std::string> inputs = {
+      R"({"platform":"ios","tokens":["a"],"badge":1e400})",            // number overflow
+      R"({"platform":"ios","tokens":["a"],"badge":-1e400})",
+      R"({"platform":"ios","tokens":["a"],"badge":)" + digits + "e9999}",  // overflow with 100k digits
+      R"({"platform":"ios","tokens":["a"],"title":"bad )" + std::string("\xff") + R"( byte"})",  // raw 0xFF
+      "\xff\xfe{}",
+      R"({"platform":"ios","tokens":["a"],"title":")" + std::string(200000, 'x') + "\xc3\"}",  // cut sequence
+      std::string(R"({"platform":"ios","tokens":["a"]})") + '\0' + "garbage",  // NUL then garbage
+  };
+  for (const auto& input : inputs) {
+    std::variant<std::vector<Notification>, FieldError> r;
+    ASSERT_NO_THROW(r = decode_job_string(input)) << input.substr(0, 60);
+    ASSERT_TRUE(std::holds_alternative<FieldError>(r)) << input.substr(0, 60);
+    const auto& e = std::get<FieldError>(r);
+    EXPECT_THAT(e.message, HasSubstr("invalid JSON"));
+    EXPECT_LT(e.message.size(), 400u) << e.message.substr(0, 400);
+    EXPECT_LT(e.path.size(), 200u);
+    EXPECT_TRUE(is_valid_utf8(e.message)) << e.message;
+    // An error body must serialise: nlohmann's dump() throws on invalid UTF-8.
+    EXPECT_NO_THROW((void)json({{"error", e.message}}).dump());
+  }
+}
+
+TEST(Codec, ANulByteAnywhereIsNotJson) {
+  const std::string text = std::string(R"({"platform":"ios","tokens":["a"]})") + '\0' + "{}";
+  auto r = parse_json(text);
+  ASSERT_TRUE(std::holds_alternative<FieldError>(r));
+  EXPECT_THAT(std::get<FieldError>(r).message, HasSubstr("at byte 34: a NUL byte"));
+}
+
+TEST(Codec, HugeUnknownKeysAreQuotedShortInMessageAndPath) {
+  const std::string key(900 * 1024, 'k');
+  json body = {{"platform", "ios"}, {"tokens", {"a"}}, {key, 1}};
+  auto r = decode_notification(body, "notifications[0]");
+  ASSERT_TRUE(std::holds_alternative<FieldError>(r));
+  const auto& e = std::get<FieldError>(r);
+  EXPECT_LT(e.message.size(), 200u);
+  EXPECT_LT(e.path.size(), 200u);
+  EXPECT_THAT(e.message, HasSubstr("(921600 bytes)"));
+  EXPECT_THAT(e.path, ::testing::StartsWith("notifications[0][\"kkk"));
 }
 
 }  // namespace

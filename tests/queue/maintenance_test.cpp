@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <boost/asio.hpp>
 
 #include "pushgw/job/codec.hpp"
@@ -47,6 +49,15 @@ class MaintenanceTest : public ::testing::Test {
     return ok;
   }
 
+  void stop(Maintenance& m) {
+    bool stopped = false;
+    asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
+      co_await m.stop();
+      stopped = true;
+    }, asio::detached);
+    run_until([&] { return stopped; });
+  }
+
   test::RedisServer server_;
   test::SyncRedis sync_;
   asio::io_context io_;
@@ -86,12 +97,7 @@ TEST_F(MaintenanceTest, DueJobsMoveToTheQueueAndDeadInstancesAreReaped) {
   EXPECT_EQ(sync_.zcard(keys_.retry("default")), 1);
   EXPECT_EQ(sync_.llen(keys_.processing("bulk", "pod-9")), 0);
 
-  bool stopped = false;
-  asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
-    co_await m.stop();
-    stopped = true;
-  }, asio::detached);
-  run_until([&] { return stopped; });
+  stop(m);
   EXPECT_FALSE(sync_.get(keys_.instance("pod-1")).has_value());  // signed off
 }
 
@@ -102,6 +108,31 @@ TEST_F(MaintenanceTest, AJobStrandedInThisInstancesListGoesBack) {
   m.start();
   run_until([&] { return sync_.llen(keys_.queue("default")) == 1; });
   EXPECT_EQ(sync_.llen(keys_.processing("default", "pod-1")), 0);
+}
+
+// Issue 13, class 1: a poison element in a dead instance's list (a number beyond double, which
+// made the reaper loop end) goes back unchanged with the valid jobs beside it; the dispatcher
+// dead-letters it. The reaper goes on with the next dead instance.
+TEST_F(MaintenanceTest, PoisonElementsNeverStopTheReaper) {
+  const std::string poison = R"({"platform":"ios","tokens":["x"],"badge":1e400})";
+  sync_.command({"SADD", keys_.instances(), "pod-8"});
+  sync_.command({"SADD", keys_.instances(), "pod-9"});
+  sync_.command({"LPUSH", keys_.processing("default", "pod-8"), poison, kJob, std::string("\xff\xfe")});
+  sync_.command({"LPUSH", keys_.processing("high", "pod-9"), kJob});
+
+  Maintenance m(io_.get_executor(), *store_, config_);
+  ASSERT_TRUE(recover(m));
+  m.start();
+  run_until([&] {
+    return sync_.llen(keys_.queue("default")) == 3 && sync_.llen(keys_.queue("high")) == 1 &&
+           sync_.command({"SCARD", keys_.instances()})->integer == 1;  // only pod-1 is left
+  });
+  const auto queued = sync_.lrange(keys_.queue("default"));
+  EXPECT_NE(std::find(queued.begin(), queued.end(), poison), queued.end());  // unchanged: not decodable
+  EXPECT_EQ(sync_.llen(keys_.processing("default", "pod-8")), 0);
+  EXPECT_EQ(sync_.llen(keys_.processing("high", "pod-9")), 0);
+
+  stop(m);
 }
 
 }  // namespace

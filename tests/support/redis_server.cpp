@@ -107,6 +107,8 @@ void RedisServer::stop() {
 
 bool RedisServer::running() { return process_ && process_->running(); }
 
+int RedisServer::pid() const { return process_ ? static_cast<int>(process_->pid()) : -1; }
+
 std::string RedisServer::url() const {
   const std::string credentials = options_.password.empty() ? "" : ":" + options_.password + "@";
   return "redis://" + credentials + host() + ":" + std::to_string(port_) + "/0";

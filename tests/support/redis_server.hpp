@@ -36,6 +36,8 @@ class RedisServer {
   // SIGTERM and wait: clients see their connections closed.
   void stop();
   bool running();
+  // The server's process id (to stop it with SIGSTOP, as a stalled Redis), -1 when stopped.
+  int pid() const;
 
   std::string host() const { return "127.0.0.1"; }
   std::uint16_t port() const { return port_; }

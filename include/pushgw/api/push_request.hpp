@@ -47,9 +47,15 @@ std::variant<nlohmann::json, ApiError> parse_notifications_envelope(std::string_
 std::variant<ParsedPush, ApiError> parse_push_request(std::string_view body,
                                                       const job::ValidationContext& ctx);
 
+// The provider's payload limit, checked before anything is sent: for iOS the APNs payload
+// must fit apns_payload_limit of its push type (4096 bytes, 5120 for VoIP); for Android the
+// FCM message's payload must fit fcm::kFcmPayloadLimit (fcm_payload_size). The error is at
+// `path`. Used at intake and again by the dispatcher for jobs that producers LPUSHed.
+std::optional<job::FieldError> check_payload_size(const job::Notification& n, const std::string& path);
+
 // The per-notification checks every API shares (also /api/push): validate_notification,
-// `job` must be absent (pushgw sets it), and for iOS the APNs payload must fit
-// apns_payload_limit (error at `path`). On success sets n.app to the effective app.
+// `job` must be absent (pushgw sets it), and check_payload_size. On success sets n.app to the
+// effective app.
 std::optional<ApiError> check_notification(job::Notification& n, const job::ValidationContext& ctx,
                                            const std::string& path);
 

@@ -9,7 +9,9 @@
 //
 // Redis being unreachable never loses the job: each step is retried with backoff until it
 // works or the instance shuts down (then the element is still in the processing list and goes
-// back to the queue). Nothing here throws for bad input.
+// back to the queue). Nothing here throws for bad input, and an unexpected failure while
+// handling an element counts against that element (tried again later, dead-lettered after
+// max_failures), never against the worker or the instance.
 //
 // Threading: everything runs on the executor given to the constructor (one thread) but the
 // sends, which run on their provider's executor (another thread, with queue.send_threads).
@@ -59,6 +61,10 @@ struct DispatcherConfig {
   std::chrono::milliseconds idempotency_ttl{86400000};
   job::ValidationContext validation;
   std::string instance;  // for dead-letter entries
+  // An element whose handling fails unexpectedly (not bad input: a bug, out of memory) is
+  // tried again after a backoff, and dead-lettered after this many failures
+  // (queue.max_redeliveries, as for jobs whose instances died holding them).
+  std::size_t max_failures = 5;
 
   static DispatcherConfig from_config(const config::Config& config, std::string instance);
 };

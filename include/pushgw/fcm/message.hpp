@@ -49,6 +49,16 @@ namespace pushgw::fcm {
 // the ttl.
 nlohmann::json build_fcm_message(const job::Notification& n, std::string_view token, std::int64_t now_s);
 
+// FCM's limit on what a message carries to the device: 4096 bytes ("both notification and
+// data messages"; FCM answers 400 INVALID_ARGUMENT "Message is too big" above it).
+inline constexpr std::size_t kFcmPayloadLimit = 4096;
+
+// The bytes of `message` that count against kFcmPayloadLimit, as compact JSON: its
+// `notification` and `data`, and the `notification` and `data` of its `android` block (what
+// reaches an Android device). The token, the other platforms' blocks and the options are not
+// counted.
+std::size_t fcm_payload_size(const nlohmann::json& message);
+
 // "/v1/projects/<project_id>/messages:send"
 std::string fcm_send_path(std::string_view project_id);
 

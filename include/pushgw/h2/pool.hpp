@@ -40,7 +40,14 @@ struct PoolStats {
   std::size_t in_flight = 0;     // requests holding a permit
   std::size_t waiting = 0;       // requests waiting for a permit
   std::uint64_t reconnects = 0;  // connections (re)established after the first one per slot
+  // While no connection is ready: why the latest attempt failed (TLS verification, DNS,
+  // refused, timeout...); "" when one is ready or no attempt has failed yet.
+  std::string connect_problem;
 };
+
+// For a provider's health: "cannot connect to <host:port>: <why>" while the pool has no ready
+// connection and its latest attempt failed, else "".
+std::string connection_problem(const PoolStats& stats, const PoolConfig& config);
 
 class Pool {
  public:

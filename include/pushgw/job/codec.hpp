@@ -27,7 +27,12 @@ namespace pushgw::job {
 // legitimate push payloads are a few levels deep.
 inline constexpr std::size_t kMaxJsonDepth = 64;
 
-// Parses JSON text. Errors have path "" and the parser's message with the byte offset, e.g.
+// A key quoted in a path or message is cut to this many bytes (with its length said): error
+// bodies and log lines never grow with the input they complain about.
+inline constexpr std::size_t kMaxQuotedKeyBytes = 64;
+
+// Parses JSON text; never throws for bad input (invalid UTF-8, numbers beyond double such as
+// 1e400, syntax). Errors have path "" and the parser's message with the byte offset, e.g.
 // "invalid JSON at byte 12: syntax error while parsing object key - ...".
 std::variant<nlohmann::json, FieldError> parse_json(std::string_view text);
 

@@ -26,6 +26,9 @@ struct SendOutcome {
   std::optional<std::chrono::seconds> retry_after;      // from Retry-After
   std::optional<std::int64_t> token_invalid_since_ms;   // APNs 410 timestamp
   std::string provider_id;                              // apns-id / FCM message name
+  // The request went out but no answer came (connection lost, timeout, reset): the provider
+  // may have delivered it. False for answers and for requests that never left.
+  bool unanswered = false;
 };
 
 std::string_view to_string(OutcomeKind kind);

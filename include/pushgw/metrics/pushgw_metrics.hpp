@@ -28,6 +28,10 @@ struct PushgwMetrics {
   Family<Counter>& dead_letters;
   // pushgw_inflight_sends{platform}: requests awaiting a provider answer.
   Family<Gauge>& inflight_sends;
+  // pushgw_sends_unanswered_total{platform}: requests that went out and got no answer (the
+  // connection dropped, a timeout, a reset): the provider may have delivered them, and they
+  // are sent again. Duplicate deliveries are bounded by this count.
+  Family<Counter>& sends_unanswered;
   // pushgw_h2_connections{app,platform,state}: provider connections by state.
   Family<Gauge>& h2_connections;
   // pushgw_tokens_marked_inactive_total{platform,reason}.
