@@ -10,10 +10,12 @@
 #include <openssl/provider.h>
 #include <openssl/ssl.h>
 
-#include "openssl_util.hpp"
+#include "pushgw/common/openssl.hpp"
 #include "pushgw/apns/error.hpp"
 
 namespace pushgw::apns {
+
+namespace openssl = common::openssl;
 namespace {
 
 using Type = config::ApnsAuthConfig::Type;
@@ -23,12 +25,12 @@ using std::chrono::system_clock;
   throw CredentialsError(code, std::string(label) + ": " + std::string(what));
 }
 
-std::shared_ptr<X509> own(X509* certificate) { return {certificate, detail::X509Free{}}; }
-std::shared_ptr<EVP_PKEY> own(EVP_PKEY* key) { return {key, detail::PkeyFree{}}; }
+std::shared_ptr<X509> own(X509* certificate) { return {certificate, openssl::X509Free{}}; }
+std::shared_ptr<EVP_PKEY> own(EVP_PKEY* key) { return {key, openssl::PkeyFree{}}; }
 
 std::string read_file_or_fail(const std::string& path, std::string_view label, std::string_view what) {
   std::string os_error;
-  auto content = detail::read_whole_file(path, &os_error);
+  auto content = openssl::read_whole_file(path, &os_error);
   if (!content) fail(error::file_unreadable, label, "cannot read the " + std::string(what) + ": " + os_error);
   return std::move(*content);
 }
@@ -42,12 +44,12 @@ std::vector<std::shared_ptr<X509>> read_pem_certificates(const std::string& pem,
     fail(error::invalid_certificate, label,
          "no PEM certificate found (expected a \"-----BEGIN CERTIFICATE-----\" block)");
   }
-  auto bio = detail::memory_bio(pem);
+  auto bio = openssl::memory_bio(pem);
   while (X509* certificate = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
     certificates.push_back(own(certificate));
   }
   if (certificates.empty()) {
-    fail(error::invalid_certificate, label, "not a valid X.509 certificate (" + detail::take_openssl_error() + ")");
+    fail(error::invalid_certificate, label, "not a valid X.509 certificate (" + openssl::take_openssl_error() + ")");
   }
   ERR_clear_error();  // the loop ends on "no start line": not an error
   return certificates;
@@ -64,12 +66,12 @@ std::shared_ptr<EVP_PKEY> read_pem_private_key(const std::string& pem, const std
     fail(error::not_a_pem_private_key, label,
          "not a PEM private key (expected a \"-----BEGIN PRIVATE KEY-----\" block)");
   }
-  auto bio = detail::memory_bio(pem);
+  auto bio = openssl::memory_bio(pem);
   void* password_arg = password.empty() ? nullptr : const_cast<std::string*>(&password);
-  EVP_PKEY* key = PEM_read_bio_PrivateKey_ex(bio.get(), nullptr, &detail::password_callback,
+  EVP_PKEY* key = PEM_read_bio_PrivateKey_ex(bio.get(), nullptr, &openssl::password_callback,
                                              password_arg, nullptr, nullptr);
   if (key == nullptr) {
-    const std::string reason = detail::take_openssl_error();
+    const std::string reason = openssl::take_openssl_error();
     if (encrypted) fail(error::encrypted_key, label, "cannot decrypt the private key (wrong cert_password?): " + reason);
     fail(error::not_a_pem_private_key, label, "not a PEM private key (" + reason + ")");
   }
@@ -99,11 +101,11 @@ struct Pkcs12Contents {
 
 Pkcs12Contents read_pkcs12(const std::string& der, const std::string& password, std::string_view label) {
   auto parse = [&](std::string* failure) -> std::optional<Pkcs12Contents> {
-    auto bio = detail::memory_bio(der);
+    auto bio = openssl::memory_bio(der);
     PKCS12* p12 = d2i_PKCS12_bio(bio.get(), nullptr);
     if (p12 == nullptr) {
       fail(error::invalid_pkcs12, label,
-           "neither PEM nor PKCS#12 (" + detail::take_openssl_error() + ")");
+           "neither PEM nor PKCS#12 (" + openssl::take_openssl_error() + ")");
     }
     EVP_PKEY* key = nullptr;
     X509* certificate = nullptr;
@@ -114,7 +116,7 @@ Pkcs12Contents read_pkcs12(const std::string& der, const std::string& password, 
       const unsigned long code = ERR_peek_last_error();
       *failure = ERR_GET_REASON(code) == PKCS12_R_MAC_VERIFY_FAILURE
                      ? "wrong cert_password (PKCS#12 MAC verification failed)"
-                     : "cannot read the PKCS#12 contents (" + detail::take_openssl_error() + ")";
+                     : "cannot read the PKCS#12 contents (" + openssl::take_openssl_error() + ")";
       ERR_clear_error();
       return std::nullopt;
     }
@@ -173,7 +175,7 @@ system_clock::time_point to_time_point(const ASN1_TIME* time) {
 }
 
 std::string one_line_subject(X509* certificate) {
-  detail::BioPtr bio(BIO_new(BIO_s_mem()));
+  openssl::BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio || X509_NAME_print_ex(bio.get(), X509_get_subject_name(certificate), 0, XN_FLAG_RFC2253) < 0) {
     ERR_clear_error();
     return "(unprintable subject)";
@@ -224,7 +226,7 @@ void ClientCertificate::use_in(SSL_CTX* context) const {
   if (!ok) {
     throw CredentialsError(error::invalid_certificate,
                            "TLS refused the client certificate \"" + subject_ + "\": " +
-                               detail::take_openssl_error());
+                               openssl::take_openssl_error());
   }
 }
 

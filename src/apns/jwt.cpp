@@ -8,14 +8,15 @@
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 
-#include "openssl_util.hpp"
+#include "pushgw/common/base64url.hpp"
+#include "pushgw/common/openssl.hpp"
 #include "pushgw/apns/error.hpp"
 
 namespace pushgw::apns {
 namespace {
 
-constexpr std::string_view kBase64UrlAlphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+namespace openssl = common::openssl;
+using common::base64url_encode;
 
 constexpr std::size_t kCoordinateBytes = 32;  // P-256: R and S are 256-bit numbers
 
@@ -53,7 +54,7 @@ std::optional<std::string> der_to_jose(const unsigned char* der, std::size_t der
 
 SigningKey SigningKey::load_p8_file(const std::string& path) {
   std::string os_error;
-  const auto pem = detail::read_whole_file(path, &os_error);
+  const auto pem = openssl::read_whole_file(path, &os_error);
   if (!pem) fail(error::file_unreadable, path, "cannot read the .p8 key file: " + os_error);
   return from_pem(*pem, path);
 }
@@ -68,14 +69,14 @@ SigningKey SigningKey::from_pem(const std::string& pem, std::string_view source)
          "not a PEM private key (expected a \"-----BEGIN PRIVATE KEY-----\" block, as in the "
          ".p8 file Apple issues)");
   }
-  auto bio = detail::memory_bio(pem);
-  EVP_PKEY* raw = PEM_read_bio_PrivateKey_ex(bio.get(), nullptr, &detail::password_callback,
+  auto bio = openssl::memory_bio(pem);
+  EVP_PKEY* raw = PEM_read_bio_PrivateKey_ex(bio.get(), nullptr, &openssl::password_callback,
                                              nullptr, nullptr, nullptr);
   if (raw == nullptr) {
     fail(error::not_a_pem_private_key, source,
-         "not a PEM private key (" + detail::take_openssl_error() + ")");
+         "not a PEM private key (" + openssl::take_openssl_error() + ")");
   }
-  std::shared_ptr<EVP_PKEY> key(raw, detail::PkeyFree{});
+  std::shared_ptr<EVP_PKEY> key(raw, openssl::PkeyFree{});
   if (!EVP_PKEY_is_a(raw, "EC")) {
     fail(error::not_an_ec_p256_key, source,
          std::string("not an EC P-256 key (found a ") + EVP_PKEY_get0_type_name(raw) +
@@ -90,7 +91,7 @@ SigningKey SigningKey::from_pem(const std::string& pem, std::string_view source)
 }
 
 std::string SigningKey::sign_es256(std::string_view data) const {
-  detail::MdCtxPtr context(EVP_MD_CTX_new());
+  openssl::MdCtxPtr context(EVP_MD_CTX_new());
   std::array<unsigned char, 80> der{};  // a P-256 DER signature is at most 72 bytes
   std::size_t der_length = der.size();
   if (!context ||
@@ -98,7 +99,7 @@ std::string SigningKey::sign_es256(std::string_view data) const {
       EVP_DigestSign(context.get(), der.data(), &der_length,
                      reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1) {
     throw CredentialsError(error::signing_failed,
-                           "ES256 signing failed: " + detail::take_openssl_error());
+                           "ES256 signing failed: " + openssl::take_openssl_error());
   }
   auto jose = der_to_jose(der.data(), der_length);
   if (!jose) {
@@ -109,10 +110,10 @@ std::string SigningKey::sign_es256(std::string_view data) const {
 }
 
 std::string SigningKey::public_key_pem() const {
-  detail::BioPtr bio(BIO_new(BIO_s_mem()));
+  openssl::BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio || PEM_write_bio_PUBKEY(bio.get(), key_.get()) != 1) {
     throw CredentialsError(error::signing_failed,
-                           "cannot export the public key: " + detail::take_openssl_error());
+                           "cannot export the public key: " + openssl::take_openssl_error());
   }
   char* data = nullptr;
   const long length = BIO_get_mem_data(bio.get(), &data);
@@ -131,52 +132,6 @@ std::string make_provider_token(const SigningKey& key, std::string_view key_id,
   signing_input += '.';
   signing_input += base64url_encode(signature);
   return signing_input;
-}
-
-std::string base64url_encode(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() * 4 + 2) / 3);
-  std::size_t i = 0;
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(bytes[k]); };
-  for (; i + 3 <= bytes.size(); i += 3) {
-    const std::uint32_t n = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
-    out += kBase64UrlAlphabet[(n >> 18) & 63];
-    out += kBase64UrlAlphabet[(n >> 12) & 63];
-    out += kBase64UrlAlphabet[(n >> 6) & 63];
-    out += kBase64UrlAlphabet[n & 63];
-  }
-  const std::size_t rest = bytes.size() - i;
-  if (rest == 1) {
-    const std::uint32_t n = byte(i) << 16;
-    out += kBase64UrlAlphabet[(n >> 18) & 63];
-    out += kBase64UrlAlphabet[(n >> 12) & 63];
-  } else if (rest == 2) {
-    const std::uint32_t n = (byte(i) << 16) | (byte(i + 1) << 8);
-    out += kBase64UrlAlphabet[(n >> 18) & 63];
-    out += kBase64UrlAlphabet[(n >> 12) & 63];
-    out += kBase64UrlAlphabet[(n >> 6) & 63];
-  }
-  return out;
-}
-
-std::optional<std::string> base64url_decode(std::string_view text) {
-  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
-  if (text.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (const char c : text) {
-    const auto value = kBase64UrlAlphabet.find(c);
-    if (value == std::string_view::npos) return std::nullopt;
-    buffer = (buffer << 6) | static_cast<std::uint32_t>(value);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((buffer >> bits) & 0xFF);
-    }
-  }
-  return out;
 }
 
 }  // namespace pushgw::apns

@@ -11,6 +11,7 @@
 #include "pushgw/common/async.hpp"
 #include "pushgw/h2/endpoint.hpp"
 #include "pushgw/log/log.hpp"
+#include "pushgw/provider/transport.hpp"
 
 #include "pushgw/common/coroutine_warnings.hpp"  // last: GCC 12 false positive
 
@@ -25,7 +26,10 @@ struct Provider::Impl {
         config(std::move(config)),
         credentials(std::move(credentials)),
         options(std::move(options)),
-        logger(log::get("apns")) {
+        logger(log::get("apns")),
+        credential_state({"APNs", app_label(), this->credentials.describe(),
+                          "auth (key_file, key_id, team_id or certificate), topic or endpoint"},
+                         logger) {
     if (this->credentials.type == config::ApnsAuthConfig::Type::token && this->credentials.signing_key) {
       tokens.emplace(*this->credentials.signing_key, this->credentials.key_id, this->credentials.team_id,
                      this->options.token_cache, this->options.clock);
@@ -38,7 +42,7 @@ struct Provider::Impl {
   job::SendOutcome outcome_of(const PreparedSend& prepared, const std::string& apns_id, const h2::Result& result) {
     job::SendOutcome outcome;
     if (result.ec) {
-      outcome = classify_transport_error(result.ec);
+      outcome = provider::classify_transport_error(result.ec);
       outcome.provider_id = apns_id;
       logger->debug("{}: send with apns-id {} failed: {}", app_label(), apns_id, outcome.reason);
       return outcome;
@@ -64,28 +68,7 @@ struct Provider::Impl {
                       options.token_cache.min_refresh_interval.count());
       }
     }
-    if (outcome.kind == OutcomeKind::credentials_error) {
-      set_credentials_error("APNs answered " + std::to_string(outcome.status) + " " + outcome.reason);
-    } else if (outcome.status != 0 && outcome.kind != OutcomeKind::retry) {
-      clear_credentials_error();  // APNs accepted our credentials and judged the notification
-    }
-  }
-
-  // Logs once per distinct problem, not once per send.
-  void set_credentials_error(const std::string& text) {
-    std::lock_guard lock(health_mutex);
-    if (credentials_error == text) return;
-    credentials_error = text;
-    logger->error("{}: {}: APNs refuses our credentials or config ({}); every send of this app will fail "
-                  "until auth (key_file, key_id, team_id or certificate), topic or endpoint is fixed",
-                  app_label(), text, credentials.describe());
-  }
-
-  void clear_credentials_error() {
-    std::lock_guard lock(health_mutex);
-    if (credentials_error.empty()) return;
-    logger->info("{}: APNs accepts our credentials again (was: {})", app_label(), credentials_error);
-    credentials_error.clear();
+    credential_state.observe(outcome);
   }
 
   boost::asio::any_io_executor executor;
@@ -95,9 +78,7 @@ struct Provider::Impl {
   std::shared_ptr<spdlog::logger> logger;
   std::optional<TokenCache> tokens;  // token auth only
   std::unique_ptr<h2::Pool> pool;    // created by start()
-
-  mutable std::mutex health_mutex;
-  std::string credentials_error;  // empty while APNs accepts us
+  provider::CredentialState credential_state;
 };
 
 Provider::Provider(boost::asio::any_io_executor executor, config::ApnsConfig config, Credentials credentials,
@@ -165,7 +146,7 @@ std::shared_ptr<const PreparedSend> Provider::prepare(const job::Notification& n
       job::SendOutcome outcome;
       outcome.kind = OutcomeKind::credentials_error;
       outcome.reason = e.what();
-      impl.set_credentials_error(outcome.reason);
+      impl.credential_state.refused(outcome.reason);
       prepared->refusal = std::move(outcome);
       return prepared;
     }
@@ -236,21 +217,13 @@ void Provider::send(std::shared_ptr<const PreparedSend> prepared, const std::str
 
 boost::asio::any_io_executor Provider::executor() const { return impl_->executor; }
 
-ProviderHealth Provider::health() const {
+provider::Health Provider::health() const {
   const auto& impl = *impl_;
-  ProviderHealth health;
-  health.credentials = impl.credentials.describe();
-  {
-    std::lock_guard lock(impl.health_mutex);
-    health.error = impl.credentials_error;
-  }
-  if (health.error.empty() && impl.credentials.certificate) {
-    health.error = impl.credentials.certificate->validity_problem(std::chrono::system_clock::now()).value_or("");
-  }
-  // Credentials are judged by the provider's answers; without a connection there are none.
-  if (health.error.empty() && impl.pool) health.error = h2::connection_problem(impl.pool->stats(), impl.pool->config());
-  health.ok = health.error.empty();
-  return health;
+  const std::string expired = impl.credentials.certificate
+                                  ? impl.credentials.certificate->validity_problem(std::chrono::system_clock::now())
+                                        .value_or("")
+                                  : std::string();
+  return provider::health_of(impl.credential_state, expired, impl.pool.get(), impl.credentials.describe());
 }
 
 h2::PoolStats Provider::pool_stats() const { return impl_->pool ? impl_->pool->stats() : h2::PoolStats{}; }

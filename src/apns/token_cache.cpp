@@ -2,12 +2,6 @@
 
 namespace pushgw::apns {
 
-std::int64_t system_unix_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 TokenCache::TokenCache(SigningKey key, std::string key_id, std::string team_id,
                        TokenCacheConfig config, UnixClock clock)
     : key_(std::move(key)),

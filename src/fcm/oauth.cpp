@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "pushgw/apns/jwt.hpp"
+#include "pushgw/common/base64url.hpp"
 
 namespace pushgw::fcm {
 namespace {
@@ -45,12 +45,12 @@ std::string make_assertion(const ServiceAccount& account, std::int64_t issued_at
                                  {"aud", account.token_uri},
                                  {"iat", issued_at_s},
                                  {"exp", issued_at_s + kAssertionLifetimeSeconds}};
-  std::string jwt = apns::base64url_encode(header.dump());
+  std::string jwt = common::base64url_encode(header.dump());
   jwt += '.';
-  jwt += apns::base64url_encode(claims.dump());
+  jwt += common::base64url_encode(claims.dump());
   const std::string signature = account.key->sign_rs256(jwt);
   jwt += '.';
-  jwt += apns::base64url_encode(signature);
+  jwt += common::base64url_encode(signature);
   return jwt;
 }
 

@@ -15,6 +15,7 @@
 #include "pushgw/h2/connection.hpp"
 #include "pushgw/h2/endpoint.hpp"
 #include "pushgw/log/log.hpp"
+#include "pushgw/provider/transport.hpp"
 
 #include "pushgw/common/coroutine_warnings.hpp"  // last: GCC 12 false positive
 
@@ -42,6 +43,9 @@ struct Provider::Impl {
         account(std::move(account)),
         options(std::move(options)),
         logger(log::get("fcm")),
+        credential_state({"FCM", app_label(), this->account.describe(),
+                          "service_account_file, the Firebase project's permissions or endpoint"},
+                         logger),
         // `this` outlives every fetch: a fetch runs only inside a send, which holds the Impl.
         tokens(this->executor, [this] { return fetch_token(); }, this->options.token_cache, this->options.clock) {}
 
@@ -95,45 +99,16 @@ struct Provider::Impl {
     co_return response;
   }
 
-  // Acts on what a response says about the provider itself (credentials).
-  void observe(const job::SendOutcome& outcome, const std::string& detail) {
-    if (outcome.kind == OutcomeKind::credentials_error) {
-      set_credentials_error("FCM answered " + std::to_string(outcome.status) + " " + outcome.reason, detail);
-    } else if (outcome.status != 0 && outcome.kind != OutcomeKind::retry) {
-      clear_credentials_error();  // FCM accepted our credentials and judged the notification
-    }
-  }
-
-  // Logs once per distinct problem, not once per send. `detail` (the service's own words)
-  // goes to the log line only, so health() stays short and stable.
-  void set_credentials_error(const std::string& text, const std::string& detail) {
-    std::lock_guard lock(health_mutex);
-    if (credentials_error == text) return;
-    credentials_error = text;
-    logger->error("{}: {}: FCM refuses our credentials or config ({}; {}); every send of this app will fail "
-                  "until service_account_file, the Firebase project's permissions or endpoint is fixed",
-                  app_label(), text, detail, account.describe());
-  }
-
-  void clear_credentials_error() {
-    std::lock_guard lock(health_mutex);
-    if (credentials_error.empty()) return;
-    logger->info("{}: FCM accepts our credentials again (was: {})", app_label(), credentials_error);
-    credentials_error.clear();
-  }
-
   asio::any_io_executor executor;
   const config::FcmConfig config;
   const ServiceAccount account;
   const ProviderOptions options;
   std::shared_ptr<spdlog::logger> logger;
+  provider::CredentialState credential_state;
   std::shared_ptr<asio::ssl::context> token_tls;  // created by start()
   AccessTokenCache tokens;
   std::unique_ptr<h2::Pool> pool;                 // created by start()
   std::atomic<bool> stopping{false};
-
-  mutable std::mutex health_mutex;
-  std::string credentials_error;  // empty while FCM accepts us
 };
 
 Provider::Provider(asio::any_io_executor executor, config::FcmConfig config, ServiceAccount account,
@@ -213,8 +188,8 @@ asio::awaitable<job::SendOutcome> Provider::send(const job::Notification& n, con
     outcome.reason = failure->reason;
     if (failure->kind == TokenError::Kind::credentials) {
       outcome.kind = OutcomeKind::credentials_error;
-      impl->set_credentials_error("the token endpoint refused the service account: " + failure->reason,
-                                  failure->message);
+      impl->credential_state.refused("the token endpoint refused the service account: " + failure->reason,
+                                     failure->message);
     } else {
       outcome.kind = OutcomeKind::retry;
       impl->logger->debug("{}: no access token for a send: {}", impl->app_label(), failure->message);
@@ -237,7 +212,7 @@ asio::awaitable<job::SendOutcome> Provider::send(const job::Notification& n, con
 
   const h2::Result result = co_await impl->pool->request(std::move(h2_request));
   if (result.ec) {
-    outcome = classify_transport_error(result.ec);
+    outcome = provider::classify_transport_error(result.ec);
     impl->logger->debug("{}: send to {} failed: {}", impl->app_label(), log::token(token), outcome.reason);
     co_return outcome;
   }
@@ -265,24 +240,14 @@ asio::awaitable<job::SendOutcome> Provider::send(const job::Notification& n, con
     detail = describe_fcm_error(result.response.status, result.response.body);
     impl->logger->debug("{}: send to {}: {}", impl->app_label(), log::token(token), detail);
   }
-  impl->observe(outcome, detail);
+  impl->credential_state.observe(outcome, detail);
   co_return outcome;
 }
 
 boost::asio::any_io_executor Provider::executor() const { return impl_->executor; }
 
-ProviderHealth Provider::health() const {
-  const auto& impl = *impl_;
-  ProviderHealth health;
-  health.credentials = impl.account.describe();
-  {
-    std::lock_guard lock(impl.health_mutex);
-    health.error = impl.credentials_error;
-  }
-  // Credentials are judged by the provider's answers; without a connection there are none.
-  if (health.error.empty() && impl.pool) health.error = h2::connection_problem(impl.pool->stats(), impl.pool->config());
-  health.ok = health.error.empty();
-  return health;
+provider::Health Provider::health() const {
+  return provider::health_of(impl_->credential_state, {}, impl_->pool.get(), impl_->account.describe());
 }
 
 h2::PoolStats Provider::pool_stats() const { return impl_->pool ? impl_->pool->stats() : h2::PoolStats{}; }

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "pushgw/apns/reason.hpp"
+#include "pushgw/provider/retry_after.hpp"
 
 namespace pushgw::fcm {
 namespace {
@@ -143,7 +143,7 @@ job::SendOutcome classify_fcm_response(int status, std::string_view body_json,
   outcome.reason = code.empty() ? "HTTP " + std::to_string(status) : code;
   if (outcome.kind == OutcomeKind::retry && retry_after_header) {
     outcome.retry_after =
-        apns::parse_retry_after(*retry_after_header, now.value_or(std::chrono::system_clock::now()));
+        provider::parse_retry_after(*retry_after_header, now.value_or(std::chrono::system_clock::now()));
   }
   return outcome;
 }
@@ -162,10 +162,6 @@ std::string describe_fcm_error(int status, std::string_view body_json) {
     text += printable(body_json, 80);
   }
   return text;
-}
-
-job::SendOutcome classify_transport_error(const boost::system::error_code& error) {
-  return apns::classify_transport_error(error);
 }
 
 }  // namespace pushgw::fcm

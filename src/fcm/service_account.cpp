@@ -8,11 +8,13 @@
 #include <nlohmann/json.hpp>
 #include <openssl/pem.h>
 
-#include "openssl_util.hpp"
+#include "pushgw/common/openssl.hpp"
 #include "pushgw/fcm/error.hpp"
 #include "pushgw/h2/endpoint.hpp"
 
 namespace pushgw::fcm {
+
+namespace openssl = common::openssl;
 namespace {
 
 [[noreturn]] void fail(error code, std::string_view source, std::string_view what) {
@@ -43,13 +45,13 @@ RsaKey RsaKey::from_pem(const std::string& pem, std::string_view source) {
     fail(error::not_an_rsa_key, source,
          "private_key: not a PEM private key (expected a \"-----BEGIN PRIVATE KEY-----\" block)");
   }
-  detail::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  openssl::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   EVP_PKEY* raw = bio ? PEM_read_bio_PrivateKey_ex(bio.get(), nullptr, &no_password, nullptr, nullptr, nullptr)
                       : nullptr;
   if (raw == nullptr) {
-    fail(error::not_an_rsa_key, source, "private_key: not a PEM private key (" + detail::take_openssl_error() + ")");
+    fail(error::not_an_rsa_key, source, "private_key: not a PEM private key (" + openssl::take_openssl_error() + ")");
   }
-  std::shared_ptr<EVP_PKEY> key(raw, detail::PkeyFree{});
+  std::shared_ptr<EVP_PKEY> key(raw, openssl::PkeyFree{});
   if (!EVP_PKEY_is_a(raw, "RSA")) {
     fail(error::not_an_rsa_key, source,
          std::string("private_key: not an RSA key (found a ") + EVP_PKEY_get0_type_name(raw) +
@@ -60,7 +62,7 @@ RsaKey RsaKey::from_pem(const std::string& pem, std::string_view source) {
 }
 
 std::string RsaKey::sign_rs256(std::string_view data) const {
-  detail::MdCtxPtr context(EVP_MD_CTX_new());
+  openssl::MdCtxPtr context(EVP_MD_CTX_new());
   std::size_t length = 0;
   const auto* input = reinterpret_cast<const unsigned char*>(data.data());
   std::string signature;
@@ -71,15 +73,15 @@ std::string RsaKey::sign_rs256(std::string_view data) const {
     ok = EVP_DigestSign(context.get(), reinterpret_cast<unsigned char*>(signature.data()), &length, input,
                         data.size()) == 1;
   }
-  if (!ok) throw CredentialsError(error::signing_failed, "RS256 signing failed: " + detail::take_openssl_error());
+  if (!ok) throw CredentialsError(error::signing_failed, "RS256 signing failed: " + openssl::take_openssl_error());
   signature.resize(length);
   return signature;
 }
 
 std::string RsaKey::public_key_pem() const {
-  detail::BioPtr bio(BIO_new(BIO_s_mem()));
+  openssl::BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio || PEM_write_bio_PUBKEY(bio.get(), key_.get()) != 1) {
-    throw CredentialsError(error::signing_failed, "cannot export the public key: " + detail::take_openssl_error());
+    throw CredentialsError(error::signing_failed, "cannot export the public key: " + openssl::take_openssl_error());
   }
   char* data = nullptr;
   const long length = BIO_get_mem_data(bio.get(), &data);

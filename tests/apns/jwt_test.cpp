@@ -7,9 +7,12 @@
 
 #include "apns/test_keys.hpp"
 #include "pushgw/apns/error.hpp"
+#include "pushgw/common/base64url.hpp"
 
 namespace pushgw::apns {
 namespace {
+
+using common::base64url_decode;
 
 using ::testing::HasSubstr;
 namespace t = testing;
@@ -55,26 +58,6 @@ struct KeyFixture : ::testing::Test {
   t::Pkey key = t::ec_key();
   std::string p8 = dir.write("AuthKey_ABC123DEFG.p8", t::private_key_pem(key.get()));
 };
-
-TEST(Base64Url, EncodesRfc4648VectorsWithoutPadding) {
-  EXPECT_EQ(base64url_encode(""), "");
-  EXPECT_EQ(base64url_encode("f"), "Zg");
-  EXPECT_EQ(base64url_encode("fo"), "Zm8");
-  EXPECT_EQ(base64url_encode("foo"), "Zm9v");
-  EXPECT_EQ(base64url_encode("foobar"), "Zm9vYmFy");
-  EXPECT_EQ(base64url_encode(std::string("\xfb\xff\xbf", 3)), "-_-_");  // URL alphabet, not +/
-}
-
-TEST(Base64Url, DecodesWithAndWithoutPaddingAndRejectsGarbage) {
-  EXPECT_EQ(base64url_decode("Zm8"), "fo");
-  EXPECT_EQ(base64url_decode("Zm8="), "fo");
-  EXPECT_EQ(base64url_decode("-_-_"), std::string("\xfb\xff\xbf", 3));
-  EXPECT_EQ(base64url_decode("Zm9v+A"), std::nullopt);  // '+' is standard base64, not base64url
-  EXPECT_EQ(base64url_decode("Zm9vY"), std::nullopt);   // 5 chars cannot encode whole bytes
-  std::string all_bytes;
-  for (int i = 0; i < 256; ++i) all_bytes += static_cast<char>(i);
-  EXPECT_EQ(base64url_decode(base64url_encode(all_bytes)), all_bytes);
-}
 
 TEST_F(KeyFixture, ProviderTokenHasApnsHeaderClaimsAndAVerifiableSignature) {
   const SigningKey signing_key = SigningKey::load_p8_file(p8);

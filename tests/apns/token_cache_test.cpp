@@ -1,6 +1,8 @@
 #include "pushgw/apns/token_cache.hpp"
 
 #include <gtest/gtest.h>
+
+#include "pushgw/common/base64url.hpp"
 #include <nlohmann/json.hpp>
 
 #include "apns/test_keys.hpp"
@@ -20,7 +22,7 @@ struct TokenCacheTest : ::testing::Test {
   std::int64_t iat_of(const std::string& token) {
     const auto first = token.find('.');
     const auto second = token.find('.', first + 1);
-    const auto claims = base64url_decode(token.substr(first + 1, second - first - 1)).value();
+    const auto claims = common::base64url_decode(token.substr(first + 1, second - first - 1)).value();
     return nlohmann::json::parse(claims).at("iat").get<std::int64_t>();
   }
 };

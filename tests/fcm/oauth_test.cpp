@@ -10,7 +10,7 @@
 #include <openssl/pem.h>
 
 #include "fcm/fixtures.hpp"
-#include "pushgw/apns/jwt.hpp"
+#include "pushgw/common/base64url.hpp"
 
 namespace pushgw::fcm {
 namespace {
@@ -38,10 +38,10 @@ Jwt split(const std::string& jwt) {
   EXPECT_NE(second, std::string::npos);
   EXPECT_EQ(jwt.find('.', second + 1), std::string::npos);
   Jwt parts;
-  parts.header = nlohmann::json::parse(apns::base64url_decode(jwt.substr(0, first)).value());
-  parts.claims = nlohmann::json::parse(apns::base64url_decode(jwt.substr(first + 1, second - first - 1)).value());
+  parts.header = nlohmann::json::parse(common::base64url_decode(jwt.substr(0, first)).value());
+  parts.claims = nlohmann::json::parse(common::base64url_decode(jwt.substr(first + 1, second - first - 1)).value());
   parts.signing_input = jwt.substr(0, second);
-  parts.signature = apns::base64url_decode(jwt.substr(second + 1)).value();
+  parts.signature = common::base64url_decode(jwt.substr(second + 1)).value();
   return parts;
 }
 

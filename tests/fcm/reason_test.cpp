@@ -163,17 +163,5 @@ TEST(FcmReason, DescribeKeepsTheMessageForLogs) {
   EXPECT_LT(describe_fcm_error(400, body(400, "INVALID_ARGUMENT", "", long_message)).size(), 240u);
 }
 
-TEST(FcmReason, TransportErrorsRetryExceptUnencodableRequests) {
-  for (const auto e : {h2::error::connect_failed, h2::error::tls_failed, h2::error::timeout,
-                       h2::error::connection_lost, h2::error::not_processed, h2::error::stream_reset,
-                       h2::error::closed, h2::error::no_connection, h2::error::protocol}) {
-    const auto outcome = classify_transport_error(h2::make_error_code(e));
-    EXPECT_EQ(outcome.kind, OutcomeKind::retry) << outcome.reason;
-    EXPECT_EQ(outcome.status, 0);
-    EXPECT_THAT(outcome.reason, HasSubstr("transport error"));
-  }
-  EXPECT_EQ(classify_transport_error(h2::make_error_code(h2::error::bad_request)).kind, OutcomeKind::rejected);
-}
-
 }  // namespace
 }  // namespace pushgw::fcm

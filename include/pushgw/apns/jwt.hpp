@@ -44,10 +44,4 @@ class SigningKey {
 std::string make_provider_token(const SigningKey& key, std::string_view key_id,
                                 std::string_view team_id, std::int64_t issued_at_s);
 
-// RFC 4648 §5 base64url, without padding.
-std::string base64url_encode(std::string_view bytes);
-// Decodes base64url with or without padding; nullopt on a character outside the alphabet or
-// an impossible length.
-std::optional<std::string> base64url_decode(std::string_view text);
-
 }  // namespace pushgw::apns

@@ -33,6 +33,7 @@
 #include "pushgw/h2/pool.hpp"
 #include "pushgw/job/notification.hpp"
 #include "pushgw/job/outcome.hpp"
+#include "pushgw/provider/health.hpp"
 
 namespace pushgw::apns {
 
@@ -46,13 +47,6 @@ struct ProviderOptions {
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds reconnect_min{100};
   std::chrono::milliseconds reconnect_max{30000};
-};
-
-// For /readyz: whether APNs accepts our credentials, and if not, why.
-struct ProviderHealth {
-  bool ok = true;
-  std::string error;        // empty when ok, e.g. "APNs answered 403 InvalidProviderToken"
-  std::string credentials;  // Credentials::describe()
 };
 
 // One notification made ready for sending (Provider::prepare): payload, headers and provider
@@ -97,7 +91,7 @@ class Provider {
   // The executor the provider's connections live on.
   boost::asio::any_io_executor executor() const;
 
-  ProviderHealth health() const;
+  provider::Health health() const;
   h2::PoolStats pool_stats() const;
   // How many provider tokens have been minted (0 with certificate auth).
   std::uint64_t tokens_minted() const;

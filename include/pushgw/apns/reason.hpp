@@ -47,17 +47,4 @@ job::SendOutcome classify_apns_response(int status, std::string_view body_json,
                                         std::optional<std::string_view> retry_after_header,
                                         const ResponseContext& context = {});
 
-// Parses a Retry-After value: delta-seconds or an HTTP-date (IMF-fixdate, RFC 850 or asctime
-// form). A date in the past gives 0 s; values are capped at kMaxRetryAfter so a broken header
-// cannot park a job for years. nullopt when the value is neither form.
-inline constexpr std::chrono::seconds kMaxRetryAfter{24 * 60 * 60};
-std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
-                                                      std::chrono::system_clock::time_point now);
-
-// A send that got no HTTP response (connect failure, TLS failure, timeout, connection lost,
-// GOAWAY before the stream was processed, pool stopping) → retry, with status 0 and the
-// error's text; except h2::error::bad_request (the request cannot be encoded, e.g. a
-// pass-through header with a newline) → rejected.
-job::SendOutcome classify_transport_error(const boost::system::error_code& error);
-
 }  // namespace pushgw::apns

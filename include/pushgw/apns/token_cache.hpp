@@ -19,6 +19,7 @@
 #include <string>
 
 #include "pushgw/apns/jwt.hpp"
+#include "pushgw/common/clock.hpp"
 
 namespace pushgw::apns {
 
@@ -27,9 +28,8 @@ struct TokenCacheConfig {
   std::chrono::seconds min_refresh_interval{20 * 60};  // APNs' limit on token updates
 };
 
-// Returns the current time in unix seconds; injectable so tests control time.
-using UnixClock = std::function<std::int64_t()>;
-std::int64_t system_unix_seconds();
+using common::UnixClock;
+using common::system_unix_seconds;
 
 class TokenCache {
  public:

@@ -36,6 +36,7 @@
 #include "pushgw/h2/pool.hpp"
 #include "pushgw/job/notification.hpp"
 #include "pushgw/job/outcome.hpp"
+#include "pushgw/provider/health.hpp"
 
 namespace pushgw::fcm {
 
@@ -48,14 +49,6 @@ struct ProviderOptions {
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds reconnect_min{100};
   std::chrono::milliseconds reconnect_max{30000};
-};
-
-// For /readyz: whether FCM (and Google's token endpoint) accept our credentials, and if not,
-// why.
-struct ProviderHealth {
-  bool ok = true;
-  std::string error;        // empty when ok, e.g. "FCM answered 403 PERMISSION_DENIED"
-  std::string credentials;  // ServiceAccount::describe()
 };
 
 class Provider {
@@ -82,7 +75,7 @@ class Provider {
   // The executor the provider's connections live on.
   boost::asio::any_io_executor executor() const;
 
-  ProviderHealth health() const;
+  provider::Health health() const;
   h2::PoolStats pool_stats() const;
   // How many access tokens have been fetched successfully.
   std::uint64_t tokens_fetched() const;

@@ -27,7 +27,6 @@
 #include <string>
 #include <string_view>
 
-#include <boost/system/error_code.hpp>
 
 #include "pushgw/job/outcome.hpp"
 
@@ -43,10 +42,5 @@ job::SendOutcome classify_fcm_response(int status, std::string_view body_json,
 // "404 UNREGISTERED: Requested entity was not found." — status, code and the body's message
 // (printable ASCII, shortened), for log lines. Never used as a label.
 std::string describe_fcm_error(int status, std::string_view body_json);
-
-// A send that got no HTTP response (connect or TLS failure, timeout, connection lost, GOAWAY
-// before the stream was processed, pool stopping) → retry, with status 0; except
-// h2::error::bad_request (the request cannot be encoded) → rejected. As apns'.
-job::SendOutcome classify_transport_error(const boost::system::error_code& error);
 
 }  // namespace pushgw::fcm

@@ -27,14 +27,14 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
-#include "pushgw/apns/token_cache.hpp"
+#include "pushgw/common/clock.hpp"
 #include "pushgw/fcm/oauth.hpp"
 
 namespace pushgw::fcm {
 
 // Unix seconds, injectable (the same clock type as apns' provider-token cache).
-using UnixClock = apns::UnixClock;
-using apns::system_unix_seconds;
+using common::UnixClock;
+using common::system_unix_seconds;
 
 struct TokenCacheConfig {
   std::chrono::seconds refresh_margin{5 * 60};    // replace a token this long before it expires

@@ -1,7 +1,7 @@
 #pragma once
-// Small helpers shared by jwt.cpp and credentials.cpp: RAII owners for OpenSSL objects,
-// reading a whole file with an errno-based message, and the text of OpenSSL's error queue.
-// Private to the apns module (not under include/).
+// OpenSSL helpers the credential loaders share (APNs keys and certificates, FCM service
+// accounts): RAII owners, reading a whole file with an errno-based message, a memory BIO, the
+// text of OpenSSL's error queue, and a password callback that never prompts.
 
 #include <cerrno>
 #include <cstring>
@@ -16,7 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-namespace pushgw::apns::detail {
+namespace pushgw::common::openssl {
 
 struct BioFree { void operator()(BIO* p) const { BIO_free(p); } };
 struct PkeyFree { void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); } };
@@ -70,4 +70,4 @@ inline int password_callback(char* buffer, int size, int /*rwflag*/, void* userd
   return static_cast<int>(password->size());
 }
 
-}  // namespace pushgw::apns::detail
+}  // namespace pushgw::common::openssl
