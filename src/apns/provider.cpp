@@ -3,12 +3,9 @@
 #include <mutex>
 #include <utility>
 
-#include <boost/asio/co_spawn.hpp>
-
 #include "pushgw/apns/error.hpp"
 #include "pushgw/apns/reason.hpp"
 #include "pushgw/apns/request.hpp"
-#include "pushgw/common/async.hpp"
 #include "pushgw/h2/endpoint.hpp"
 #include "pushgw/log/log.hpp"
 #include "pushgw/provider/transport.hpp"
@@ -135,7 +132,7 @@ boost::asio::awaitable<void> Provider::stop(std::chrono::milliseconds deadline) 
   if (impl->pool) co_await impl->pool->stop(deadline);
 }
 
-std::shared_ptr<const PreparedSend> Provider::prepare(const job::Notification& n) const {
+std::shared_ptr<const provider::Prepared> Provider::prepare(const job::Notification& n) const {
   auto& impl = *impl_;
   auto prepared = std::make_shared<PreparedSend>();
   std::string authorization;
@@ -165,28 +162,11 @@ std::shared_ptr<const PreparedSend> Provider::prepare(const job::Notification& n
   return prepared;
 }
 
-boost::asio::awaitable<job::SendOutcome> Provider::send(const job::Notification& n, const std::string& device_token) {
-  auto prepared = prepare(n);
-  co_return co_await send(std::move(prepared), device_token);
-}
-
-boost::asio::awaitable<job::SendOutcome> Provider::send(std::shared_ptr<const PreparedSend> prepared,
-                                                        const std::string& device_token) {
-  auto impl = impl_;  // the provider may be destroyed while this send is suspended
-  const auto caller = co_await boost::asio::this_coro::executor;
-  if (caller != impl->executor) {
-    co_return co_await boost::asio::co_spawn(impl->executor, send(std::move(prepared), device_token),
-                                             boost::asio::use_awaitable);
-  }
-  auto start = [this, &prepared, &device_token](SendHandler done) {
-    send(std::move(prepared), device_token, std::move(done));
-  };
-  co_return co_await common::await_callback<job::SendOutcome>(start);
-}
-
-void Provider::send(std::shared_ptr<const PreparedSend> prepared, const std::string& device_token,
-                    SendHandler done) {
+void Provider::send(std::shared_ptr<const provider::Prepared> any_prepared, const std::string& device_token,
+                    provider::SendHandler done) {
   auto impl = impl_;
+  // Made by prepare() above: the static cast is safe.
+  auto prepared = std::static_pointer_cast<const PreparedSend>(std::move(any_prepared));
   if (auto refusal = check_device_token(device_token)) return done(std::move(*refusal));
   if (prepared->refusal) return done(*prepared->refusal);
   if (!impl->pool) {
@@ -216,6 +196,8 @@ void Provider::send(std::shared_ptr<const PreparedSend> prepared, const std::str
 }
 
 boost::asio::any_io_executor Provider::executor() const { return impl_->executor; }
+
+const std::string& Provider::app() const { return impl_->options.app; }
 
 provider::Health Provider::health() const {
   const auto& impl = *impl_;

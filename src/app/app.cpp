@@ -16,11 +16,8 @@
 #include <vector>
 
 #include "front_door.hpp"
-#include "pushgw/apns/credentials.hpp"
-#include "pushgw/apns/provider.hpp"
+#include "provider_factory.hpp"
 #include "pushgw/dispatch/dispatcher.hpp"
-#include "pushgw/fcm/provider.hpp"
-#include "pushgw/fcm/service_account.hpp"
 #include "pushgw/feedback/inactive_tokens.hpp"
 #include "pushgw/http/server.hpp"
 #include "pushgw/log/log.hpp"
@@ -105,112 +102,66 @@ class SendThreads {
   std::size_t next_ = 0;
 };
 
-// The providers of every configured app, started; sends go through the dispatcher.
+// The providers of every configured app, started; sends go through the dispatcher. One list:
+// nothing here knows a provider but through provider::Provider, except the factory below.
 struct Providers {
-  // app → provider; lists because providers are not movable.
-  std::list<std::pair<std::string, apns::Provider>> apns;
-  std::list<std::pair<std::string, fcm::Provider>> fcm;
+  struct Entry {
+    std::unique_ptr<provider::Provider> provider;
+    std::size_t max_inflight = 0;
+  };
+  std::vector<Entry> list;
 
   // Loads credentials and starts connecting. Throws std::runtime_error (or the credential
   // loaders' errors) naming the app and what is wrong: an unreadable key, a malformed endpoint.
   // An intake-only instance (queue.consume: false) sends nothing: it checks the credentials
   // and opens no connection, so the providers' reachability is not part of its readiness.
   void start(SendThreads& threads, const config::Config& cfg) {
-    if (!cfg.queue.consume) {
-      for (const auto& [name, app] : cfg.apps) {
-        if (app.apns) (void)apns::load_credentials(app.apns->auth, "apps." + name + ".apns.auth");
-        if (app.fcm) (void)fcm::load_service_account(app.fcm->service_account_file, "apps." + name + ".fcm.service_account_file");
-      }
-      return;
-    }
     for (const auto& [name, app] : cfg.apps) {
-      if (app.apns) {
-        const auto executor = threads.next();
-        apns::Credentials credentials = apns::load_credentials(app.apns->auth, "apps." + name + ".apns.auth");
-        apns::ProviderOptions options;
-        options.app = name;
-        auto& provider = apns.emplace_back(std::piecewise_construct, std::forward_as_tuple(name),
-                                           std::forward_as_tuple(executor, *app.apns, std::move(credentials), options))
-                             .second;
-        std::string error;
-        if (!provider.start(&error)) throw std::runtime_error("apps." + name + ".apns: " + error);
+      for (const job::Platform platform : {job::Platform::ios, job::Platform::android}) {
+        // Built (credentials loaded and checked) even when it will not be started.
+        auto made = make_provider(cfg, name, platform, threads.next());
+        if (made && cfg.queue.consume) list.push_back({std::move(made), max_inflight(cfg, name, platform)});
       }
-      if (app.fcm) {
-        const auto executor = threads.next();
-        fcm::ServiceAccount account =
-            fcm::load_service_account(app.fcm->service_account_file, "apps." + name + ".fcm.service_account_file");
-        fcm::ProviderOptions options;
-        options.app = name;
-        auto& provider = fcm.emplace_back(std::piecewise_construct, std::forward_as_tuple(name),
-                                          std::forward_as_tuple(executor, *app.fcm, std::move(account), options))
-                             .second;
-        std::string error;
-        if (!provider.start(&error)) throw std::runtime_error("apps." + name + ".fcm: " + error);
+    }
+    for (auto& entry : list) {
+      std::string error;
+      if (!entry.provider->start(&error)) {
+        throw std::runtime_error("apps." + entry.provider->app() + "." + std::string(entry.provider->kind()) + ": " +
+                                 error);
       }
     }
   }
 
-  void register_with(dispatch::Dispatcher& dispatcher, const config::Config& cfg) {
-    for (auto& [name, provider] : apns) {
-      dispatch::ProviderLink link;
-      // The payload and headers are built once per notification, not per token.
-      link.prepare = [&provider = provider](const job::Notification& n) -> dispatch::TokenSend {
-        return [&provider, prepared = provider.prepare(n)](const std::string& token, dispatch::SendDone done) {
-          provider.send(prepared, token, std::move(done));
-        };
-      };
-      link.executor = provider.executor();
-      link.max_inflight = cfg.apps.at(name).apns->max_inflight;
-      dispatcher.add_provider(name, job::Platform::ios, std::move(link));
-    }
-    for (auto& [name, provider] : fcm) {
-      dispatch::ProviderLink link;
-      // FCM's message names the token inside the body: it is built per token.
-      link.prepare = [&provider = provider](const job::Notification& n) -> dispatch::TokenSend {
-        return [&provider, &n](const std::string& token, dispatch::SendDone done) {
-          asio::co_spawn(provider.executor(), provider.send(n, token),
-                         [done = std::move(done)](std::exception_ptr failure, job::SendOutcome outcome) {
-                           done(failure ? job::internal_error_outcome() : std::move(outcome));
-                         });
-        };
-      };
-      link.executor = provider.executor();
-      link.max_inflight = cfg.apps.at(name).fcm->max_inflight;
-      dispatcher.add_provider(name, job::Platform::android, std::move(link));
-    }
+  void register_with(dispatch::Dispatcher& dispatcher) {
+    for (auto& entry : list) dispatcher.add_provider(*entry.provider, entry.max_inflight);
   }
 
   std::vector<ProviderCheck> checks() {
     std::vector<ProviderCheck> out;
-    add_checks(out, "apns:", apns);
-    add_checks(out, "fcm:", fcm);
-    return out;
-  }
-
-  template <class List>
-  static void add_checks(std::vector<ProviderCheck>& out, const std::string& kind, List& providers) {
-    for (auto& [name, provider] : providers) {
-      out.push_back({kind + name, [&provider = provider]() {
+    for (auto& entry : list) {
+      out.push_back({std::string(entry.provider->kind()) + ":" + entry.provider->app(),
+                     [&provider = *entry.provider]() {
                        auto health = provider.health();
                        return health.ok ? std::string() : health.error;
                      }});
     }
+    return out;
   }
 
   void refresh_gauges(metrics::PushgwMetrics& metrics) {
-    auto refresh = [&metrics](const std::string& app, const char* platform, const h2::PoolStats& stats, bool ok) {
-      metrics.h2_connections.with({app, platform, "connecting"}).set(static_cast<double>(stats.connecting));
-      metrics.h2_connections.with({app, platform, "ready"}).set(static_cast<double>(stats.ready));
-      metrics.h2_connections.with({app, platform, "draining"}).set(static_cast<double>(stats.draining));
-      metrics.provider_healthy.with({app, platform}).set(ok ? 1 : 0);
-    };
-    for (auto& [name, provider] : apns) refresh(name, "ios", provider.pool_stats(), provider.health().ok);
-    for (auto& [name, provider] : fcm) refresh(name, "android", provider.pool_stats(), provider.health().ok);
+    for (auto& entry : list) {
+      const auto& p = *entry.provider;
+      const std::string platform(job::to_string(p.platform()));
+      const h2::PoolStats stats = p.pool_stats();
+      metrics.h2_connections.with({p.app(), platform, "connecting"}).set(static_cast<double>(stats.connecting));
+      metrics.h2_connections.with({p.app(), platform, "ready"}).set(static_cast<double>(stats.ready));
+      metrics.h2_connections.with({p.app(), platform, "draining"}).set(static_cast<double>(stats.draining));
+      metrics.provider_healthy.with({p.app(), platform}).set(p.health().ok ? 1 : 0);
+    }
   }
 
   asio::awaitable<void> stop(std::chrono::milliseconds deadline) {
-    for (auto& [name, provider] : apns) co_await provider.stop(deadline);
-    for (auto& [name, provider] : fcm) co_await provider.stop(deadline);
+    for (auto& entry : list) co_await entry.provider->stop(deadline);
   }
 };
 
@@ -283,7 +234,7 @@ int run_daemon(const config::Config& cfg) {
   feedback::InactiveTokens inactive(worker_redis, keys, cfg.feedback);
   dispatch::Dispatcher dispatcher(io.get_executor(), store, inactive, metrics,
                                   dispatch::DispatcherConfig::from_config(cfg, instance));
-  providers.register_with(dispatcher, cfg);
+  providers.register_with(dispatcher);
   queue::Consumer consumer(io.get_executor(), store, {cfg.queue, redis_client_config(cfg, "pushgw")},
                            [&dispatcher](std::size_t lane, std::string element) {
                              return dispatcher.handle(lane, std::move(element));

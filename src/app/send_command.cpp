@@ -7,11 +7,8 @@
 #include <iostream>
 
 #include "pushgw/api/push_request.hpp"
-#include "pushgw/apns/credentials.hpp"
-#include "pushgw/apns/provider.hpp"
+#include "provider_factory.hpp"
 #include "pushgw/app/app.hpp"
-#include "pushgw/fcm/provider.hpp"
-#include "pushgw/fcm/service_account.hpp"
 #include "pushgw/job/codec.hpp"
 #include "pushgw/log/log.hpp"
 
@@ -68,43 +65,24 @@ int send_one(const config::Config& cfg, const SendOptions& options) {
   }
   const auto& n = std::get<job::Notification>(built);
 
-  // Starts `provider` (APNs or FCM), sends on a private event loop, and stops it.
+  // Starts the app's provider for the platform, sends on a private event loop, and stops it.
   asio::io_context io(1);
   job::SendOutcome outcome;
-  auto send_with = [&](auto& provider) -> int {
+  try {
+    auto provider = make_provider(cfg, n.app, n.platform, io.get_executor());  // validation checked it exists
     std::string error;
-    if (!provider.start(&error)) {
+    if (!provider->start(&error)) {
       std::cerr << "pushgw send: " << error << "\n";
       return 1;
     }
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {
-          outcome = co_await provider.send(n, options.token);
-          co_await provider.stop(std::chrono::seconds(2));
+          outcome = co_await provider->async_send(provider->prepare(n), options.token, asio::use_awaitable);
+          co_await provider->stop(std::chrono::seconds(2));
         },
         [&](std::exception_ptr) { io.stop(); });
     io.run();
-    return 0;
-  };
-
-  try {
-    if (n.platform == job::Platform::ios) {
-      const config::ApnsConfig& apns_config = *cfg.apps.at(n.app).apns;  // checked by validation
-      auto credentials = apns::load_credentials(apns_config.auth, "apps." + n.app + ".apns.auth");
-      apns::ProviderOptions provider_options;
-      provider_options.app = n.app;
-      apns::Provider provider(io.get_executor(), apns_config, std::move(credentials), provider_options);
-      if (send_with(provider) != 0) return 1;
-    } else {
-      const config::FcmConfig& fcm_config = *cfg.apps.at(n.app).fcm;  // checked by validation
-      auto account = fcm::load_service_account(fcm_config.service_account_file,
-                                               "apps." + n.app + ".fcm.service_account_file");
-      fcm::ProviderOptions provider_options;
-      provider_options.app = n.app;
-      fcm::Provider provider(io.get_executor(), fcm_config, std::move(account), provider_options);
-      if (send_with(provider) != 0) return 1;
-    }
   } catch (const std::exception& e) {
     std::cerr << "pushgw send: " << e.what() << "\n";
     return 1;

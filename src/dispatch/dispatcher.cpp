@@ -27,6 +27,8 @@ using boost::system::error_code;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
+using provider::Prepared;
+
 namespace {
 
 std::int64_t unix_ms() {
@@ -109,9 +111,10 @@ DispatcherConfig DispatcherConfig::from_config(const config::Config& config, std
 
 struct Dispatcher::Impl {
   struct Provider {
-    ProviderLink link;
-    std::unique_ptr<common::Semaphore> permits;  // on link.executor
-    std::unique_ptr<Handoff> to_provider;        // onto link.executor
+    provider::Provider* target = nullptr;
+    asio::any_io_executor executor;              // target->executor()
+    std::unique_ptr<common::Semaphore> permits;  // on `executor`
+    std::unique_ptr<Handoff> to_provider;        // onto `executor`
     // This provider's series, found once rather than per send.
     metrics::Gauge* inflight = nullptr;
     metrics::Counter* unanswered = nullptr;
@@ -173,7 +176,7 @@ struct Dispatcher::Impl {
 
     void start() {
       try {
-        send = provider.link.prepare(n);
+        prepared = provider.target->prepare(n);
       } catch (...) {
         failure = std::current_exception();
         next = results.size();  // nothing sent: finish at once
@@ -203,24 +206,27 @@ struct Dispatcher::Impl {
       ++pending;
       provider.inflight->inc();
       const auto start = steady_clock::now();
-      auto done = [self = shared_from_this(), &result, start](job::SendOutcome outcome) {
-        Provider& provider = self->provider;
-        result.outcome = std::move(outcome);
-        provider.inflight->dec();
-        provider.duration->observe(std::chrono::duration<double>(steady_clock::now() - start).count());
-        provider.outcomes[static_cast<std::size_t>(result.outcome.kind)]->inc();
-        if (result.outcome.unanswered) provider.unanswered->inc();
-        provider.permits->release();
-        --self->pending;
-        self->finish_if_done();
-      };
       try {
-        send(result.token, done);
+        provider.target->async_send(prepared, result.token, [self = shared_from_this(), &result, start](
+                                                                 job::SendOutcome outcome) {
+          self->answered(result, start, std::move(outcome));
+        });
       } catch (const std::exception& e) {
         // A provider throws only before it starts the send (out of memory): retry the token.
         impl.logger->error("send to {} failed: {}", log::token(result.token), e.what());
-        done(job::internal_error_outcome());
+        answered(result, start, job::internal_error_outcome());
       }
+    }
+
+    void answered(TokenResult& result, steady_clock::time_point start, job::SendOutcome outcome) {
+      result.outcome = std::move(outcome);
+      provider.inflight->dec();
+      provider.duration->observe(std::chrono::duration<double>(steady_clock::now() - start).count());
+      provider.outcomes[static_cast<std::size_t>(result.outcome.kind)]->inc();
+      if (result.outcome.unanswered) provider.unanswered->inc();
+      provider.permits->release();
+      --pending;
+      finish_if_done();
     }
 
     // A send may answer inside send() (a refused token): only the last answer, outside the
@@ -237,7 +243,7 @@ struct Dispatcher::Impl {
     const job::Notification& n;
     std::vector<TokenResult>& results;
     Finished finished;
-    TokenSend send;
+    std::shared_ptr<const Prepared> prepared;
     std::size_t next = 0;     // the next token to start
     std::size_t pending = 0;  // started, not answered
     bool pumping = false;
@@ -248,7 +254,7 @@ struct Dispatcher::Impl {
   // 0) it starts at once; on a send thread both hops go through a Handoff, so that under load
   // one wake-up of each thread carries many notifications.
   asio::awaitable<void> fan_out(Provider& provider, const job::Notification& n, std::vector<TokenResult>& results) {
-    const bool here = provider.link.executor == executor;
+    const bool here = provider.executor == executor;
     auto start = [&](std::function<void(std::exception_ptr)> done) {
       if (here) {
         std::make_shared<FanOut>(*this, provider, n, results, std::move(done))->start();
@@ -343,8 +349,7 @@ struct Dispatcher::Impl {
     auto provider = providers.find({n.app, n.platform});
     if (provider == providers.end()) {
       dead_letter(ack, lane, job::encode_job_string(n), queue::DeadReason::invalid,
-                  "no " + std::string(n.platform == job::Platform::ios ? "APNs" : "FCM") + " provider runs for app " +
-                      n.app);
+                  "no provider runs for app " + n.app + " and platform " + platform);
       metrics.jobs.with({"dead_lettered"}).inc();
       co_return;
     }
@@ -500,12 +505,14 @@ Dispatcher::Dispatcher(asio::any_io_executor executor, queue::JobStore& store, f
 
 Dispatcher::~Dispatcher() = default;
 
-void Dispatcher::add_provider(const std::string& app, job::Platform platform, ProviderLink link) {
+void Dispatcher::add_provider(provider::Provider& target, std::size_t max_inflight) {
   Impl::Provider provider;
-  if (!link.executor) link.executor = impl_->executor;
-  provider.permits = std::make_unique<common::Semaphore>(link.executor, std::max<std::size_t>(link.max_inflight, 1));
-  provider.to_provider = std::make_unique<Handoff>(link.executor);
-  provider.link = std::move(link);
+  provider.target = &target;
+  provider.executor = target.executor();
+  provider.permits = std::make_unique<common::Semaphore>(provider.executor, std::max<std::size_t>(max_inflight, 1));
+  provider.to_provider = std::make_unique<Handoff>(provider.executor);
+  const std::string& app = target.app();
+  const job::Platform platform = target.platform();
   const std::string platform_label(job::to_string(platform));
   auto& metrics = impl_->metrics;
   provider.inflight = &metrics.inflight_sends.with({platform_label});

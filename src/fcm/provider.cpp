@@ -51,6 +51,74 @@ struct Provider::Impl {
 
   std::string app_label() const { return options.app.empty() ? std::string("fcm") : "app " + options.app; }
 
+  // The send once the access token (or why there is none) is known. `self` is this Impl, kept
+  // alive by the request in flight.
+  void send_with(const job::Notification& n, const std::string& token, TokenResponse access,
+                 provider::SendHandler done, std::shared_ptr<Impl> self) {
+    if (auto* failure = std::get_if<TokenError>(&access)) {
+      job::SendOutcome outcome;
+      outcome.reason = failure->reason;
+      if (failure->kind == TokenError::Kind::credentials) {
+        outcome.kind = OutcomeKind::credentials_error;
+        credential_state.refused("the token endpoint refused the service account: " + failure->reason,
+                                 failure->message);
+      } else {
+        outcome.kind = OutcomeKind::retry;
+        logger->debug("{}: no access token for a send: {}", app_label(), failure->message);
+      }
+      return done(std::move(outcome));
+    }
+    std::string access_token = std::move(std::get<AccessToken>(access).value);
+    auto built = build_fcm_request(n, token, account.project_id, access_token, options.clock());
+    if (auto* refused = std::get_if<job::SendOutcome>(&built)) return done(std::move(*refused));
+    auto& request = std::get<FcmRequest>(built);
+
+    h2::Request h2_request;
+    h2_request.method = "POST";
+    h2_request.path = std::move(request.path);
+    h2_request.body = std::move(request.body);
+    h2_request.timeout = config.request_timeout;
+    h2_request.headers.reserve(request.headers.size());
+    for (auto& [name, value] : request.headers) h2_request.headers.push_back(h2::Header{std::move(name), std::move(value)});
+    pool->submit(std::move(h2_request), [self = std::move(self), access_token = std::move(access_token), token,
+                                         done = std::move(done)](h2::Result result) {
+      done(self->outcome_of(result, access_token, token));
+    });
+  }
+
+  job::SendOutcome outcome_of(const h2::Result& result, const std::string& access_token, const std::string& token) {
+    job::SendOutcome outcome;
+    if (result.ec) {
+      outcome = provider::classify_transport_error(result.ec);
+      logger->debug("{}: send to {} failed: {}", app_label(), log::token(token), outcome.reason);
+      return outcome;
+    }
+    std::optional<std::string_view> retry_after;
+    if (const std::string* header = result.response.find_header("retry-after")) retry_after = *header;
+    outcome = classify_fcm_response(result.response.status, result.response.body, retry_after);
+
+    if (outcome.status == 401 && outcome.reason == "UNAUTHENTICATED") {
+      switch (tokens.invalidate(access_token)) {
+        case AccessTokenCache::Invalidation::dropped:
+          logger->info("{}: FCM refused the access token (401 UNAUTHENTICATED); fetching a new one", app_label());
+          outcome.kind = OutcomeKind::retry;
+          break;
+        case AccessTokenCache::Invalidation::stale:  // sent with a token that is already replaced
+          outcome.kind = OutcomeKind::retry;
+          break;
+        case AccessTokenCache::Invalidation::too_soon:  // a fresh token refused: credentials
+          break;
+      }
+    }
+    std::string detail;
+    if (outcome.kind != OutcomeKind::delivered) {
+      detail = describe_fcm_error(result.response.status, result.response.body);
+      logger->debug("{}: send to {}: {}", app_label(), log::token(token), detail);
+    }
+    credential_state.observe(outcome, detail);
+    return outcome;
+  }
+
   // One POST to token_uri over a connection of its own: tokens are fetched about once an
   // hour, so keeping a connection open (and reconnecting it) in between would cost more.
   asio::awaitable<TokenResponse> fetch_token() {
@@ -167,84 +235,54 @@ asio::awaitable<void> Provider::stop(std::chrono::milliseconds deadline) {
   if (impl->pool) co_await impl->pool->stop(deadline);
 }
 
-asio::awaitable<job::SendOutcome> Provider::send(const job::Notification& n, const std::string& token) {
-  auto impl = impl_;  // the provider may be destroyed while this send is suspended
+namespace {
 
+// FCM's message names the token inside the body, so a notification's sends share only the
+// notification: it is copied once, for sends that may outlive the caller's.
+struct FcmPrepared : provider::Prepared {
+  job::Notification notification;
+};
+
+job::SendOutcome retry_outcome(std::string reason) {
   job::SendOutcome outcome;
-  if (!impl->pool || impl->stopping) {
-    outcome.kind = OutcomeKind::retry;
-    outcome.reason = impl->pool ? "FCM provider stopping" : "FCM provider not started";
-    co_return outcome;
-  }
+  outcome.kind = OutcomeKind::retry;
+  outcome.reason = std::move(reason);
+  return outcome;
+}
+
+}  // namespace
+
+std::shared_ptr<const provider::Prepared> Provider::prepare(const job::Notification& n) const {
+  auto prepared = std::make_shared<FcmPrepared>();
+  prepared->notification = n;
+  return prepared;
+}
+
+// Per token: an access token (from the cache, at once unless one must be fetched), the request
+// built for this token, one pool request, the answer classified. No coroutine unless a fetch
+// is needed.
+void Provider::send(std::shared_ptr<const provider::Prepared> any_prepared, const std::string& token,
+                    provider::SendHandler done) {
+  auto impl = impl_;
+  if (!impl->pool || impl->stopping) return done(retry_outcome(impl->pool ? "FCM provider stopping" : "FCM provider not started"));
   if (token.empty()) {
+    job::SendOutcome outcome;
     outcome.kind = OutcomeKind::rejected;
     outcome.reason = "MissingRegistration";
-    co_return outcome;
+    return done(std::move(outcome));
   }
-
-  TokenResponse access = co_await impl->tokens.token();
-  if (auto* failure = std::get_if<TokenError>(&access)) {
-    outcome.status = 0;
-    outcome.reason = failure->reason;
-    if (failure->kind == TokenError::Kind::credentials) {
-      outcome.kind = OutcomeKind::credentials_error;
-      impl->credential_state.refused("the token endpoint refused the service account: " + failure->reason,
-                                     failure->message);
-    } else {
-      outcome.kind = OutcomeKind::retry;
-      impl->logger->debug("{}: no access token for a send: {}", impl->app_label(), failure->message);
-    }
-    co_return outcome;
-  }
-  const std::string access_token = std::move(std::get<AccessToken>(access).value);
-
-  auto built = build_fcm_request(n, token, impl->account.project_id, access_token, impl->options.clock());
-  if (auto* refused = std::get_if<job::SendOutcome>(&built)) co_return std::move(*refused);
-  auto& request = std::get<FcmRequest>(built);
-
-  h2::Request h2_request;
-  h2_request.method = "POST";
-  h2_request.path = std::move(request.path);
-  h2_request.body = std::move(request.body);
-  h2_request.timeout = impl->config.request_timeout;
-  h2_request.headers.reserve(request.headers.size());
-  for (auto& [name, value] : request.headers) h2_request.headers.push_back(h2::Header{std::move(name), std::move(value)});
-
-  const h2::Result result = co_await impl->pool->request(std::move(h2_request));
-  if (result.ec) {
-    outcome = provider::classify_transport_error(result.ec);
-    impl->logger->debug("{}: send to {} failed: {}", impl->app_label(), log::token(token), outcome.reason);
-    co_return outcome;
-  }
-
-  std::optional<std::string_view> retry_after;
-  if (const std::string* header = result.response.find_header("retry-after")) retry_after = *header;
-  outcome = classify_fcm_response(result.response.status, result.response.body, retry_after);
-
-  if (outcome.status == 401 && outcome.reason == "UNAUTHENTICATED") {
-    switch (impl->tokens.invalidate(access_token)) {
-      case AccessTokenCache::Invalidation::dropped:
-        impl->logger->info("{}: FCM refused the access token (401 UNAUTHENTICATED); fetching a new one",
-                           impl->app_label());
-        outcome.kind = OutcomeKind::retry;
-        break;
-      case AccessTokenCache::Invalidation::stale:  // sent with a token that is already replaced
-        outcome.kind = OutcomeKind::retry;
-        break;
-      case AccessTokenCache::Invalidation::too_soon:  // a fresh token refused: credentials
-        break;
-    }
-  }
-  std::string detail;
-  if (outcome.kind != OutcomeKind::delivered) {
-    detail = describe_fcm_error(result.response.status, result.response.body);
-    impl->logger->debug("{}: send to {}: {}", impl->app_label(), log::token(token), detail);
-  }
-  impl->credential_state.observe(outcome, detail);
-  co_return outcome;
+  // Made by prepare() above: the static cast is safe.
+  auto prepared = std::static_pointer_cast<const FcmPrepared>(std::move(any_prepared));
+  auto& tokens = impl->tokens;
+  tokens.async_token([impl = std::move(impl), prepared = std::move(prepared), token = std::string(token),
+                      done = std::move(done)](TokenResponse access) mutable {
+    impl->send_with(prepared->notification, token, std::move(access), std::move(done), impl);
+  });
 }
 
 boost::asio::any_io_executor Provider::executor() const { return impl_->executor; }
+
+const std::string& Provider::app() const { return impl_->options.app; }
 
 provider::Health Provider::health() const {
   return provider::health_of(impl_->credential_state, {}, impl_->pool.get(), impl_->account.describe());

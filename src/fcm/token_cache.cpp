@@ -165,11 +165,35 @@ AccessTokenCache::AccessTokenCache(asio::any_io_executor executor, Fetch fetch, 
 
 AccessTokenCache::~AccessTokenCache() = default;
 
-asio::awaitable<TokenResponse> AccessTokenCache::token() {
+void AccessTokenCache::start(TokenHandler done) {
   auto state = state_;
-  const auto caller = co_await asio::this_coro::executor;
-  if (caller == state->executor) co_return co_await State::get(state);
-  co_return co_await asio::co_spawn(state->executor, State::get(state), asio::use_awaitable);
+  // Answers on the handler's executor: inline for a callback on ours, a hop for a coroutine
+  // elsewhere.
+  const auto answer = [state](TokenHandler done, TokenResponse response) {
+    auto target = asio::get_associated_executor(done, state->executor);
+    asio::dispatch(target, [done = std::move(done), response = std::move(response)]() mutable {
+      std::move(done)(std::move(response));
+    });
+  };
+  {
+    std::lock_guard lock(state->mutex);
+    if (auto ready = state->answer_locked(state->clock())) {
+      answer(std::move(done), std::move(*ready));
+      return;
+    }
+  }
+  // A fetch, or a wait for the one in progress: a coroutine on the cache's executor.
+  asio::co_spawn(state->executor, State::get(state),
+                 [done = std::move(done), answer](std::exception_ptr failure, TokenResponse response) mutable {
+                   if (failure) {
+                     TokenError error;
+                     error.kind = TokenError::Kind::transient;
+                     error.reason = "oauth fetch failed";
+                     error.message = "oauth fetch failed";
+                     response = std::move(error);
+                   }
+                   answer(std::move(done), std::move(response));
+                 });
 }
 
 AccessTokenCache::Invalidation AccessTokenCache::invalidate(const std::string& rejected) {

@@ -149,7 +149,7 @@ struct ProviderTest : ::testing::Test {
   // `n` and `token` outlive the send: run() returns only once it has completed.
   job::SendOutcome send(Provider& provider, const std::string& token, job::Notification n = alert()) {
     n.tokens = {token};
-    return run(io, provider.send(n, token));
+    return run(io, provider.async_send(provider.prepare(n), token, asio::use_awaitable));
   }
 
   void stop(Provider& provider) { run(io, provider.stop(1000ms)); }
@@ -370,7 +370,7 @@ TEST_F(ProviderTest, SendBeforeStartIsARetry) {
   auto n = alert();
   const std::string token = device_token("aa");
   n.tokens = {token};
-  const auto outcome = run(io, provider.send(n, token));
+  const auto outcome = run(io, provider.async_send(provider.prepare(n), token, asio::use_awaitable));
   EXPECT_EQ(outcome.kind, OutcomeKind::retry);
   EXPECT_THAT(outcome.reason, HasSubstr("not started"));
 }

@@ -27,6 +27,38 @@ using nlohmann::json;
 
 std::string token(char c) { return std::string(64, c); }
 
+// A provider for the dispatcher alone: prepare() calls `on_prepare`, each send `answer`.
+class FakeProvider final : public provider::Provider {
+ public:
+  using Answer = std::function<void(const std::string& token, provider::SendHandler done)>;
+  FakeProvider(asio::any_io_executor executor, std::string app, std::function<void()> on_prepare, Answer answer)
+      : executor_(std::move(executor)), app_(std::move(app)), on_prepare_(std::move(on_prepare)), answer_(std::move(answer)) {}
+
+  job::Platform platform() const override { return job::Platform::ios; }
+  const std::string& app() const override { return app_; }
+  std::string_view kind() const override { return "fake"; }
+  bool start(std::string*) override { return true; }
+  asio::awaitable<void> stop(std::chrono::milliseconds) override { co_return; }
+  std::shared_ptr<const provider::Prepared> prepare(const job::Notification&) const override {
+    on_prepare_();
+    return std::make_shared<provider::Prepared>();
+  }
+  asio::any_io_executor executor() const override { return executor_; }
+  provider::Health health() const override { return {}; }
+  h2::PoolStats pool_stats() const override { return {}; }
+
+ protected:
+  void send(std::shared_ptr<const provider::Prepared>, const std::string& token, provider::SendHandler done) override {
+    answer_(token, std::move(done));
+  }
+
+ private:
+  asio::any_io_executor executor_;
+  std::string app_;
+  std::function<void()> on_prepare_;
+  Answer answer_;
+};
+
 class DispatcherTest : public ::testing::Test {
  protected:
   DispatcherTest() : sync_(server_), metrics_(registry_) {
@@ -43,35 +75,30 @@ class DispatcherTest : public ::testing::Test {
     cfg.retries.max_attempts = 3;
     dispatcher_ = std::make_unique<Dispatcher>(io_.get_executor(), *store_, *inactive_, metrics_,
                                                DispatcherConfig::from_config(cfg, "pod-1"));
-    // 'a…' delivered, 'b…' dead, 'c…' retry with Retry-After 30 s, 'd…' rejected.
-    dispatcher_->add_provider("demo", job::Platform::ios, link(io_.get_executor()));
+    provider_ = make_provider(io_.get_executor());
+    dispatcher_->add_provider(*provider_, 10);
   }
 
   // A provider whose sends run on `executor`: 'a…' delivered, 'b…' dead, 'c…' retry with
   // Retry-After 30 s, 'd…' rejected.
-  ProviderLink link(asio::any_io_executor executor) {
-    ProviderLink link;
-    link.executor = executor;
-    link.max_inflight = 10;
-    link.prepare = [this](const job::Notification&) -> TokenSend {
-      ++prepared_;
-      return [this](const std::string& t, SendDone done) {
-        {
-          std::lock_guard lock(sent_mutex_);
-          sent_.push_back(t);
-          send_threads_.insert(std::this_thread::get_id());
-        }
-        job::SendOutcome o;
-        switch (t[0]) {
-          case 'b': o.kind = job::OutcomeKind::token_dead; o.status = 410; o.reason = "Unregistered"; break;
-          case 'c': o.kind = job::OutcomeKind::retry; o.status = 429; o.retry_after = 30s; break;
-          case 'd': o.kind = job::OutcomeKind::rejected; o.status = 400; o.reason = "BadTopic"; break;
-          default: o.status = 200;
-        }
-        done(std::move(o));
-      };
-    };
-    return link;
+  std::unique_ptr<FakeProvider> make_provider(asio::any_io_executor executor, std::string app = "demo") {
+    return std::make_unique<FakeProvider>(
+        executor, std::move(app), [this] { ++prepared_; },
+        [this](const std::string& t, provider::SendHandler done) {
+          {
+            std::lock_guard lock(sent_mutex_);
+            sent_.push_back(t);
+            send_threads_.insert(std::this_thread::get_id());
+          }
+          job::SendOutcome o;
+          switch (t[0]) {
+            case 'b': o.kind = job::OutcomeKind::token_dead; o.status = 410; o.reason = "Unregistered"; break;
+            case 'c': o.kind = job::OutcomeKind::retry; o.status = 429; o.retry_after = 30s; break;
+            case 'd': o.kind = job::OutcomeKind::rejected; o.status = 400; o.reason = "BadTopic"; break;
+            default: o.status = 200;
+          }
+          done(std::move(o));
+        });
   }
 
   // Takes `element` into the processing list as the consumer would, then handles it.
@@ -106,6 +133,7 @@ class DispatcherTest : public ::testing::Test {
   std::unique_ptr<redis::Client> client_;
   std::unique_ptr<queue::JobStore> store_;
   std::unique_ptr<feedback::InactiveTokens> inactive_;
+  std::unique_ptr<FakeProvider> provider_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::mutex sent_mutex_;
   std::vector<std::string> sent_;
@@ -167,7 +195,8 @@ TEST_F(DispatcherTest, SendsRunOnTheProvidersExecutorAndEachNotificationIsPrepar
   config::Config cfg;
   cfg.apps["other"].apns.emplace();
   Dispatcher dispatcher(io_.get_executor(), *store_, *inactive_, metrics_, DispatcherConfig::from_config(cfg, "pod-1"));
-  dispatcher.add_provider("other", job::Platform::ios, link(provider_io.get_executor()));
+  auto other = make_provider(provider_io.get_executor(), "other");
+  dispatcher.add_provider(*other, 10);
 
   std::vector<std::string> tokens;
   for (int i = 0; i < 50; ++i) {
@@ -238,10 +267,9 @@ TEST_F(DispatcherTest, AnUnexpectedFailureIsRetriedThenDeadLetteredNeverLeftInPr
   cfg.apps["demo"].apns.emplace();
   cfg.queue.max_redeliveries = 2;
   Dispatcher failing(io_.get_executor(), *store_, *inactive_, metrics_, DispatcherConfig::from_config(cfg, "pod-1"));
-  ProviderLink broken;
-  broken.executor = io_.get_executor();
-  broken.prepare = [](const job::Notification&) -> TokenSend { throw std::logic_error("a bug in prepare"); };
-  failing.add_provider("demo", job::Platform::ios, std::move(broken));
+  FakeProvider broken(io_.get_executor(), "demo", [] { throw std::logic_error("a bug in prepare"); },
+                      [](const std::string&, provider::SendHandler) {});
+  failing.add_provider(broken, 10);
 
   std::string element = json({{"platform", "ios"}, {"tokens", {token('a')}}, {"title", "t"}}).dump();
   for (int attempt = 1; attempt <= 2; ++attempt) {

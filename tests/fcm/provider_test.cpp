@@ -142,7 +142,7 @@ struct FcmProviderTest : ::testing::Test {
   // `n` and `token` outlive the send: run() returns only once it has completed.
   job::SendOutcome send(Provider& provider, const std::string& token, job::Notification n = alert()) {
     n.tokens = {token};
-    return run(io, provider.send(n, token));
+    return run(io, provider.async_send(provider.prepare(n), token, asio::use_awaitable));
   }
 
   // Sends to every token at once and collects the outcomes in order.
@@ -152,7 +152,7 @@ struct FcmProviderTest : ::testing::Test {
     for (std::size_t i = 0; i < tokens.size(); ++i) {
       notifications[i].message = "message " + std::to_string(i);
       notifications[i].tokens = {tokens[i]};
-      futures.push_back(asio::co_spawn(io, provider.send(notifications[i], tokens[i]), asio::use_future));
+      futures.push_back(asio::co_spawn(io, provider.async_send(provider.prepare(notifications[i]), tokens[i], asio::use_awaitable), asio::use_future));
     }
     std::vector<job::SendOutcome> outcomes;
     for (auto& future : futures) {
@@ -421,7 +421,7 @@ TEST_F(FcmProviderTest, SendBeforeStartIsARetry) {
   job::Notification n = alert();
   const std::string token = "device-token-1";
   n.tokens = {token};
-  const auto outcome = run(io, provider.send(n, token));
+  const auto outcome = run(io, provider.async_send(provider.prepare(n), token, asio::use_awaitable));
   EXPECT_EQ(outcome.kind, OutcomeKind::retry);
   EXPECT_THAT(outcome.reason, HasSubstr("not started"));
   EXPECT_EQ(provider.tokens_fetched(), 0u);

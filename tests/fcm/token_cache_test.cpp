@@ -68,20 +68,20 @@ struct FcmTokenCacheTest : ::testing::Test {
   }
 
   TokenResponse get(AccessTokenCache& cache) {
-    auto future = asio::co_spawn(io, cache.token(), asio::use_future);
+    auto future = asio::co_spawn(io, cache.async_token(asio::use_awaitable), asio::use_future);
     io.restart();
-    // Nothing here waits for real time: once no handler is ready, token() is stuck.
+    // Nothing here waits for real time: once no handler is ready, async_token() is stuck.
     while (future.wait_for(0s) != std::future_status::ready) {
-      if (io.poll() == 0) throw std::runtime_error("token() is stuck");
+      if (io.poll() == 0) throw std::runtime_error("async_token() is stuck");
       io.restart();
     }
     return future.get();
   }
 
-  // Starts token() calls that stay pending while `hold` is set.
+  // Starts async_token() calls that stay pending while `hold` is set.
   std::vector<std::future<TokenResponse>> start(AccessTokenCache& cache, int callers) {
     std::vector<std::future<TokenResponse>> futures;
-    for (int i = 0; i < callers; ++i) futures.push_back(asio::co_spawn(io, cache.token(), asio::use_future));
+    for (int i = 0; i < callers; ++i) futures.push_back(asio::co_spawn(io, cache.async_token(asio::use_awaitable), asio::use_future));
     io.restart();
     io.poll();
     return futures;
@@ -254,7 +254,7 @@ TEST_F(FcmTokenCacheTest, AThrowingFetchIsATransientFailure) {
 }
 
 TEST_F(FcmTokenCacheTest, WorksFromAnotherExecutor) {
-  // The cache on a strand, its callers on the plain io_context executor: token() hops over.
+  // The cache on a strand, its callers on the plain io_context executor: the answer hops back.
   auto cache = make_on(asio::make_strand(io));
   hold = true;
   auto pending = start(*cache, 3);

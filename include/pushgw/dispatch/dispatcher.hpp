@@ -33,28 +33,10 @@
 #include "pushgw/job/outcome.hpp"
 #include "pushgw/job/validate.hpp"
 #include "pushgw/metrics/pushgw_metrics.hpp"
+#include "pushgw/provider/provider.hpp"
 #include "pushgw/queue/job_store.hpp"
 
 namespace pushgw::dispatch {
-
-// Receives the outcome of one token's send. Must not throw.
-using SendDone = std::function<void(job::SendOutcome)>;
-// Starts sending the notification it was prepared for to one device token; calls `done`
-// exactly once, on the provider's executor, possibly before returning. A callback rather than
-// a coroutine: a notification to 500 tokens would otherwise make 500 coroutine frames.
-using TokenSend = std::function<void(const std::string& token, SendDone done)>;
-
-// A provider as the dispatcher uses it (apns::Provider, fcm::Provider).
-struct ProviderLink {
-  // Makes one notification ready (payload and headers built once, not per token) and returns
-  // its per-token send. Called on `executor`; the returned function is kept until the
-  // notification's last send completes.
-  std::function<TokenSend(const job::Notification&)> prepare;
-  // Where the provider's connections live: a notification's sends all run there, one hop per
-  // notification rather than per token.
-  boost::asio::any_io_executor executor;
-  std::size_t max_inflight = 1000;  // sends of this provider at once
-};
 
 struct DispatcherConfig {
   config::RetriesConfig retries;
@@ -77,8 +59,9 @@ class Dispatcher {
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
 
-  // Registers the provider of `app` for `platform`. Call before the first handle().
-  void add_provider(const std::string& app, job::Platform platform, ProviderLink link);
+  // Registers a provider (for its app and platform); at most `max_inflight` of its sends at
+  // once. It must outlive the dispatcher's jobs. Call before the first handle().
+  void add_provider(provider::Provider& provider, std::size_t max_inflight);
 
   // The queue::JobHandler.
   boost::asio::awaitable<void> handle(std::size_t lane, std::string element);

@@ -1,10 +1,10 @@
 #pragma once
-// The FCM provider of one app: a fixed pool of HTTP/2 connections to the FCM endpoint, an
-// OAuth access token from the service account, and send() for one (notification,
-// registration token) → SendOutcome.
+// The FCM provider of one app (a provider::Provider): a fixed pool of HTTP/2 connections to
+// the FCM endpoint and an OAuth access token from the service account.
 //
-// send() takes the access token from the cache (token_cache.hpp), builds the request
-// (message.hpp), waits for the response and classifies it (reason.hpp). It never throws.
+// async_send() takes the access token from the cache (token_cache.hpp), builds the request for
+// the token (message.hpp), waits for the response and classifies it (reason.hpp). It never
+// throws, and makes no coroutine unless an access token must be fetched.
 //   - The access token is fetched over HTTP/2 from the service account's token_uri (a
 //     connection per fetch, about once an hour, verified with the same ca_file). A fetch the
 //     token endpoint refuses (invalid_grant, ...) makes the send a credentials_error; a fetch
@@ -17,9 +17,8 @@
 //     first appears (not once per send), and reported by health() until FCM accepts a
 //     request again.
 //
-// Threading: as h2::Pool — the provider lives on one executor (a strand when several threads
-// run the io_context); send() may be awaited from any executor; health(), pool_stats() and
-// tokens_fetched() may be called from any thread.
+// Threading: as h2::Pool — the provider lives on one executor; async_send() may be called from
+// any executor; health(), pool_stats() and tokens_fetched() from any thread.
 
 #include <chrono>
 #include <cstdint>
@@ -36,7 +35,7 @@
 #include "pushgw/h2/pool.hpp"
 #include "pushgw/job/notification.hpp"
 #include "pushgw/job/outcome.hpp"
-#include "pushgw/provider/health.hpp"
+#include "pushgw/provider/provider.hpp"
 
 namespace pushgw::fcm {
 
@@ -51,34 +50,34 @@ struct ProviderOptions {
   std::chrono::milliseconds reconnect_max{30000};
 };
 
-class Provider {
+class Provider final : public provider::Provider {
  public:
   // `account` must come from load_service_account(config.service_account_file, ...).
   Provider(boost::asio::any_io_executor executor, config::FcmConfig config, ServiceAccount account,
            ProviderOptions options = {});
-  ~Provider();
+  ~Provider() override;
   Provider(const Provider&) = delete;
   Provider& operator=(const Provider&) = delete;
 
-  // Starts connecting to FCM. Returns false and sets *error when the endpoint or the TLS
-  // settings cannot work (a malformed endpoint, an unreadable ca_file...); connection
-  // failures are retried in the background, not errors here. The first access token is
-  // fetched by the first send.
-  bool start(std::string* error = nullptr);
-  // Stops taking sends; in-flight ones may finish until `deadline`.
-  boost::asio::awaitable<void> stop(std::chrono::milliseconds deadline);
+  job::Platform platform() const override { return job::Platform::android; }
+  const std::string& app() const override;
+  std::string_view kind() const override { return "fcm"; }
 
-  // Sends `n` to one registration token and classifies the result. `n` and `token` are
-  // referenced until the returned awaitable completes (co_await it directly).
-  boost::asio::awaitable<job::SendOutcome> send(const job::Notification& n, const std::string& token);
+  // Starts connecting to FCM; the first access token is fetched by the first send.
+  bool start(std::string* error) override;
+  boost::asio::awaitable<void> stop(std::chrono::milliseconds deadline) override;
 
-  // The executor the provider's connections live on.
-  boost::asio::any_io_executor executor() const;
+  std::shared_ptr<const provider::Prepared> prepare(const job::Notification& n) const override;
 
-  provider::Health health() const;
-  h2::PoolStats pool_stats() const;
+  boost::asio::any_io_executor executor() const override;
+  provider::Health health() const override;
+  h2::PoolStats pool_stats() const override;
   // How many access tokens have been fetched successfully.
   std::uint64_t tokens_fetched() const;
+
+ protected:
+  void send(std::shared_ptr<const provider::Prepared> prepared, const std::string& token,
+            provider::SendHandler done) override;
 
  private:
   struct Impl;

@@ -14,9 +14,8 @@
 //     credentials problem, and refetching per send would not fix it.
 //
 // The fetch itself (HTTP/2 to token_uri) is injected, and so is the clock, so tests control
-// both. The cache lives on one executor (the provider's); token() may be awaited from any
-// executor (it hops over and back); invalidate() and the counters may be called from any
-// thread.
+// both. The cache lives on one executor (the provider's); async_token() may be called from any
+// executor (a fetch runs on the cache's); invalidate() and the counters from any thread.
 
 #include <chrono>
 #include <cstdint>
@@ -25,6 +24,8 @@
 #include <string>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 
 #include "pushgw/common/clock.hpp"
@@ -61,8 +62,14 @@ class AccessTokenCache {
   AccessTokenCache& operator=(const AccessTokenCache&) = delete;
 
   // The token to send (its expires_in is the time it has left), fetched or refreshed as
-  // needed; or why there is none.
-  boost::asio::awaitable<TokenResponse> token();
+  // needed; or why there is none. An Asio initiating function: a plain callback (the send
+  // path: called at once when the cached token serves, no coroutine) or use_awaitable. The
+  // answer goes to the handler's executor.
+  template <class CompletionToken>
+  auto async_token(CompletionToken&& completion) {
+    return boost::asio::async_initiate<CompletionToken, void(TokenResponse)>(
+        [this](auto handler) { start(TokenHandler(std::move(handler))); }, completion);
+  }
 
   enum class Invalidation {
     dropped,   // `rejected` was the current token; the next token() fetches a new one
@@ -76,6 +83,9 @@ class AccessTokenCache {
   std::uint64_t fetch_attempts() const;  // fetches started, successful or not
 
  private:
+  using TokenHandler = boost::asio::any_completion_handler<void(TokenResponse)>;
+  void start(TokenHandler done);
+
   struct State;
   std::shared_ptr<State> state_;
 };
