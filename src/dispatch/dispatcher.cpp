@@ -11,6 +11,7 @@
 #include "pushgw/api/push_request.hpp"
 #include "pushgw/common/async.hpp"
 #include "pushgw/common/quote.hpp"
+#include "pushgw/common/retry.hpp"
 #include "pushgw/fcm/message.hpp"
 #include "pushgw/dispatch/plan.hpp"
 #include "pushgw/job/codec.hpp"
@@ -132,23 +133,13 @@ struct Dispatcher::Impl {
   // saves this coroutine and the step's when Redis answers).
   template <class Step>
   asio::awaitable<bool> until_done(Step step, const char* what, error_code failed = {}) {
-    milliseconds backoff(100);
-    bool warned = false;
-    for (;;) {
-      error_code ec = std::exchange(failed, {});
-      if (!ec) {
-        auto attempt = step();  // named: see GCC 12 and co_await temporaries
-        ec = co_await std::move(attempt);
-        if (!ec) co_return true;
-      }
-      if (!warned) logger->warn("{}: {}; retrying until Redis answers", what, ec.message());
-      warned = true;
-      if (stopping) co_return false;
-      asio::steady_timer timer(executor, backoff);
-      co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-      backoff = std::min(backoff * 2, milliseconds(2000));
-      if (stopping) co_return false;
-    }
+    const error_code ec = co_await common::retry_until_done(
+        std::move(step), common::Backoff{milliseconds(100), milliseconds(2000)}, [this] { return stopping; },
+        [this, what](const error_code& ec, unsigned failures) {
+          if (failures == 1) logger->warn("{}: {}; retrying until Redis answers", what, ec.message());
+        },
+        failed);
+    co_return !ec;
   }
 
   void dead_letter(queue::AckPlan& ack, std::size_t lane, std::string_view job_text, queue::DeadReason reason,

@@ -14,6 +14,7 @@
 #include "pushgw/fcm/reason.hpp"
 #include "pushgw/h2/connection.hpp"
 #include "pushgw/h2/endpoint.hpp"
+#include "pushgw/h2/tls.hpp"
 #include "pushgw/log/log.hpp"
 #include "pushgw/provider/transport.hpp"
 

@@ -5,7 +5,6 @@
 #include <atomic>
 #include <cstring>
 #include <deque>
-#include <fstream>
 #include <iterator>
 #include <list>
 #include <mutex>
@@ -16,11 +15,11 @@
 #include <boost/asio/ssl.hpp>
 #include <nghttp2/nghttp2.h>
 #include <openssl/err.h>
-#include <openssl/pkcs12.h>
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
 #include "pushgw/common/async.hpp"
+#include "pushgw/h2/tls.hpp"
 
 namespace pushgw::h2 {
 
@@ -43,151 +42,6 @@ std::string_view to_string(ConnectionState state) {
     case ConnectionState::closed: return "closed";
   }
   return "unknown";
-}
-
-// ---------------------------------------------------------------------------------------
-// TLS context
-// ---------------------------------------------------------------------------------------
-namespace {
-
-std::string openssl_errors() {
-  std::string text;
-  while (const unsigned long code = ERR_get_error()) {
-    char buffer[256];
-    ERR_error_string_n(code, buffer, sizeof buffer);
-    if (!text.empty()) text += "; ";
-    text += buffer;
-  }
-  return text.empty() ? "unknown OpenSSL error" : text;
-}
-
-bool ends_with_ci(std::string_view text, std::string_view suffix) {
-  if (text.size() < suffix.size()) return false;
-  for (std::size_t i = 0; i < suffix.size(); ++i) {
-    const char a = text[text.size() - suffix.size() + i];
-    if (std::tolower(static_cast<unsigned char>(a)) != suffix[i]) return false;
-  }
-  return true;
-}
-
-// Loads a PKCS#12 bundle (certificate, key and chain) into the context.
-bool use_pkcs12(SSL_CTX* ctx, const std::string& file, const std::string& password,
-                std::string* error) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    *error = "client_cert_file " + file + ": cannot be read";
-    return false;
-  }
-  const std::string der((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-  PKCS12* p12 = d2i_PKCS12(nullptr, &p, static_cast<long>(der.size()));
-  if (!p12) {
-    *error = "client_cert_file " + file + ": not a PKCS#12 file: " + openssl_errors();
-    return false;
-  }
-  EVP_PKEY* key = nullptr;
-  X509* cert = nullptr;
-  STACK_OF(X509)* chain = nullptr;
-  const bool parsed = PKCS12_parse(p12, password.c_str(), &key, &cert, &chain) == 1;
-  PKCS12_free(p12);
-  bool ok = parsed && cert && key && SSL_CTX_use_certificate(ctx, cert) == 1 &&
-            SSL_CTX_use_PrivateKey(ctx, key) == 1;
-  for (int i = 0; ok && chain && i < sk_X509_num(chain); ++i) {
-    X509* extra = sk_X509_value(chain, i);
-    ok = SSL_CTX_add1_chain_cert(ctx, extra) == 1;
-  }
-  if (!ok) {
-    *error = "client_cert_file " + file + ": cannot use the PKCS#12 contents (wrong password?): " +
-             openssl_errors();
-  }
-  EVP_PKEY_free(key);
-  X509_free(cert);
-  sk_X509_pop_free(chain, X509_free);
-  return ok;
-}
-
-}  // namespace
-
-std::shared_ptr<asio::ssl::context> make_tls_context(const ConnectionConfig& config,
-                                                     std::string* error) {
-  std::string ignored;
-  if (!error) error = &ignored;
-  ERR_clear_error();
-  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
-  SSL_CTX* native = ctx->native_handle();
-  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_compression);
-  static constexpr unsigned char alpn[] = {2, 'h', '2'};
-  if (SSL_CTX_set_alpn_protos(native, alpn, sizeof alpn) != 0) {
-    *error = "cannot set ALPN: " + openssl_errors();
-    return nullptr;
-  }
-
-  error_code ec;
-  if (config.verify_peer) {
-    ctx->set_verify_mode(asio::ssl::verify_peer, ec);
-    if (config.ca_file.empty()) {
-      ctx->set_default_verify_paths(ec);
-      if (ec) {
-        *error = "cannot load the system CA store: " + ec.message();
-        return nullptr;
-      }
-    } else {
-      ctx->load_verify_file(config.ca_file, ec);
-      if (ec) {
-        *error = "ca_file " + config.ca_file + ": " + ec.message();
-        return nullptr;
-      }
-    }
-  } else {
-    ctx->set_verify_mode(asio::ssl::verify_none, ec);
-  }
-
-  if (config.install_client_certificate) {
-    if (!config.client_cert_file.empty() || !config.client_key_file.empty()) {
-      *error = "a loaded client certificate and client_cert_file/client_key_file are both set";
-      return nullptr;
-    }
-    try {
-      config.install_client_certificate(native);
-    } catch (const std::exception& e) {
-      *error = std::string("client certificate: ") + e.what();
-      return nullptr;
-    }
-    if (SSL_CTX_check_private_key(native) != 1) {
-      *error = "client certificate: the private key does not match the certificate";
-      return nullptr;
-    }
-  } else if (!config.client_cert_file.empty()) {
-    const bool pkcs12 = ends_with_ci(config.client_cert_file, ".p12") ||
-                        ends_with_ci(config.client_cert_file, ".pfx");
-    if (pkcs12) {
-      if (!use_pkcs12(native, config.client_cert_file, config.client_cert_password, error)) {
-        return nullptr;
-      }
-    } else {
-      ctx->use_certificate_chain_file(config.client_cert_file, ec);
-      if (ec) {
-        *error = "client_cert_file " + config.client_cert_file + ": " + ec.message();
-        return nullptr;
-      }
-      const std::string& key_file =
-          config.client_key_file.empty() ? config.client_cert_file : config.client_key_file;
-      ctx->use_private_key_file(key_file, asio::ssl::context::pem, ec);
-      if (ec) {
-        *error = "client_key_file " + key_file + ": " + ec.message();
-        return nullptr;
-      }
-    }
-    if (SSL_CTX_check_private_key(native) != 1) {
-      *error = "client_key_file does not match client_cert_file " + config.client_cert_file;
-      return nullptr;
-    }
-  } else if (!config.client_key_file.empty()) {
-    *error = "client_key_file is set but client_cert_file is empty";
-    return nullptr;
-  }
-  return ctx;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -2,14 +2,16 @@
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
 #include <list>
 #include <mutex>
-#include <random>
-#include <deque>
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <spdlog/spdlog.h>
+
+#include "pushgw/common/backoff.hpp"
+#include "pushgw/h2/tls.hpp"
 
 #include "pushgw/common/coroutine_warnings.hpp"  // last: GCC 12 false positive
 
@@ -56,12 +58,6 @@ void wake_one(std::list<Waiter*>& list) {
 
 void wake_all(std::list<Waiter*>& list) {
   while (!list.empty()) wake_one(list);
-}
-
-milliseconds with_jitter(milliseconds base) {
-  thread_local std::mt19937 random{std::random_device{}()};
-  std::uniform_real_distribution<double> factor(0.75, 1.25);
-  return milliseconds(static_cast<long>(static_cast<double>(base.count()) * factor(random)));
 }
 
 }  // namespace
@@ -123,7 +119,7 @@ struct Pool::Impl : std::enable_shared_from_this<Impl> {
   asio::awaitable<void> supervise(std::size_t index) {
     auto keep = shared_from_this();
     Slot& slot = slots[index];
-    milliseconds backoff = cfg.reconnect_min;
+    common::BackoffSequence backoff(common::Backoff{cfg.reconnect_min, cfg.reconnect_max});
     bool first = true;
     while (!stopping) {
       auto connection = std::make_shared<Connection>(ex, cfg.connection, tls);
@@ -133,18 +129,18 @@ struct Pool::Impl : std::enable_shared_from_this<Impl> {
       if (ec) {
         last_connect_error = ec;
         set_connect_problem(connection->last_error_detail());
+        const milliseconds delay = backoff.next();
         spdlog::warn("h2 {}:{}: connection {} failed: {}; retrying in ~{} ms", cfg.connection.host,
-                     cfg.connection.port, index, connection->last_error_detail(), backoff.count());
+                     cfg.connection.port, index, connection->last_error_detail(), delay.count());
         slot.connection.reset();
-        slot.backoff_timer.expires_after(with_jitter(backoff));
+        slot.backoff_timer.expires_after(delay);
         co_await slot.backoff_timer.async_wait(asio::as_tuple(asio::use_awaitable));
-        backoff = std::min(backoff * 2, cfg.reconnect_max);
         continue;
       }
       if (!first) ++stat_reconnects;
       first = false;
       set_connect_problem({});
-      backoff = cfg.reconnect_min;
+      backoff.reset();
       slot.ready = true;
       wake_all(ready_waiters);
 
@@ -163,9 +159,8 @@ struct Pool::Impl : std::enable_shared_from_this<Impl> {
         asio::co_spawn(ex, retire(connection), asio::detached);
         continue;
       }
-      slot.backoff_timer.expires_after(with_jitter(backoff));
+      slot.backoff_timer.expires_after(backoff.next());
       co_await slot.backoff_timer.async_wait(asio::as_tuple(asio::use_awaitable));
-      backoff = std::min(backoff * 2, cfg.reconnect_max);
     }
     slot.ready = false;
     slot.connection.reset();

@@ -5,11 +5,13 @@
 #include <algorithm>
 
 #include "pushgw/common/async.hpp"
+#include "pushgw/common/retry.hpp"
 #include "pushgw/log/log.hpp"
 
 namespace pushgw::queue {
 
 namespace asio = boost::asio;
+using boost::system::error_code;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
@@ -108,7 +110,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Impl> {
   asio::awaitable<void> fetch_loop(std::size_t lane) {
     const std::string_view name = kLanes[lane];
     const std::size_t batch = std::max<std::size_t>(config.queue.batch, 1);
-    milliseconds backoff = config.redis.reconnect_min;
+    common::BackoffSequence backoff(common::Backoff{config.redis.reconnect_min, config.redis.reconnect_max});
     while (!stopping) {
       std::size_t workers = co_await slots.acquire(lane, batch);
       if (workers == 0) break;
@@ -128,12 +130,11 @@ struct Consumer::Impl : std::enable_shared_from_this<Impl> {
       slots.release(workers - std::min(workers, taken.elements.size()));
       if (taken.ec) {
         fetch_failed(lane, taken.ec);
-        co_await sleep(backoff);
-        backoff = std::min(backoff * 2, config.redis.reconnect_max);
+        co_await sleep(backoff.next());
         continue;
       }
       fetch_ok(lane);
-      backoff = config.redis.reconnect_min;
+      backoff.reset();
       for (auto& element : taken.elements) {
         // The element's size in job_bytes before it starts: with small jobs the workers are the
         // limit, with big ones the bytes. Waiting here, not in the job, keeps the lanes' order:
@@ -185,22 +186,23 @@ struct Consumer::Impl : std::enable_shared_from_this<Impl> {
   // Puts this instance's leftover jobs back; retried while Redis is unreachable, until `until`.
   asio::awaitable<bool> requeue_own(steady_clock::time_point until) {
     for (std::size_t lane = 0; lane < kLaneCount; ++lane) {
-      for (;;) {
-        const auto now_ms = std::chrono::duration_cast<milliseconds>(
-                                std::chrono::system_clock::now().time_since_epoch()).count();
-        Requeued r = co_await store.requeue_processing(store.instance(), kLanes[lane], config.queue.max_redeliveries,
-                                                       /*as_new=*/true, now_ms);
-        if (!r.ec) {
-          if (r.requeued > 0) logger->info("lane {}: put {} unfinished job(s) back at the head of the queue", kLanes[lane], r.requeued);
-          break;
-        }
-        if (steady_clock::now() >= until) {
-          logger->error("lane {}: could not put this instance's unfinished jobs back ({}); another instance's "
-                        "reaper will return them once this heartbeat expires", kLanes[lane], r.ec.message());
-          co_return false;
-        }
-        co_await sleep(milliseconds(200));
+      Requeued r;
+      const error_code ec = co_await common::retry_until_done(
+          [&]() -> asio::awaitable<error_code> {
+            const auto now_ms = std::chrono::duration_cast<milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch()).count();
+            r = co_await store.requeue_processing(store.instance(), kLanes[lane], config.queue.max_redeliveries,
+                                                  /*as_new=*/true, now_ms);
+            co_return r.ec;
+          },
+          common::Backoff{milliseconds(200), milliseconds(200)}, [until] { return steady_clock::now() >= until; },
+          [](const error_code&, unsigned) {});
+      if (ec) {
+        logger->error("lane {}: could not put this instance's unfinished jobs back ({}); another instance's "
+                      "reaper will return them once this heartbeat expires", kLanes[lane], ec.message());
+        co_return false;
       }
+      if (r.requeued > 0) logger->info("lane {}: put {} unfinished job(s) back at the head of the queue", kLanes[lane], r.requeued);
     }
     co_return true;
   }

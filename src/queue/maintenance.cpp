@@ -7,6 +7,7 @@
 
 #include "pushgw/common/async.hpp"
 #include "pushgw/common/quote.hpp"
+#include "pushgw/common/retry.hpp"
 #include "pushgw/log/log.hpp"
 #include "pushgw/queue/lane_scheduler.hpp"
 
@@ -161,26 +162,25 @@ Maintenance::~Maintenance() {
 
 asio::awaitable<bool> Maintenance::recover(steady_clock::time_point until) {
   auto& impl = *impl_;
-  for (;;) {
-    bool ok = true;
-    for (std::size_t lane = 0; lane < kLaneCount && ok; ++lane) {
-      Requeued r = co_await impl.store.requeue_processing(impl.store.instance(), kLanes[lane], impl.config.max_redeliveries,
-                                                          /*as_new=*/false, unix_ms());
-      ok = !r.ec;
-      if (r.requeued + r.dead > 0) {
-        impl.logger->warn("lane {}: this instance id ({}) held {} job(s) from a previous run: back at the head of "
-                          "the queue ({} dead-lettered after too many redeliveries)",
-                          kLanes[lane], impl.store.instance(), r.requeued, r.dead);
-        if (impl.observer) impl.observer(lane, r.requeued, r.dead);
-      }
-    }
-    const std::string info = impl.heartbeat_info();
-    if (ok) ok = !(co_await impl.store.heartbeat(info, impl.config.heartbeat_ttl));
-    if (ok) co_return true;
-    if (steady_clock::now() >= until) co_return false;
-    asio::steady_timer timer(impl.executor, milliseconds(200));
-    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
+  const auto error = co_await common::retry_until_done(
+      [&]() -> asio::awaitable<boost::system::error_code> {
+        for (std::size_t lane = 0; lane < kLaneCount; ++lane) {
+          Requeued r = co_await impl.store.requeue_processing(impl.store.instance(), kLanes[lane],
+                                                              impl.config.max_redeliveries, /*as_new=*/false, unix_ms());
+          if (r.ec) co_return r.ec;
+          if (r.requeued + r.dead > 0) {
+            impl.logger->warn("lane {}: this instance id ({}) held {} job(s) from a previous run: back at the head of "
+                              "the queue ({} dead-lettered after too many redeliveries)",
+                              kLanes[lane], impl.store.instance(), r.requeued, r.dead);
+            if (impl.observer) impl.observer(lane, r.requeued, r.dead);
+          }
+        }
+        const std::string info = impl.heartbeat_info();  // named: see GCC 12 and co_await temporaries
+        co_return co_await impl.store.heartbeat(info, impl.config.heartbeat_ttl);
+      },
+      common::Backoff{milliseconds(200), milliseconds(200)}, [until] { return steady_clock::now() >= until; },
+      [](const boost::system::error_code&, unsigned) {});
+  co_return !error;
 }
 
 void Maintenance::start() {

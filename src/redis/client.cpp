@@ -24,6 +24,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "pushgw/common/backoff.hpp"
+
 namespace pushgw::redis {
 
 namespace asio = boost::asio;
@@ -82,13 +84,9 @@ boost::system::error_code make_error_code(error e) {
 
 std::chrono::milliseconds reconnect_delay(const ClientConfig& config, unsigned attempt,
                                           double jitter) {
-  using std::chrono::milliseconds;
-  // A zero minimum would make an outage a busy loop of connection attempts.
-  const double low = static_cast<double>(std::max(config.reconnect_min, milliseconds(1)).count());
-  const double high = std::max(low, static_cast<double>(config.reconnect_max.count()));
-  const double doubled = low * std::exp2(static_cast<double>(std::min(attempt, 30U)));
-  const double factor = 0.5 + 0.5 * std::clamp(jitter, 0.0, 1.0);
-  return milliseconds(static_cast<milliseconds::rep>(std::min(doubled, high) * factor));
+  // Jitter only shortens a reconnect delay: never wait longer than reconnect_max.
+  const common::Backoff backoff{config.reconnect_min, config.reconnect_max, 0.5, 1.0};
+  return backoff.delay(std::min(attempt, 60U) + 1, jitter);
 }
 
 namespace {

@@ -9,7 +9,6 @@
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <nlohmann/json.hpp>
-#include <openssl/pkcs12.h>
 
 #include "sim/sim_fixture.hpp"
 
@@ -477,95 +476,6 @@ TEST(H2Connection, ShutdownLetsInFlightRequestsFinishThenCloses) {
   EXPECT_EQ(in_flight.response.status, 200);
   EXPECT_EQ(refused.ec, error::not_processed);
   EXPECT_EQ(connection.state(), ConnectionState::closed);
-}
-
-TEST(MakeTlsContext, LoadsAClientCertificateAndKey) {
-  testing::TestPki pki;
-  ConnectionConfig config;
-  config.client_cert_file = pki.client_cert_file;
-  config.client_key_file = pki.client_key_file;
-  std::string error;
-  EXPECT_NE(make_tls_context(config, &error), nullptr) << error;
-}
-
-TEST(MakeTlsContext, InstallsALoadedClientCertificateAndReportsItsFailure) {
-  testing::TestPki pki;
-  std::string error;
-
-  // What apns::ClientCertificate::use_in does, with objects loaded beforehand.
-  ConnectionConfig loaded;
-  bool installed = false;
-  loaded.install_client_certificate = [&](SSL_CTX* context) {
-    installed = true;
-    ASSERT_EQ(SSL_CTX_use_certificate_chain_file(context, pki.client_cert_file.c_str()), 1);
-    ASSERT_EQ(SSL_CTX_use_PrivateKey_file(context, pki.client_key_file.c_str(), SSL_FILETYPE_PEM), 1);
-  };
-  EXPECT_NE(make_tls_context(loaded, &error), nullptr) << error;
-  EXPECT_TRUE(installed);
-
-  ConnectionConfig refused;
-  refused.install_client_certificate = [](SSL_CTX*) { throw std::runtime_error("certificate expired"); };
-  EXPECT_EQ(make_tls_context(refused, &error), nullptr);
-  EXPECT_EQ(error, "client certificate: certificate expired");
-
-  ConnectionConfig both = loaded;
-  both.client_cert_file = pki.client_cert_file;
-  EXPECT_EQ(make_tls_context(both, &error), nullptr);
-  EXPECT_NE(error.find("both set"), std::string::npos) << error;
-}
-
-TEST(MakeTlsContext, NamesTheFileThatIsWrong) {
-  testing::TestPki pki;
-  std::string error;
-
-  ConnectionConfig missing_ca;
-  missing_ca.ca_file = pki.dir + "/nope.pem";
-  EXPECT_EQ(make_tls_context(missing_ca, &error), nullptr);
-  EXPECT_NE(error.find("ca_file " + pki.dir + "/nope.pem"), std::string::npos) << error;
-
-  ConnectionConfig mismatched;
-  mismatched.client_cert_file = pki.client_cert_file;
-  mismatched.client_key_file = pki.key_file;  // the server's key, not the client's
-  EXPECT_EQ(make_tls_context(mismatched, &error), nullptr);
-  EXPECT_NE(error.find("client_key_file " + pki.key_file), std::string::npos) << error;
-
-  ConnectionConfig key_only;
-  key_only.client_key_file = pki.client_key_file;
-  EXPECT_EQ(make_tls_context(key_only, &error), nullptr);
-  EXPECT_NE(error.find("client_cert_file is empty"), std::string::npos) << error;
-}
-
-TEST(MakeTlsContext, LoadsPkcs12AndRejectsAWrongPassword) {
-  testing::TestPki pki;
-  // Build a .p12 from the client certificate and key.
-  const std::string key_text = testing::read_text_file(pki.client_key_file);
-  const std::string cert_text = testing::read_text_file(pki.client_cert_file);
-  BIO* kb = BIO_new_mem_buf(key_text.data(), static_cast<int>(key_text.size()));
-  BIO* cb = BIO_new_mem_buf(cert_text.data(), static_cast<int>(cert_text.size()));
-  EVP_PKEY* key = PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr);
-  X509* cert = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
-  PKCS12* p12 = PKCS12_create("secret", "client", key, cert, nullptr, 0, 0, 0, 0, 0);
-  ASSERT_NE(p12, nullptr);
-  unsigned char* der = nullptr;
-  const int der_size = i2d_PKCS12(p12, &der);
-  testing::write_text_file(pki.dir + "/client.p12",
-                           std::string(reinterpret_cast<char*>(der), static_cast<size_t>(der_size)));
-  OPENSSL_free(der);
-  PKCS12_free(p12);
-  X509_free(cert);
-  EVP_PKEY_free(key);
-  BIO_free(kb);
-  BIO_free(cb);
-
-  ConnectionConfig config;
-  config.client_cert_file = pki.dir + "/client.p12";
-  config.client_cert_password = "secret";
-  std::string error;
-  EXPECT_NE(make_tls_context(config, &error), nullptr) << error;
-
-  config.client_cert_password = "wrong";
-  EXPECT_EQ(make_tls_context(config, &error), nullptr);
-  EXPECT_NE(error.find("client.p12"), std::string::npos) << error;
 }
 
 }  // namespace

@@ -42,12 +42,9 @@ struct ConnectionConfig {
   std::string host;                       // also the TLS SNI name and :authority
   std::uint16_t port = 443;
   std::string ca_file;                    // PEM CA bundle; empty = the system store
-  std::string client_cert_file;           // PEM certificate (chain), or PKCS#12 (.p12/.pfx)
-  std::string client_key_file;            // PEM private key; empty with PKCS#12 or a combined PEM
-  std::string client_cert_password;       // PKCS#12 password
   // A client certificate already loaded (apns::ClientCertificate::use_in): installs
-  // certificate, key and chain into the context, instead of the three files above. May throw
-  // std::exception with the reason, which make_tls_context reports.
+  // certificate, key and chain into the context. May throw std::exception with the reason,
+  // which make_tls_context reports. Empty = no client certificate.
   std::function<void(SSL_CTX*)> install_client_certificate;
   bool verify_peer = true;                // verify the chain and that it names `host`
   milliseconds connect_timeout{10000};    // TCP + TLS + the server's first SETTINGS
@@ -106,12 +103,6 @@ enum class ConnectionState {
   closed,       // socket closed; every request has completed
 };
 std::string_view to_string(ConnectionState state);
-
-// A TLS client context for ConnectionConfig: TLS >= 1.2, ALPN "h2", verification against
-// ca_file or the system store, optional client certificate. Shared by the connections of a
-// pool. Returns nullptr and sets *error (naming the file and the OpenSSL reason) on failure.
-std::shared_ptr<boost::asio::ssl::context> make_tls_context(const ConnectionConfig& config,
-                                                            std::string* error);
 
 class Connection {
  public:

@@ -1,0 +1,68 @@
+// The TLS client context of a pool's connections (ALPN h2, TLS >= 1.2, verification, an
+// optional client certificate), apart from the HTTP/2 session that uses it.
+#include "pushgw/h2/tls.hpp"
+
+#include <boost/asio/ssl.hpp>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "pushgw/common/openssl.hpp"
+
+namespace pushgw::h2 {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+std::shared_ptr<asio::ssl::context> make_tls_context(const ConnectionConfig& config,
+                                                     std::string* error) {
+  std::string ignored;
+  if (!error) error = &ignored;
+  ERR_clear_error();
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  SSL_CTX* native = ctx->native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_compression);
+  static constexpr unsigned char alpn[] = {2, 'h', '2'};
+  if (SSL_CTX_set_alpn_protos(native, alpn, sizeof alpn) != 0) {
+    *error = "cannot set ALPN: " + common::openssl::take_openssl_error();
+    return nullptr;
+  }
+
+  error_code ec;
+  if (config.verify_peer) {
+    ctx->set_verify_mode(asio::ssl::verify_peer, ec);
+    if (config.ca_file.empty()) {
+      ctx->set_default_verify_paths(ec);
+      if (ec) {
+        *error = "cannot load the system CA store: " + ec.message();
+        return nullptr;
+      }
+    } else {
+      ctx->load_verify_file(config.ca_file, ec);
+      if (ec) {
+        *error = "ca_file " + config.ca_file + ": " + ec.message();
+        return nullptr;
+      }
+    }
+  } else {
+    ctx->set_verify_mode(asio::ssl::verify_none, ec);
+  }
+
+  // A client certificate comes already loaded (APNs certificate auth: apns::load_credentials
+  // reads PEM or PKCS#12 and checks it once, at start-up).
+  if (config.install_client_certificate) {
+    try {
+      config.install_client_certificate(native);
+    } catch (const std::exception& e) {
+      *error = std::string("client certificate: ") + e.what();
+      return nullptr;
+    }
+    if (SSL_CTX_check_private_key(native) != 1) {
+      *error = "client certificate: the private key does not match the certificate";
+      return nullptr;
+    }
+  }
+  return ctx;
+}
+
+}  // namespace pushgw::h2
