@@ -10,6 +10,7 @@
 
 #include "pushgw/api/push_request.hpp"
 #include "pushgw/common/async.hpp"
+#include "pushgw/common/handoff.hpp"
 #include "pushgw/common/quote.hpp"
 #include "pushgw/common/retry.hpp"
 #include "pushgw/fcm/message.hpp"
@@ -64,39 +65,7 @@ std::string reason_label(const std::string& reason) {
   return reason;
 }
 
-// Hands work to another thread's executor in batches: the first piece queued posts one drain,
-// and whatever is queued before that drain runs goes with it. Under load one wake-up of the
-// other thread carries many notifications instead of one post (and eventfd wake-up) each.
-class Handoff {
- public:
-  explicit Handoff(asio::any_io_executor target) : state_(std::make_shared<State>(std::move(target))) {}
-
-  void run(std::function<void()> work) {
-    {
-      std::lock_guard lock(state_->mutex);
-      state_->queued.push_back(std::move(work));
-      if (state_->queued.size() > 1) return;  // a drain is already on its way
-    }
-    asio::post(state_->target, [state = state_] { state->drain(); });
-  }
-
- private:
-  struct State {
-    explicit State(asio::any_io_executor t) : target(std::move(t)) {}
-    void drain() {
-      std::vector<std::function<void()>> batch;
-      {
-        std::lock_guard lock(mutex);
-        batch.swap(queued);
-      }
-      for (auto& work : batch) work();
-    }
-    asio::any_io_executor target;
-    std::mutex mutex;
-    std::vector<std::function<void()>> queued;
-  };
-  std::shared_ptr<State> state_;  // shared with the posted drain
-};
+using common::Handoff;
 
 }  // namespace
 

@@ -6,21 +6,19 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <future>
 #include <sstream>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/sinks/ostream_sink.h>
 
 #include "apns/test_keys.hpp"
-#include "pushgw/h2/connection.hpp"
 #include "pushgw/log/log.hpp"
-#include "support/process.hpp"
+#include "support/asio_wait.hpp"
+#include "support/sim_process.hpp"
 
 namespace pushgw::apns {
 namespace {
@@ -30,30 +28,7 @@ using job::OutcomeKind;
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
-constexpr const char* kKeyId = "KEYID12345";
-constexpr const char* kTeamId = "TEAMID6789";
 constexpr const char* kTopic = "com.example.app";
-
-std::filesystem::path sim_binary() {
-  const std::string build_dir = test::env_or("PUSHGW_BUILD_DIR", "");
-  if (!build_dir.empty()) return std::filesystem::path(build_dir) / "pushgw-sim";
-  // Run by hand: <build>/tests/apns/pushgw_apns_tests → <build>/pushgw-sim
-  return std::filesystem::read_symlink("/proc/self/exe").parent_path().parent_path().parent_path() / "pushgw-sim";
-}
-
-// Runs a coroutine on `io` to completion. The provider's connections keep `io` busy, so this
-// polls the future instead of waiting for run() to return. The deadline only stops a hung
-// test; it asserts nothing about speed.
-template <typename T>
-T run(asio::io_context& io, asio::awaitable<T> work) {
-  auto future = asio::co_spawn(io, std::move(work), asio::use_future);
-  const auto give_up = std::chrono::steady_clock::now() + 60s;
-  while (future.wait_for(0s) != std::future_status::ready) {
-    if (std::chrono::steady_clock::now() > give_up) throw std::runtime_error("coroutine did not finish in 60 s");
-    io.run_one_for(50ms);
-  }
-  return future.get();
-}
 
 std::string device_token(const std::string& prefix, char fill = 'a') {
   return prefix + std::string(64 - prefix.size(), fill);
@@ -67,71 +42,24 @@ job::Notification alert(const std::string& text = "hello") {
   return n;
 }
 
-// A pushgw-sim with a generated TLS certificate and .p8 key.
-struct Simulator {
-  explicit Simulator(const testing::TempDir& dir, std::vector<std::string> extra_flags = {}) {
-    const testing::Pkey tls_key = testing::ec_key();
-    cert_file = dir.write("sim-cert.pem", testing::certificate_pem(testing::self_signed(tls_key.get(), "localhost").get()));
-    const std::string key_file = dir.write("sim-key.pem", testing::private_key_pem(tls_key.get()));
-    p8_file = dir.write("AuthKey_sim.p8", testing::private_key_pem(apns_key.get()));
-    port = test::free_tcp_port();
-    std::vector<std::string> argv = {sim_binary().string(), "--listen", "127.0.0.1:" + std::to_string(port),
-                                     "--cert", cert_file, "--key", key_file, "--apns-key", p8_file,
-                                     "--apns-key-id", kKeyId, "--apns-team-id", kTeamId};
-    argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
-    process.emplace(argv, dir.file("sim.log"));
-    if (!test::wait_for_port(port, 20s)) {
-      throw std::runtime_error("pushgw-sim did not listen on port " + std::to_string(port) + ":\n" + process->log());
-    }
-  }
-
-  std::string endpoint() const { return "https://127.0.0.1:" + std::to_string(port); }
-
-  // A control request (/sim/stats, /sim/config) over its own HTTP/2 connection.
-  nlohmann::json control(asio::io_context& io, const std::string& method, const std::string& path,
-                         const std::string& body = "") {
-    h2::ConnectionConfig config;
-    config.host = "127.0.0.1";
-    config.port = port;
-    config.ca_file = cert_file;
-    h2::Connection connection(io.get_executor(), config);
-    const auto ec = run(io, connection.connect());
-    if (ec) throw std::runtime_error("control connection: " + ec.message() + " " + connection.last_error_detail());
-    h2::Request request;
-    request.method = method;
-    request.path = path;
-    request.body = body;
-    if (!body.empty()) request.headers.push_back({"content-type", "application/json"});
-    const auto result = run(io, connection.request(std::move(request)));
-    connection.close();
-    if (result.ec) throw std::runtime_error("control request: " + result.ec.message());
-    return nlohmann::json::parse(result.response.body);
-  }
-
-  testing::Pkey apns_key = testing::ec_key();
-  std::string cert_file;
-  std::string p8_file;
-  std::uint16_t port = 0;
-  std::optional<test::ChildProcess> process;
-};
-
 struct ProviderTest : ::testing::Test {
   testing::TempDir dir;
   asio::io_context io;
-  Simulator sim{dir};
+  test::SimCredentials credentials = test::dev_sim_credentials();
+  test::SimProcess sim{{}, credentials};
   std::int64_t clock_offset_s = 0;  // added to the real clock for provider-token iat
 
   config::ApnsConfig apns_config() {
     config::ApnsConfig config;
     config.endpoint = sim.endpoint();
-    config.ca_file = sim.cert_file;
+    config.ca_file = sim.cert_file();
     config.topic = kTopic;
     config.connections = 2;
     config.request_timeout = 2000ms;
     config.auth.type = config::ApnsAuthConfig::Type::token;
-    config.auth.key_file = sim.p8_file;
-    config.auth.key_id = kKeyId;
-    config.auth.team_id = kTeamId;
+    config.auth.key_file = credentials.apns_key_file;
+    config.auth.key_id = credentials.apns_key_id;
+    config.auth.team_id = credentials.apns_team_id;
     return config;
   }
 
@@ -149,10 +77,10 @@ struct ProviderTest : ::testing::Test {
   // `n` and `token` outlive the send: run() returns only once it has completed.
   job::SendOutcome send(Provider& provider, const std::string& token, job::Notification n = alert()) {
     n.tokens = {token};
-    return run(io, provider.async_send(provider.prepare(n), token, asio::use_awaitable));
+    return test::run_until_done(io, provider.async_send(provider.prepare(n), token, asio::use_awaitable));
   }
 
-  void stop(Provider& provider) { run(io, provider.stop(1000ms)); }
+  void stop(Provider& provider) { test::run_until_done(io, provider.stop(1000ms)); }
 };
 
 TEST_F(ProviderTest, DeliversWithAnApnsIdAndTheSimulatorCountsIt) {
@@ -164,7 +92,7 @@ TEST_F(ProviderTest, DeliversWithAnApnsIdAndTheSimulatorCountsIt) {
     EXPECT_EQ(outcome.provider_id.size(), 36u) << outcome.provider_id;  // the apns-id UUID
     EXPECT_EQ(std::count(outcome.provider_id.begin(), outcome.provider_id.end(), '-'), 4) << outcome.provider_id;
   }
-  const auto stats = sim.control(io, "GET", "/sim/stats");
+  const auto stats = sim.stats();
   EXPECT_EQ(stats.at("unique"), 5);
   EXPECT_EQ(stats.at("duplicates"), 0);
   EXPECT_TRUE(provider->health().ok);
@@ -246,20 +174,20 @@ TEST_F(ProviderTest, PayloadTooLargeIsRefusedWithoutSending) {
   const auto outcome = send(*provider, device_token("cc"), alert(std::string(5000, 'x')));
   EXPECT_EQ(outcome.kind, OutcomeKind::rejected);
   EXPECT_EQ(outcome.reason, "PayloadTooLarge");
-  EXPECT_EQ(sim.control(io, "GET", "/sim/stats").at("received"), 0);
+  EXPECT_EQ(sim.stats().at("received"), 0);
   stop(*provider);
 }
 
 TEST_F(ProviderTest, ServerErrorsForcedBySimulatorConfigAreClassified) {
   auto provider = make_provider(apns_config());
-  sim.control(io, "POST", "/sim/config", R"({"force_status": 413, "force_reason": "PayloadTooLarge"})");
+  sim.configure(nlohmann::json::parse(R"({"force_status": 413, "force_reason": "PayloadTooLarge"})"));
   EXPECT_EQ(send(*provider, device_token("dd")).kind, OutcomeKind::rejected);
-  sim.control(io, "POST", "/sim/config", R"({"force_status": 503, "force_reason": "Shutdown"})");
+  sim.configure(nlohmann::json::parse(R"({"force_status": 503, "force_reason": "Shutdown"})"));
   EXPECT_EQ(send(*provider, device_token("dd")).kind, OutcomeKind::retry);
-  sim.control(io, "POST", "/sim/config", R"({"force_status": 403, "force_reason": "BadCertificateEnvironment"})");
+  sim.configure(nlohmann::json::parse(R"({"force_status": 403, "force_reason": "BadCertificateEnvironment"})"));
   EXPECT_EQ(send(*provider, device_token("dd")).kind, OutcomeKind::credentials_error);
   EXPECT_FALSE(provider->health().ok);
-  sim.control(io, "POST", "/sim/config", R"({"force_status": null, "force_reason": null})");
+  sim.configure(nlohmann::json::parse(R"({"force_status": null, "force_reason": null})"));
   EXPECT_EQ(send(*provider, device_token("dd")).kind, OutcomeKind::delivered);
   EXPECT_TRUE(provider->health().ok);  // APNs accepted us again
   stop(*provider);
@@ -282,7 +210,7 @@ TEST_F(ProviderTest, WrongKeyIsACredentialsErrorLoggedOnceAndReportedByHealth) {
   const auto health = provider->health();
   EXPECT_FALSE(health.ok);
   EXPECT_THAT(health.error, HasSubstr("403 InvalidProviderToken"));
-  EXPECT_THAT(health.credentials, HasSubstr(kKeyId));
+  EXPECT_THAT(health.credentials, HasSubstr(credentials.apns_key_id));
   stop(*provider);
   log::setup_logging(config::LogConfig{});
 
@@ -321,11 +249,11 @@ TEST_F(ProviderTest, ExpiredProviderTokenRefreshesOnlyOnceTheTokenIsTwentyMinute
 
 TEST_F(ProviderTest, CertificateAuthSendsNoBearerAndPresentsTheClientCertificate) {
   // A simulator that does not check provider tokens, as APNs does not with certificate auth.
-  Simulator no_auth_sim(dir, {"--no-auth"});
+  test::SimProcess no_auth_sim({"--no-auth"}, credentials);
   const testing::Pkey client_key = testing::ec_key();
   auto config = apns_config();
   config.endpoint = no_auth_sim.endpoint();
-  config.ca_file = no_auth_sim.cert_file;
+  config.ca_file = no_auth_sim.cert_file();
   config.auth = {};
   config.auth.type = config::ApnsAuthConfig::Type::certificate;
   config.auth.cert_file = dir.write("client.pem", testing::certificate_pem(
@@ -370,7 +298,7 @@ TEST_F(ProviderTest, SendBeforeStartIsARetry) {
   auto n = alert();
   const std::string token = device_token("aa");
   n.tokens = {token};
-  const auto outcome = run(io, provider.async_send(provider.prepare(n), token, asio::use_awaitable));
+  const auto outcome = test::run_until_done(io, provider.async_send(provider.prepare(n), token, asio::use_awaitable));
   EXPECT_EQ(outcome.kind, OutcomeKind::retry);
   EXPECT_THAT(outcome.reason, HasSubstr("not started"));
 }

@@ -2,37 +2,14 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
 
+#include "support/eventually.hpp"
 #include "support/http_client.hpp"
 
 namespace pushgw::test {
-
-namespace fs = std::filesystem;
-
-fs::path source_dir() {
-  if (const char* dir = std::getenv("PUSHGW_SOURCE_DIR")) return dir;
-  return fs::path(__FILE__).parent_path().parent_path().parent_path();
-}
-
-fs::path build_dir() {
-  if (const char* dir = std::getenv("PUSHGW_BUILD_DIR")) return dir;
-  return source_dir() / "build";
-}
-
-const fs::path& credentials_dir() {
-  static TempDir dir;
-  static const fs::path path = [] {
-    const std::string command = (source_dir() / "scripts/dev-credentials.sh").string() + " " + dir.path().string();
-    if (std::system(command.c_str()) != 0) throw std::runtime_error("failed: " + command);
-    return dir.path();
-  }();
-  return path;
-}
 
 std::string daemon_config_yaml(std::uint16_t port, const DaemonOptions& options) {
   const std::string creds = credentials_dir().string();
@@ -75,14 +52,8 @@ Daemon::Daemon(DaemonOptions options) {
   if (!wait_for_port(port_, std::chrono::seconds(20))) {
     throw std::runtime_error("pushgw did not listen on port " + std::to_string(port_) + "; its log:\n" + log());
   }
-  if (options.wait_ready) {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (get(port_, "/readyz").status != 200) {
-      if (std::chrono::steady_clock::now() > until) {
-        throw std::runtime_error("pushgw did not become ready; its log:\n" + log());
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+  if (options.wait_ready && !eventually([&] { return get(port_, "/readyz").status == 200; }, std::chrono::seconds(20))) {
+    throw std::runtime_error("pushgw did not become ready; its log:\n" + log());
   }
 }
 

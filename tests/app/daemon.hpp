@@ -10,16 +10,9 @@
 #include <vector>
 
 #include "support/process.hpp"
+#include "support/sim_process.hpp"
 
 namespace pushgw::test {
-
-// The repository and build folders (from the environment ctest sets, else from __FILE__).
-std::filesystem::path source_dir();
-std::filesystem::path build_dir();
-
-// A folder with sim-cert.pem, apns-key.p8 and fcm-service-account.json, made once per test
-// process.
-const std::filesystem::path& credentials_dir();
 
 struct DaemonOptions {
   std::string redis_url{};

@@ -5,11 +5,11 @@
 
 #include <set>
 #include <sstream>
-#include <thread>
 
 #include "app/daemon.hpp"
-#include "support/http_client.hpp"
 #include "pushgw/job/codec.hpp"
+#include "support/eventually.hpp"
+#include "support/http_client.hpp"
 #include "support/redis_server.hpp"
 
 namespace pushgw::test {
@@ -243,17 +243,6 @@ TEST_F(FrontDoorTest, ApiKeysAreEnforcedOnPushRoutesOnly) {
 
   EXPECT_EQ(get(port(), "/healthz").status, 200);
   EXPECT_EQ(get(port(), "/metrics").status, 200);
-}
-
-// Polls until fn() is true or the time is up.
-template <class Fn>
-bool eventually(Fn fn, std::chrono::milliseconds limit = 15s) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (fn()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return fn();
 }
 
 TEST_F(FrontDoorTest, RedisDownGives503AndNotReadyThenBothRecoverWithoutARestart) {

@@ -11,16 +11,15 @@
 #include <chrono>
 #include <cstdio>
 #include <algorithm>
-#include <functional>
 #include <map>
 #include <random>
 #include <sstream>
-#include <thread>
 
 #include "app/daemon.hpp"
-#include "app/sim_process.hpp"
+#include "support/eventually.hpp"
 #include "support/http_client.hpp"
 #include "support/redis_server.hpp"
+#include "support/sim_process.hpp"
 
 namespace pushgw::test {
 namespace {
@@ -75,14 +74,12 @@ std::vector<std::string> mixed_jobs(std::size_t total, std::size_t first_token =
   return jobs;
 }
 
-// Polls `condition` until it holds; false after `limit` (a hang guard, not a timing goal).
-bool eventually(const std::function<bool()>& condition, std::chrono::seconds limit = 180s) {
-  const auto until = Clock::now() + limit;
-  while (!condition()) {
-    if (Clock::now() > until) return false;
-    std::this_thread::sleep_for(50ms);
-  }
-  return true;
+// The hang guard for waits on large runs (tens of thousands of notifications).
+constexpr std::chrono::seconds kLongRun = 180s;
+
+std::int64_t unix_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 // Every pushgw queue, processing, retry and dead-letter key (empty lists do not exist).
@@ -138,7 +135,7 @@ class PipelineTest : public ::testing::Test {
 
   // Waits for `n` unique deliveries, then for every queue key to be gone (acked, nothing left).
   void expect_all_delivered_and_lists_empty(std::int64_t n, Daemon& daemon) {
-    ASSERT_TRUE(eventually([&] { return unique() >= n; })) << "delivered " << unique() << " of " << n << "\n"
+    ASSERT_TRUE(eventually([&] { return unique() >= n; }, kLongRun)) << "delivered " << unique() << " of " << n << "\n"
                                                             << daemon.log();
     ASSERT_TRUE(eventually([&] { return queue_keys(*sync_).empty(); }, 30s))
         << "left in Redis: " << json(queue_keys(*sync_)).dump() << "\n" << daemon.log();
@@ -164,7 +161,7 @@ TEST_F(PipelineTest, KilledInstanceJobsAreDeliveredByAnotherWithBoundedDuplicate
   lpush(*sync_, queue_key("default"), mixed_jobs(total));
   const std::string fast_reaper = "  heartbeat_interval: 200ms\n  heartbeat_ttl: 1s\n  reaper_interval: 300ms\n";
   auto first = std::make_unique<Daemon>(options("doomed", fast_reaper));
-  ASSERT_TRUE(eventually([&] { return unique() > 3000; })) << first->log();
+  ASSERT_TRUE(eventually([&] { return unique() > 3000; }, kLongRun)) << first->log();
   first->process().kill();  // kill -9: no drain, no sign-off
 
   // What it held when it died is what may be sent twice.
@@ -178,7 +175,9 @@ TEST_F(PipelineTest, KilledInstanceJobsAreDeliveredByAnotherWithBoundedDuplicate
   RecordProperty("duplicates", static_cast<int>(dups));
   RecordProperty("held_tokens", static_cast<int>(held_tokens));
   EXPECT_LE(dups, static_cast<std::int64_t>(held_tokens));
-  EXPECT_FALSE(sync_->get("pushgw:instance:doomed"));
+  // The reaper forgets the dead instance (its heartbeat key would expire by itself anyway).
+  EXPECT_TRUE(eventually([&] { return sync_->command({"SISMEMBER", "pushgw:instances", "doomed"})->integer == 0; }, 30s));
+  EXPECT_EQ(sync_->command({"SISMEMBER", "pushgw:instances", "survivor"})->integer, 1);
   EXPECT_NE(second.log().find("stopped heartbeating"), std::string::npos) << second.log();
 }
 
@@ -191,10 +190,12 @@ TEST_F(PipelineTest, RedisRestartMidRunLosesNothingAndTheDaemonRecoversByItself)
   const std::size_t total = 20000;
   lpush(*sync_, queue_key("default"), mixed_jobs(total));
   Daemon daemon(options("restart"));
-  ASSERT_TRUE(eventually([&] { return unique() > 2000; })) << daemon.log();
+  ASSERT_TRUE(eventually([&] { return unique() > 2000; }, kLongRun)) << daemon.log();
   sync_.reset();
   redis_->stop();
-  std::this_thread::sleep_for(1s);
+  // Down until the daemon has noticed, so that the test covers its recovery.
+  ASSERT_TRUE(eventually([&] { return get(daemon.port(), "/readyz").status == 503; }, 30s)) << daemon.log();
+  EXPECT_LT(unique(), static_cast<std::int64_t>(total)) << "the run ended before Redis went away";
   redis_->start();
   sync_ = std::make_unique<SyncRedis>(*redis_);
   expect_all_delivered_and_lists_empty(total, daemon);
@@ -206,35 +207,63 @@ TEST_F(PipelineTest, RedisRestartMidRunLosesNothingAndTheDaemonRecoversByItself)
 
 TEST_F(PipelineTest, TransientFailuresAreRetriedWithBackoffUntilDelivered) {
   sim_->configure({{"force_status", 503}});
+  constexpr std::size_t kTokens = 20;
   std::vector<std::string> jobs;
-  for (std::size_t i = 0; i < 20; ++i) jobs.push_back(job(i, 1));
+  for (std::size_t i = 0; i < kTokens; ++i) jobs.push_back(job(i, 1));
   lpush(*sync_, queue_key("default"), jobs);
   Daemon daemon(options("retry", "  poll_interval: 50ms\n",
-                        "retries: {max_attempts: 20, backoff_min: 200ms, backoff_max: 2s}\n"));
+                        "retries: {max_attempts: 20, backoff_min: 200ms, backoff_max: 800ms}\n"));
 
-  // Backoff doubles from 200 ms (±25%): sends at about 0, 0.2, 0.6, 1.4, 3.0 s (plus up to a
-  // poll interval each). Within 2.5 s each token is tried 3 to 5 times: not hundreds (no
-  // backoff) and not once (no retry).
-  ASSERT_TRUE(eventually([&] { return sync_->zcard(retry_key("default")) == 20; }, 30s)) << daemon.log();
-  const auto first_seen = Clock::now();
-  std::this_thread::sleep_for(2500ms);
-  const auto elapsed = std::chrono::duration<double>(Clock::now() - first_seen).count();
-  const auto received = sim_->stats().at("received").get<std::int64_t>();
-  EXPECT_GE(received, 20 * 3) << "elapsed " << elapsed;
-  EXPECT_LE(received, 20 * 5) << "elapsed " << elapsed;
-  // Each retry is scheduled no further out than backoff_max (+25% jitter).
-  auto members = sync_->command({"ZRANGE", retry_key("default"), "0", "-1", "WITHSCORES"});
-  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch()).count();
-  ASSERT_GT(members->elements, 0u);
-  for (std::size_t i = 0; i < members->elements; i += 2) {
-    const auto n = json::parse(members->element[i]->str);
-    EXPECT_GE(n.at("job").at("attempt").get<int>(), 2);
-    EXPECT_LE(std::stoll(members->element[i + 1]->str) - now_ms, 2500);
+  // Each retry waits in the ZSET with its due time (unix ms, from the daemon's clock) as its
+  // score and job.attempt = the sends made so far. The delay after the k-th send is 200 ms
+  // doubled per failure, capped at 800 ms, times a jitter in [0.75, 1.25]: 200, 400, 800, 800.
+  // The next send cannot start before the due time, so two due times of one token are at
+  // least the sum of the delays between them apart (at the lowest jitter) however slow the
+  // machine; without backoff they would be a few ms apart. Watch until every token is past
+  // its fifth attempt.
+  const auto base_delay_ms = [](int sends) { return std::min(800.0, 200.0 * (1 << (sends - 1))); };
+  std::map<std::string, std::map<int, std::int64_t>> due_by_token;  // token → attempt → due ms
+  double furthest_ahead_ms = 0;                                    // due - now, over every look
+  ASSERT_TRUE(eventually([&] {
+    auto members = sync_->command({"ZRANGE", retry_key("default"), "0", "-1", "WITHSCORES"});
+    const auto now_ms = unix_ms_now();  // after the scores were written
+    for (std::size_t i = 0; i + 1 < members->elements; i += 2) {
+      const auto element = json::parse(std::string(members->element[i]->str, members->element[i]->len));
+      const auto due = static_cast<std::int64_t>(std::llround(std::stod(members->element[i + 1]->str)));
+      due_by_token[element.at("tokens").at(0).get<std::string>()][element.at("job").at("attempt").get<int>()] = due;
+      furthest_ahead_ms = std::max(furthest_ahead_ms, static_cast<double>(due - now_ms));
+    }
+    if (due_by_token.size() < kTokens) return false;
+    for (const auto& [token, dues] : due_by_token) {
+      if (dues.rbegin()->first < 5) return false;
+    }
+    return true;
+  }, 60s)) << json(due_by_token).dump() << "\n" << daemon.log();
+
+  std::size_t gaps_checked = 0;
+  for (const auto& [token, dues] : due_by_token) {
+    SCOPED_TRACE(token);
+    EXPECT_GE(dues.size(), 2u) << "retries of this token were not seen in the ZSET";
+    for (auto later = std::next(dues.begin()); later != dues.end(); ++later) {
+      const auto earlier = std::prev(later);
+      double least_ms = 0;
+      for (int sends = earlier->first + 1; sends <= later->first; ++sends) least_ms += 0.75 * base_delay_ms(sends);
+      EXPECT_GE(static_cast<double>(later->second - earlier->second), std::floor(least_ms))
+          << "attempt " << earlier->first << " due at " << earlier->second << ", attempt " << later->first
+          << " due at " << later->second;
+      ++gaps_checked;
+    }
   }
+  EXPECT_GE(gaps_checked, kTokens);
+  // Never scheduled further out than backoff_max (+25% jitter); the score was written before
+  // it was read, so the check holds on any machine.
+  EXPECT_LE(furthest_ahead_ms, 800 * 1.25);
+  // Every token was sent at least five times: retried, not given up on.
+  EXPECT_GE(sim_->stats().at("received").get<std::int64_t>(), static_cast<std::int64_t>(kTokens * 5));
+  EXPECT_EQ(sync_->llen(dead_key("default")), 0);
 
   sim_->configure({{"force_status", nullptr}});
-  expect_all_delivered_and_lists_empty(20, daemon);
+  expect_all_delivered_and_lists_empty(kTokens, daemon);
   EXPECT_EQ(duplicates(), 0);
 }
 
@@ -291,7 +320,7 @@ TEST_F(PipelineTest, HighLaneJobIsDeliveredBeforeABulkBacklogDrains) {
   sim_->configure({{"latency_ms", 1}});
   lpush(*sync_, queue_key("bulk"), mixed_jobs(200000));
   Daemon daemon(options("lanes"));
-  ASSERT_TRUE(eventually([&] { return unique() > 5000; })) << daemon.log();
+  ASSERT_TRUE(eventually([&] { return unique() > 5000; }, kLongRun)) << daemon.log();
   const auto pushed = Clock::now();
   lpush(*sync_, queue_key("high"), {job(900000, 1)});
   ASSERT_TRUE(eventually([&] {
@@ -312,7 +341,7 @@ TEST_F(PipelineTest, SigtermMidRunExitsInTimeAndPutsUnfinishedJobsBack) {
   const std::size_t total = 20000;
   lpush(*sync_, queue_key("default"), mixed_jobs(total));
   auto first = std::make_unique<Daemon>(options("draining"));
-  ASSERT_TRUE(eventually([&] { return unique() > 1000; })) << first->log();
+  ASSERT_TRUE(eventually([&] { return unique() > 1000; }, kLongRun)) << first->log();
   const auto signalled = Clock::now();
   ASSERT_EQ(::kill(first->process().pid(), SIGTERM), 0);
   const auto code = first->process().wait_exit(30s);
@@ -487,9 +516,14 @@ TEST_F(PipelineTest, NotificationIdIsSentOncePerIdempotencyWindow) {
   const std::string once = job(1, 1, R"("id":"order-1")");
   lpush(*sync_, queue_key("default"), {once, once, job(2, 1, R"("id":"order-1")"), job(3, 1, R"("id":"order-2")")});
   Daemon daemon(options("idempotent"));
-  ASSERT_TRUE(eventually([&] { return queue_keys(*sync_).empty() && unique() == 2; }, 30s)) << daemon.log();
-  std::this_thread::sleep_for(200ms);
+  // Done when all four jobs are settled: nothing left in Redis, and the two copies of
+  // order-1 counted as duplicates. A copy sent anyway would have been sent by then.
+  ASSERT_TRUE(eventually([&] {
+    return queue_keys(*sync_).empty() &&
+           metric_sum(get(daemon.port(), "/metrics").body, "pushgw_jobs_total", "outcome=\"duplicate\"") >= 2;
+  }, 30s)) << json(queue_keys(*sync_)).dump() << "\n" << daemon.log();
   EXPECT_EQ(sim_->stats().at("received").get<std::int64_t>(), 2);
+  EXPECT_EQ(unique(), 2);
   EXPECT_TRUE(sync_->get("pushgw:idempotency:demo:order-1").has_value());
   const auto metrics = get(daemon.port(), "/metrics").body;
   EXPECT_NE(metrics.find("pushgw_jobs_total{outcome=\"duplicate\"} 2"), std::string::npos) << metrics;
@@ -529,11 +563,17 @@ TEST_F(PipelineTest, SendAtAndPostedJobsGoThroughTheSamePath) {
                                    {"send_at", now_s + 2}},
                                   {{"platform", "ios"}, {"tokens", {token(2)}}, {"title", "now"}, {"lane", "high"}}}}};
   ASSERT_EQ(post_json(daemon.port(), "/push", body.dump()).status, 202);
-  ASSERT_TRUE(eventually([&] { return unique() == 1; }, 30s)) << daemon.log();
-  EXPECT_EQ(sync_->zcard(retry_key("default")), 1);  // still waiting for its time
+  // Stored with the 202, in the same transaction: the later one in the ZSET, due at send_at
+  // (unless its time has come and gone already on a slow machine).
+  const auto scheduled = sync_->command({"ZRANGE", retry_key("default"), "0", "-1", "WITHSCORES"});
+  if (scheduled->elements == 2) {
+    EXPECT_EQ(std::llround(std::stod(scheduled->element[1]->str)), (now_s + 2) * 1000);
+  } else {
+    EXPECT_GE(unix_ms_now(), (now_s + 2) * 1000) << "the scheduled job left the ZSET before its time";
+  }
   ASSERT_TRUE(eventually([&] { return unique() == 2; }, 30s)) << daemon.log();
-  EXPECT_GE(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count(),
-            now_s + 2);
+  // The simulator's own clock: the later of the two deliveries was answered after send_at.
+  EXPECT_GE(sim_->stats().at("last_delivery_unix_ms").get<std::int64_t>(), (now_s + 2) * 1000);
   EXPECT_TRUE(eventually([&] { return queue_keys(*sync_).empty(); }, 10s));
 }
 
@@ -564,7 +604,8 @@ TEST_F(PipelineTest, ReadyzAndMetricsShowProviderHealth) {
   const auto metrics = get(daemon.port(), "/metrics").body;
   EXPECT_NE(metrics.find("pushgw_provider_healthy{app=\"demo\",platform=\"ios\"} 0"), std::string::npos) << metrics;
   // Not the notification's fault: it waits for the credentials to be fixed, not dead-lettered.
-  EXPECT_EQ(sync_->zcard(retry_key("default")), 1);
+  // (The retry is written by the ack, after the answer that made the provider unhealthy.)
+  EXPECT_TRUE(eventually([&] { return sync_->zcard(retry_key("default")) == 1; }, 30s)) << daemon.log();
   EXPECT_EQ(sync_->llen(dead_key("default")), 0);
 }
 

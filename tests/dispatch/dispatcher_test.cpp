@@ -16,6 +16,7 @@
 
 #include "pushgw/metrics/metrics.hpp"
 #include "pushgw/queue/lane_scheduler.hpp"
+#include "support/asio_wait.hpp"
 #include "support/redis_server.hpp"
 
 namespace pushgw::dispatch {
@@ -114,9 +115,7 @@ class DispatcherTest : public ::testing::Test {
       co_await dispatcher->handle(static_cast<std::size_t>(queue::lane_index(lane)), element);
       done = true;
     }, asio::detached);
-    const auto until = std::chrono::steady_clock::now() + 30s;
-    while (!done && std::chrono::steady_clock::now() < until) io_.run_for(10ms);
-    ASSERT_TRUE(done);
+    ASSERT_TRUE(test::run_until(io_, [&] { return done; }));
   }
 
   json dead_letter(std::size_t i, const std::string& lane = "default") {
@@ -218,11 +217,10 @@ TEST_F(DispatcherTest, SendsRunOnTheProvidersExecutorAndEachNotificationIsPrepar
     co_await dispatcher.handle(static_cast<std::size_t>(queue::lane_index("default")), element.dump());
     done = true;
   }, asio::detached);
-  const auto until = std::chrono::steady_clock::now() + 30s;
-  while (!done && std::chrono::steady_clock::now() < until) io_.run_for(10ms);
+  const bool finished = test::run_until(io_, [&] { return done; });
   guard.reset();
   provider_thread.join();
-  ASSERT_TRUE(done);
+  ASSERT_TRUE(finished);
 
   EXPECT_EQ(prepared_.load(), 2);  // once per notification, not per token
   EXPECT_EQ(sent_.size(), 52u);

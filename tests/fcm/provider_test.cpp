@@ -5,6 +5,7 @@
 
 #include "pushgw/fcm/provider.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <future>
 #include <sstream>
@@ -18,9 +19,9 @@
 #include <spdlog/sinks/ostream_sink.h>
 
 #include "fcm/fixtures.hpp"
-#include "pushgw/h2/connection.hpp"
 #include "pushgw/log/log.hpp"
-#include "support/process.hpp"
+#include "support/asio_wait.hpp"
+#include "support/sim_process.hpp"
 
 namespace pushgw::fcm {
 namespace {
@@ -33,27 +34,6 @@ using namespace std::chrono_literals;
 
 constexpr const char* kConfigPath = "apps.demo.fcm.service_account_file";
 
-std::filesystem::path sim_binary() {
-  const std::string build_dir = test::env_or("PUSHGW_BUILD_DIR", "");
-  if (!build_dir.empty()) return std::filesystem::path(build_dir) / "pushgw-sim";
-  // Run by hand: <build>/tests/fcm/pushgw_fcm_tests → <build>/pushgw-sim
-  return std::filesystem::read_symlink("/proc/self/exe").parent_path().parent_path().parent_path() / "pushgw-sim";
-}
-
-// Runs a coroutine on `io` to completion. The provider's connections keep `io` busy, so this
-// polls the future instead of waiting for run() to return. The deadline only stops a hung
-// test; it asserts nothing about speed.
-template <typename T>
-T run(asio::io_context& io, asio::awaitable<T> work) {
-  auto future = asio::co_spawn(io, std::move(work), asio::use_future);
-  const auto give_up = std::chrono::steady_clock::now() + 60s;
-  while (future.wait_for(0s) != std::future_status::ready) {
-    if (std::chrono::steady_clock::now() > give_up) throw std::runtime_error("coroutine did not finish in 60 s");
-    io.run_one_for(50ms);
-  }
-  return future.get();
-}
-
 job::Notification alert(const std::string& text = "hello") {
   job::Notification n;
   n.platform = job::Platform::android;
@@ -62,68 +42,24 @@ job::Notification alert(const std::string& text = "hello") {
   return n;
 }
 
-// A pushgw-sim with a generated TLS certificate, .p8 key and service account whose token_uri
-// is the simulator's /token.
-struct Simulator {
-  explicit Simulator(const testing::TempDir& dir) {
-    const testing::Pkey tls_key = apns::testing::ec_key();
-    cert_file = dir.write("sim-cert.pem", apns::testing::certificate_pem(
-                                              apns::testing::self_signed(tls_key.get(), "localhost").get()));
-    const std::string key_file = dir.write("sim-key.pem", apns::testing::private_key_pem(tls_key.get()));
-    const testing::Pkey apns_key = apns::testing::ec_key();
-    const std::string p8_file = dir.write("AuthKey_sim.p8", apns::testing::private_key_pem(apns_key.get()));
-    port = test::free_tcp_port();
-    token_uri = endpoint() + "/token";
-    service_account_file = dir.write("service-account.json", testing::service_account_json(token_uri).dump(2));
-    std::vector<std::string> argv = {sim_binary().string(), "--listen", "127.0.0.1:" + std::to_string(port),
-                                     "--cert", cert_file, "--key", key_file, "--apns-key", p8_file,
-                                     "--fcm-service-account", service_account_file};
-    process.emplace(argv, dir.file("sim.log"));
-    if (!test::wait_for_port(port, 20s)) {
-      throw std::runtime_error("pushgw-sim did not listen on port " + std::to_string(port) + ":\n" + process->log());
-    }
-  }
-
-  std::string endpoint() const { return "https://127.0.0.1:" + std::to_string(port); }
-
-  // A control request (/sim/stats, /sim/config) over its own HTTP/2 connection.
-  nlohmann::json control(asio::io_context& io, const std::string& method, const std::string& path,
-                         const std::string& body = "") {
-    h2::ConnectionConfig config;
-    config.host = "127.0.0.1";
-    config.port = port;
-    config.ca_file = cert_file;
-    h2::Connection connection(io.get_executor(), config);
-    const auto ec = run(io, connection.connect());
-    if (ec) throw std::runtime_error("control connection: " + ec.message() + " " + connection.last_error_detail());
-    h2::Request request;
-    request.method = method;
-    request.path = path;
-    request.body = body;
-    if (!body.empty()) request.headers.push_back({"content-type", "application/json"});
-    const auto result = run(io, connection.request(std::move(request)));
-    connection.close();
-    if (result.ec) throw std::runtime_error("control request: " + result.ec.message());
-    return nlohmann::json::parse(result.response.body);
-  }
-
-  std::string cert_file;
-  std::string service_account_file;
-  std::string token_uri;
-  std::uint16_t port = 0;
-  std::optional<test::ChildProcess> process;
-};
+// The simulator's credentials with the test service account instead of the dev one (the
+// simulator's copy gets token_uri at its own /token).
+test::SimCredentials with_test_service_account(const testing::TempDir& dir) {
+  auto credentials = test::dev_sim_credentials();
+  credentials.fcm_service_account_file = dir.write("service-account.json", testing::service_account_json().dump(2));
+  return credentials;
+}
 
 struct FcmProviderTest : ::testing::Test {
   testing::TempDir dir;
   asio::io_context io;
-  Simulator sim{dir};
+  test::SimProcess sim{{}, with_test_service_account(dir)};
 
   config::FcmConfig fcm_config() {
     config::FcmConfig config;
     config.endpoint = sim.endpoint();
-    config.ca_file = sim.cert_file;
-    config.service_account_file = sim.service_account_file;
+    config.ca_file = sim.cert_file();
+    config.service_account_file = sim.service_account_file();
     config.connections = 2;
     config.request_timeout = 2000ms;
     return config;
@@ -142,7 +78,7 @@ struct FcmProviderTest : ::testing::Test {
   // `n` and `token` outlive the send: run() returns only once it has completed.
   job::SendOutcome send(Provider& provider, const std::string& token, job::Notification n = alert()) {
     n.tokens = {token};
-    return run(io, provider.async_send(provider.prepare(n), token, asio::use_awaitable));
+    return test::run_until_done(io, provider.async_send(provider.prepare(n), token, asio::use_awaitable));
   }
 
   // Sends to every token at once and collects the outcomes in order.
@@ -154,21 +90,18 @@ struct FcmProviderTest : ::testing::Test {
       notifications[i].tokens = {tokens[i]};
       futures.push_back(asio::co_spawn(io, provider.async_send(provider.prepare(notifications[i]), tokens[i], asio::use_awaitable), asio::use_future));
     }
+    const bool all_done = test::run_until(io, [&] {
+      return std::all_of(futures.begin(), futures.end(), [](auto& f) { return f.wait_for(0s) == std::future_status::ready; });
+    });
+    if (!all_done) throw std::runtime_error("the sends did not finish (a hang guard)");
     std::vector<job::SendOutcome> outcomes;
-    for (auto& future : futures) {
-      const auto give_up = std::chrono::steady_clock::now() + 60s;
-      while (future.wait_for(0s) != std::future_status::ready) {
-        if (std::chrono::steady_clock::now() > give_up) throw std::runtime_error("sends did not finish in 60 s");
-        io.run_one_for(50ms);
-      }
-      outcomes.push_back(future.get());
-    }
+    for (auto& future : futures) outcomes.push_back(future.get());
     return outcomes;
   }
 
-  void force(const std::string& config_json) { sim.control(io, "POST", "/sim/config", config_json); }
+  void force(const std::string& config_json) { sim.configure(nlohmann::json::parse(config_json)); }
 
-  void stop(Provider& provider) { run(io, provider.stop(1000ms)); }
+  void stop(Provider& provider) { test::run_until_done(io, provider.stop(1000ms)); }
 };
 
 TEST_F(FcmProviderTest, DeliversWithTheMessageNameAndTheSimulatorCountsIt) {
@@ -179,7 +112,7 @@ TEST_F(FcmProviderTest, DeliversWithTheMessageNameAndTheSimulatorCountsIt) {
     EXPECT_EQ(outcome.status, 200);
     EXPECT_THAT(outcome.provider_id, StartsWith(std::string("projects/") + testing::kProjectId + "/messages/"));
   }
-  const auto stats = sim.control(io, "GET", "/sim/stats");
+  const auto stats = sim.stats();
   EXPECT_EQ(stats.at("unique"), 5);
   EXPECT_EQ(stats.at("duplicates"), 0);
   EXPECT_TRUE(provider->health().ok);
@@ -194,7 +127,7 @@ TEST_F(FcmProviderTest, ConcurrentSendsShareOneAccessTokenFetch) {
   const auto outcomes = send_concurrently(*provider, tokens);
   for (const auto& outcome : outcomes) EXPECT_EQ(outcome.kind, OutcomeKind::delivered) << outcome.reason;
   EXPECT_EQ(provider->tokens_fetched(), 1u);
-  EXPECT_EQ(sim.control(io, "GET", "/sim/stats").at("unique"), 20);
+  EXPECT_EQ(sim.stats().at("unique"), 20);
   stop(*provider);
 }
 
@@ -285,7 +218,7 @@ TEST_F(FcmProviderTest, EmptyTokenIsRejectedWithoutSending) {
   const auto outcome = send(*provider, "");
   EXPECT_EQ(outcome.kind, OutcomeKind::rejected);
   EXPECT_EQ(outcome.reason, "MissingRegistration");
-  EXPECT_EQ(sim.control(io, "GET", "/sim/stats").at("received"), 0);
+  EXPECT_EQ(sim.stats().at("received"), 0);
   EXPECT_EQ(provider->tokens_fetched(), 0u);
   stop(*provider);
 }
@@ -333,7 +266,7 @@ TEST_F(FcmProviderTest, A401ForAFreshTokenIsACredentialsErrorUntilFcmAcceptsUsAg
 
 TEST_F(FcmProviderTest, AnotherProjectIsACredentialsError) {
   // Same key and client_email (the simulator issues a token), but not the simulator's project.
-  auto doc = testing::service_account_json(sim.token_uri);
+  auto doc = testing::service_account_json(sim.token_uri());
   doc["project_id"] = "someone-elses-project";
   auto config = fcm_config();
   config.service_account_file = dir.write("other-project.json", doc.dump());
@@ -353,7 +286,7 @@ TEST_F(FcmProviderTest, WrongKeyIsACredentialsErrorLoggedOnceAndReportedByHealth
   const testing::Pkey other_key = apns::testing::rsa_key();
   const std::string other_pem = apns::testing::private_key_pem(other_key.get());
   auto config = fcm_config();
-  config.service_account_file = dir.write("wrong-key.json", testing::service_account_json(sim.token_uri, other_pem).dump());
+  config.service_account_file = dir.write("wrong-key.json", testing::service_account_json(sim.token_uri(), other_pem).dump());
   auto provider = make_provider(config);
   for (int i = 0; i < 3; ++i) {
     const auto outcome = send(*provider, "device-token-1");
@@ -366,7 +299,7 @@ TEST_F(FcmProviderTest, WrongKeyIsACredentialsErrorLoggedOnceAndReportedByHealth
   EXPECT_THAT(health.error, HasSubstr("invalid_grant"));
   EXPECT_THAT(health.credentials, HasSubstr(testing::kClientEmail));
   EXPECT_EQ(provider->tokens_fetched(), 0u);
-  EXPECT_EQ(sim.control(io, "GET", "/sim/stats").at("received"), 0);
+  EXPECT_EQ(sim.stats().at("received"), 0);
   stop(*provider);
   log::setup_logging(config::LogConfig{});
 
@@ -421,7 +354,7 @@ TEST_F(FcmProviderTest, SendBeforeStartIsARetry) {
   job::Notification n = alert();
   const std::string token = "device-token-1";
   n.tokens = {token};
-  const auto outcome = run(io, provider.async_send(provider.prepare(n), token, asio::use_awaitable));
+  const auto outcome = test::run_until_done(io, provider.async_send(provider.prepare(n), token, asio::use_awaitable));
   EXPECT_EQ(outcome.kind, OutcomeKind::retry);
   EXPECT_THAT(outcome.reason, HasSubstr("not started"));
   EXPECT_EQ(provider.tokens_fetched(), 0u);

@@ -2,15 +2,20 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <atomic>
 #include <cstdio>
 #include <map>
+#include <string>
 #include <thread>
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
+#include <nghttp2/nghttp2.h>
 #include <nlohmann/json.hpp>
 
 #include "sim/sim_fixture.hpp"
+#include "support/asio_wait.hpp"
 
 namespace pushgw::h2 {
 namespace {
@@ -19,12 +24,12 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using testing::device_token;
 using testing::outcome_token;
-using testing::run_until_done;
+using test::eventually_async;
+using test::run_until_done;
 using testing::SimServer;
 using testing::behaviour;
 using testing::count_outcomes;
 using testing::send_concurrently;
-using testing::sleep_for;
 using boost::system::error_code;
 
 TEST(H2Connection, SendsARequestWithAllHeadersAndGetsTheResponse) {
@@ -187,7 +192,7 @@ TEST(H2Connection, AShorterTimeoutSubmittedLaterExpiresFirst) {
     quick.timeout = 100ms;
     connection.submit(slow, [&](Result r) { order.push_back("slow " + r.ec.message()); });
     connection.submit(quick, [&](Result r) { order.push_back("quick " + r.ec.message()); });
-    while (order.size() < 2) co_await sleep_for(20ms);
+    EXPECT_TRUE(co_await eventually_async([&] { return order.size() >= 2; }));
   }());
   const std::string timeout = error_code(error::timeout).message();
   EXPECT_EQ(order, (std::vector<std::string>{"quick " + timeout, "slow " + timeout}));
@@ -253,24 +258,9 @@ TEST(H2Connection, ADroppedConnectionFailsInFlightRequestsWithConnectionLost) {
   EXPECT_EQ(sim.stats().connections_dropped, 1u);
 }
 
-TEST(H2Connection, IdlePingsAreAnsweredAndKeepTheConnectionReady) {
-  SimServer sim;
-  asio::io_context io;
-  auto config = sim.client_config();
-  config.ping_interval = 50ms;
-  config.ping_timeout = 200ms;
-  Connection connection(io.get_executor(), config);
-  const Result result = run_until_done(io, [&]() -> asio::awaitable<Result> {
-    co_await connection.connect();
-    co_await sleep_for(800ms);  // several PING rounds; a missing ACK would close it
-    co_return co_await connection.request(sim.apns_request(device_token(3)));
-  }());
-  EXPECT_FALSE(result.ec) << result.ec.message() << ": " << connection.last_error_detail();
-  EXPECT_EQ(connection.state(), ConnectionState::ready);
-}
-
-// A TLS server that is not a working HTTP/2 server: it selects ALPN h2 (or nothing), maybe
-// sends an empty SETTINGS frame, then ignores everything the client sends.
+// A TLS server on its own thread. Unless it is an HTTP/2 server (`Http2Server` below), it is
+// not a working one: it selects ALPN h2 (or nothing), maybe sends an empty SETTINGS frame,
+// then ignores everything the client sends.
 class SilentTlsServer {
  public:
   SilentTlsServer(const testing::TestPki& pki, bool select_h2, bool send_settings)
@@ -284,11 +274,29 @@ class SilentTlsServer {
     asio::co_spawn(io_, serve(), asio::detached);
     thread_ = std::thread([this] { io_.run(); });
   }
-  ~SilentTlsServer() {
+  virtual ~SilentTlsServer() { stop(); }
+  // Stops the server thread (a derived server calls it first: its sessions use its members).
+  void stop() {
     io_.stop();
-    thread_.join();
+    if (thread_.joinable()) thread_.join();
   }
   std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+ protected:
+  using TlsStream = asio::ssl::stream<asio::ip::tcp::socket>;
+  // What the server does with a connection once TLS is up.
+  virtual asio::awaitable<void> session(TlsStream& stream) {
+    if (send_settings_) {
+      static constexpr unsigned char settings[] = {0, 0, 0, 4, 0, 0, 0, 0, 0};
+      co_await asio::async_write(stream, asio::buffer(settings), asio::as_tuple(asio::use_awaitable));
+    }
+    char buffer[4096];
+    for (;;) {
+      auto [read_ec, n] = co_await stream.async_read_some(asio::buffer(buffer),
+                                                          asio::as_tuple(asio::use_awaitable));
+      if (read_ec) co_return;
+    }
+  }
 
  private:
   static int select_alpn(SSL*, const unsigned char** out, unsigned char* out_length,
@@ -308,24 +316,21 @@ class SilentTlsServer {
   }
 
   asio::awaitable<void> hold(asio::ip::tcp::socket socket) {
-    asio::ssl::stream<asio::ip::tcp::socket> stream(std::move(socket), tls_);
+    TlsStream stream(std::move(socket), tls_);
     auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server,
                                                 asio::as_tuple(asio::use_awaitable));
     if (ec) co_return;
-    if (send_settings_) {
-      static constexpr unsigned char settings[] = {0, 0, 0, 4, 0, 0, 0, 0, 0};
-      co_await asio::async_write(stream, asio::buffer(settings), asio::as_tuple(asio::use_awaitable));
-    }
-    char buffer[4096];
-    for (;;) {
-      auto [read_ec, n] = co_await stream.async_read_some(asio::buffer(buffer),
-                                                          asio::as_tuple(asio::use_awaitable));
-      if (read_ec) co_return;
-    }
+    ++connections_;
+    co_await session(stream);
   }
 
   bool select_h2_;
   bool send_settings_;
+
+ protected:
+  std::atomic<int> connections_{0};  // TLS handshakes completed
+
+ private:
   asio::io_context io_;
   asio::ssl::context tls_{asio::ssl::context::tls_server};
   asio::ip::tcp::acceptor acceptor_{io_};
@@ -339,6 +344,100 @@ ConnectionConfig config_for(const testing::TestPki& pki, std::uint16_t port) {
   config.ca_file = pki.cert_file;
   config.connect_timeout = 5s;
   return config;
+}
+
+// A minimal HTTP/2 server (an nghttp2 server session): answers every request 200 and ACKs
+// PINGs (nghttp2 does that by itself), counting the PINGs it received and the ACKs it sent,
+// which pushgw-sim does not expose.
+class Http2Server : public SilentTlsServer {
+ public:
+  explicit Http2Server(const testing::TestPki& pki) : SilentTlsServer(pki, true, true) {}
+  ~Http2Server() override { stop(); }
+
+  int connections() const { return connections_.load(); }
+  int pings_received() const { return pings_received_.load(); }
+  int ping_acks_sent() const { return ping_acks_sent_.load(); }
+
+ protected:
+  asio::awaitable<void> session(TlsStream& stream) override {
+    nghttp2_session_callbacks* callbacks = nullptr;
+    nghttp2_session_callbacks_new(&callbacks);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, &on_frame_recv);
+    nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, &on_frame_send);
+    nghttp2_session* h2 = nullptr;
+    nghttp2_session_server_new(&h2, callbacks, this);
+    nghttp2_session_callbacks_del(callbacks);
+    nghttp2_submit_settings(h2, NGHTTP2_FLAG_NONE, nullptr, 0);
+    std::array<std::uint8_t, 16384> buffer{};
+    for (;;) {
+      std::string out;
+      const std::uint8_t* data = nullptr;
+      for (ssize_t n; (n = nghttp2_session_mem_send(h2, &data)) > 0;) {
+        out.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
+      }
+      if (!out.empty()) {
+        auto [write_ec, written] = co_await asio::async_write(stream, asio::buffer(out), asio::as_tuple(asio::use_awaitable));
+        if (write_ec) break;
+      }
+      auto [read_ec, n] = co_await stream.async_read_some(asio::buffer(buffer), asio::as_tuple(asio::use_awaitable));
+      if (read_ec || nghttp2_session_mem_recv(h2, buffer.data(), n) < 0) break;
+    }
+    nghttp2_session_del(h2);
+  }
+
+ private:
+  static int on_frame_recv(nghttp2_session* h2, const nghttp2_frame* frame, void* user) {
+    auto* self = static_cast<Http2Server*>(user);
+    if (frame->hd.type == NGHTTP2_PING && !(frame->hd.flags & NGHTTP2_FLAG_ACK)) ++self->pings_received_;
+    const bool request_done = (frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
+                              (frame->hd.flags & NGHTTP2_FLAG_END_STREAM);
+    if (request_done) {
+      static constexpr char name[] = ":status";
+      static constexpr char value[] = "200";
+      nghttp2_nv status{reinterpret_cast<std::uint8_t*>(const_cast<char*>(name)),
+                        reinterpret_cast<std::uint8_t*>(const_cast<char*>(value)), sizeof name - 1, sizeof value - 1,
+                        NGHTTP2_NV_FLAG_NONE};
+      nghttp2_submit_response(h2, frame->hd.stream_id, &status, 1, nullptr);
+    }
+    return 0;
+  }
+  static int on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* user) {
+    if (frame->hd.type == NGHTTP2_PING && (frame->hd.flags & NGHTTP2_FLAG_ACK)) {
+      ++static_cast<Http2Server*>(user)->ping_acks_sent_;
+    }
+    return 0;
+  }
+
+  std::atomic<int> pings_received_{0};
+  std::atomic<int> ping_acks_sent_{0};
+};
+
+TEST(H2Connection, IdlePingsAreAnsweredAndKeepTheConnectionReady) {
+  testing::TestPki pki;
+  Http2Server server(pki);
+  asio::io_context io;
+  auto config = config_for(pki, server.port());
+  config.ping_interval = 50ms;
+  config.ping_timeout = 200ms;
+  Connection connection(io.get_executor(), config);
+  const Result result = run_until_done(io, [&]() -> asio::awaitable<Result> {
+    const auto ec = co_await connection.connect();
+    EXPECT_FALSE(ec) << ec.message() << ": " << connection.last_error_detail();
+    // The client sends its next PING only after the previous one's ACK arrived within
+    // ping_timeout (else it closes): a third PING on this connection proves two ACKs were
+    // taken as answers.
+    EXPECT_TRUE(co_await eventually_async([&] { return server.pings_received() >= 3; }))
+        << "PINGs received: " << server.pings_received() << "; " << connection.last_error_detail();
+    Request request;
+    request.method = "GET";
+    request.path = "/";
+    co_return co_await connection.request(std::move(request));
+  }());
+  EXPECT_GE(server.ping_acks_sent(), 2);
+  EXPECT_EQ(server.connections(), 1);
+  EXPECT_FALSE(result.ec) << result.ec.message() << ": " << connection.last_error_detail();
+  EXPECT_EQ(result.response.status, 200);
+  EXPECT_EQ(connection.state(), ConnectionState::ready);
 }
 
 TEST(H2Connection, MissingPingAckClosesTheConnection) {
@@ -465,12 +564,13 @@ TEST(H2Connection, ShutdownLetsInFlightRequestsFinishThenCloses) {
           in_flight_done = true;
         },
         asio::detached);
-    co_await sleep_for(50ms);  // the request is on the wire
+    // The server has the whole request (it answers after its 200 ms latency).
+    EXPECT_TRUE(co_await eventually_async([&] { return sim.stats().received == 1; }));
     connection.shutdown();
     EXPECT_EQ(connection.state(), ConnectionState::draining);
     refused = co_await connection.request(sim.apns_request(device_token(2)));
     co_await connection.wait_closed();
-    while (!in_flight_done) co_await sleep_for(5ms);
+    EXPECT_TRUE(co_await eventually_async([&] { return in_flight_done; }));
   }());
   ASSERT_FALSE(in_flight.ec) << in_flight.ec.message();
   EXPECT_EQ(in_flight.response.status, 200);

@@ -5,6 +5,7 @@
 #include <boost/asio.hpp>
 
 #include "sim/sim_fixture.hpp"
+#include "support/asio_wait.hpp"
 
 namespace pushgw::h2 {
 namespace {
@@ -14,7 +15,8 @@ using namespace std::chrono_literals;
 using testing::behaviour;
 using testing::count_outcomes;
 using testing::device_token;
-using testing::run_until_done;
+using test::eventually_async;
+using test::run_until_done;
 using testing::send_concurrently;
 using testing::SimServer;
 using testing::sleep_for;
@@ -36,9 +38,10 @@ std::vector<Request> requests_for(const SimServer& sim, unsigned long count) {
   return requests;
 }
 
-// Waits (bounded by run_until_done's limit) until every connection of `pool` is ready.
+// Waits until every connection of `pool` is ready.
 asio::awaitable<void> wait_all_ready(const Pool& pool) {
-  while (pool.stats().ready < pool.config().connections) co_await sleep_for(10ms);
+  EXPECT_TRUE(co_await eventually_async([&] { return pool.stats().ready == pool.config().connections; }))
+      << pool.stats().ready << " of " << pool.config().connections << " connections ready";
 }
 
 TEST(H2Pool, SpreadsRequestsOverAllConnections) {
@@ -109,12 +112,8 @@ TEST(H2Pool, GoawayMidBurstDeliversEveryRequestExactlyOnce) {
   EXPECT_EQ(stats.duplicates, 0u);
   EXPECT_GE(stats.goaways_sent, 9u);
   // The last replacement connection may still be opening when the burst ends (slow under the
-  // sanitizers): give the pool a moment (a hang guard, not a timing check) before counting.
-  for (int i = 0; i < 500 && pool.stats().reconnects < 9u; ++i) {
-    io.restart();
-    io.run_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_GE(pool.stats().reconnects, 9u);
+  // sanitizers): run the pool until it is there.
+  EXPECT_TRUE(test::run_until(io, [&] { return pool.stats().reconnects >= 9u; })) << pool.stats().reconnects;
 }
 
 TEST(H2Pool, SubmitMidGoawayResendsNotProcessedRequestsAndAnswersEachOnce) {
@@ -236,10 +235,11 @@ TEST(H2Pool, StopLetsInFlightRequestsFinishAndRefusesNewOnes) {
           in_flight_done = true;
         },
         asio::detached);
-    co_await sleep_for(50ms);
+    // The server has the whole request (it answers after its 200 ms latency).
+    EXPECT_TRUE(co_await eventually_async([&] { return sim.stats().received == 1; }));
     co_await pool.stop(5s);
     refused = co_await pool.request(sim.apns_request(device_token(2)));
-    while (!in_flight_done) co_await sleep_for(5ms);
+    EXPECT_TRUE(co_await eventually_async([&] { return in_flight_done; }));
   }());
   ASSERT_FALSE(in_flight.ec) << in_flight.ec.message();
   EXPECT_EQ(in_flight.response.status, 200);

@@ -5,6 +5,7 @@
 
 #include <boost/asio.hpp>
 
+#include "support/asio_wait.hpp"
 #include "support/redis_server.hpp"
 
 namespace pushgw::queue {
@@ -36,9 +37,7 @@ class ConsumerTest : public ::testing::Test {
 
   // Runs the io_context until `done` holds (a hang guard, not a timing check).
   void run_until(const std::function<bool()>& done, std::chrono::seconds limit = 30s) {
-    const auto until = std::chrono::steady_clock::now() + limit;
-    while (!done() && std::chrono::steady_clock::now() < until) io_.run_for(10ms);
-    ASSERT_TRUE(done());
+    ASSERT_TRUE(test::run_until(io_, done, limit));
   }
 
   void push(const std::string& lane, int n) {

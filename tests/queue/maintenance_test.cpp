@@ -8,6 +8,7 @@
 #include <boost/asio.hpp>
 
 #include "pushgw/job/codec.hpp"
+#include "support/asio_wait.hpp"
 #include "support/redis_server.hpp"
 
 namespace pushgw::queue {
@@ -34,9 +35,7 @@ class MaintenanceTest : public ::testing::Test {
   }
 
   void run_until(const std::function<bool()>& done, std::chrono::seconds limit = 30s) {
-    const auto until = std::chrono::steady_clock::now() + limit;
-    while (!done() && std::chrono::steady_clock::now() < until) io_.run_for(10ms);
-    ASSERT_TRUE(done());
+    ASSERT_TRUE(test::run_until(io_, done, limit));
   }
 
   bool recover(Maintenance& m) {

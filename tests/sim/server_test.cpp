@@ -21,7 +21,7 @@ using h2::Request;
 using h2::Result;
 using testing::behaviour;
 using testing::device_token;
-using testing::run_until_done;
+using test::run_until_done;
 using testing::SimServer;
 
 // Sends `requests` one after another on one HTTP/2 connection.

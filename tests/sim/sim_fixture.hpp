@@ -1,7 +1,7 @@
 #pragma once
 // A pushgw-sim server running in-process on a free loopback port (real TLS, real HTTP/2),
 // with the h2 client settings to reach it and helpers to build APNs requests and to run
-// coroutines to completion. Shared by tests/sim and tests/h2.
+// coroutines to completion (support/asio_wait.hpp). Shared by tests/sim and tests/h2.
 
 #include <gtest/gtest.h>
 
@@ -17,6 +17,7 @@
 #include "pushgw/h2/connection.hpp"
 #include "pushgw/sim/server.hpp"
 #include "sim/tls_fixture.hpp"
+#include "support/asio_wait.hpp"
 
 namespace pushgw::testing {
 
@@ -35,24 +36,6 @@ inline std::string device_token(unsigned long n) {
 // A token with a chosen outcome prefix, e.g. outcome_token("0410").
 inline std::string outcome_token(const std::string& prefix) {
   return prefix + std::string(64 - prefix.size(), '1');
-}
-
-// Runs `task` on `io` until it completes (other work on `io`, e.g. a pool's background
-// coroutines, runs meanwhile); fails the test after `limit`.
-template <class T>
-T run_until_done(boost::asio::io_context& io, boost::asio::awaitable<T> task,
-                 std::chrono::seconds limit = std::chrono::seconds(120)) {
-  auto future = boost::asio::co_spawn(io, std::move(task), boost::asio::use_future);
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      ADD_FAILURE() << "the test coroutine did not finish within " << limit.count() << " s";
-      throw std::runtime_error("test coroutine timed out");
-    }
-    io.restart();
-    io.run_one_for(std::chrono::milliseconds(100));
-  }
-  return future.get();
 }
 
 // Sends every request at once on `client` (a Connection or a Pool) and collects the results.

@@ -9,7 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -301,6 +303,31 @@ bool wait_for_port(std::uint16_t port, std::chrono::milliseconds timeout) {
 std::string env_or(const std::string& name, const std::string& fallback) {
   const char* value = std::getenv(name.c_str());
   return value != nullptr ? std::string(value) : fallback;
+}
+
+std::filesystem::path source_dir() {
+  if (const char* dir = std::getenv("PUSHGW_SOURCE_DIR")) return dir;
+  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+}
+
+std::filesystem::path build_dir() {
+  if (const char* dir = std::getenv("PUSHGW_BUILD_DIR")) return dir;
+  return std::filesystem::read_symlink("/proc/self/exe").parent_path().parent_path().parent_path();
+}
+
+CommandResult run_command(const std::string& command, const std::string& input) {
+  CommandResult result;
+  TempDir dir;
+  const auto input_file = dir.path() / "stdin";
+  std::ofstream(input_file) << input;
+  const std::string full = command + " <" + input_file.string() + " 2>&1";
+  FILE* pipe = ::popen(full.c_str(), "r");
+  if (!pipe) return result;
+  std::array<char, 4096> buffer{};
+  while (auto n = std::fread(buffer.data(), 1, buffer.size(), pipe)) result.output.append(buffer.data(), n);
+  const int status = ::pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
 }
 
 }  // namespace pushgw::test

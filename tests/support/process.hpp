@@ -80,4 +80,18 @@ bool wait_for_port(std::uint16_t port, std::chrono::milliseconds timeout);
 // The environment variable, or `fallback` when it is unset.
 std::string env_or(const std::string& name, const std::string& fallback);
 
+// The repository and build folders: PUSHGW_SOURCE_DIR and PUSHGW_BUILD_DIR as ctest sets
+// them; run by hand, the folders this file and the test binary (<build>/tests/<module>/) are in.
+std::filesystem::path source_dir();
+std::filesystem::path build_dir();
+
+// What a shell command printed (stdout and stderr) and its exit code (-1 when it did not exit
+// normally).
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;
+};
+// Runs `command` with /bin/sh, `input` on its stdin, and waits for it to exit.
+CommandResult run_command(const std::string& command, const std::string& input = {});
+
 }  // namespace pushgw::test
