@@ -338,7 +338,8 @@ asio::awaitable<beast::error_code> read_body(beast::tcp_stream& stream, beast::f
   const auto last_deadline = start + cfg.read_timeout;
   while (!parser.is_done()) {
     const std::size_t received = parser.get().body().size();
-    if (!reservation.cover(std::min(received + kReadSize, cfg.max_body_bytes))) {
+    const auto length = parser.content_length();
+    if (!reservation.cover(length ? *length : std::min(received + kReadSize, cfg.max_body_bytes))) {
       co_return asio::error::no_buffer_space;
     }
     auto deadline = last_deadline;
@@ -385,8 +386,7 @@ std::optional<Refusal> body_refusal(const beast::error_code& ec, const ServerCon
     r.headers.emplace_back("Retry-After", "1");
     return Refusal{std::move(r)};
   }
-  if (ec == beast::error::timeout) return Refusal{Response::error(408, "request body arrived too slowly")};
-  if (client_gone(ec)) return std::nullopt;
+  if (client_gone(ec) || ec == beast::error::timeout) return std::nullopt;
   return Refusal{Response::error(400, "malformed request body: " + ec.message())};
 }
 
@@ -488,6 +488,11 @@ asio::awaitable<void> run_session(ImplPtr impl, tcp::socket socket, Slot slot) {
 
     auto header_ec = co_await read_header(stream, buffer, parser, folds, cfg, first_request);
     const auto started = Clock::now();
+    if (header_ec == beast::error::timeout && (buffer.size() > 0 || parser.got_some())) {
+      // Too slow: the connection is closed (the stream did so on timeout); counted as 408.
+      report(*impl, "unmatched", "", "", remote, 408, started, 0);
+      co_return;
+    }
     if (header_ec) {
       auto refusal = state.evicted ? std::optional<Refusal>(Refusal{too_many_connections()}) : header_refusal(header_ec, cfg);
       if (!refusal) co_return;
@@ -526,8 +531,11 @@ asio::awaitable<void> run_session(ImplPtr impl, tcp::socket socket, Slot slot) {
       }
       parser.body_limit(cfg.max_body_bytes);  // for chunked bodies
       if (auto body_ec = co_await read_body(stream, buffer, parser, folds, reservation, cfg)) {
+        if (body_ec == beast::error::timeout) {
+          report(*impl, "unmatched", request.method, request.target, remote, 408, started, 0);
+        }
         refusal = body_refusal(body_ec, cfg);
-        if (!refusal) co_return;  // the client went away
+        if (!refusal) co_return;  // the client went away or was too slow
       }
     }
     if (refusal) {
@@ -651,6 +659,8 @@ std::uint16_t Server::port() const {
 }
 
 std::size_t Server::connections() const { return impl_->sessions.size() + impl_->reserve.size(); }
+
+std::size_t Server::pending_body_bytes() const { return impl_->pending_body_bytes; }
 
 asio::awaitable<void> Server::shutdown(std::chrono::milliseconds deadline) {
   auto impl = impl_;

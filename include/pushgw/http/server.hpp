@@ -100,6 +100,7 @@ class Server {
   void start();
   std::uint16_t port() const;
   std::size_t connections() const;
+  std::size_t pending_body_bytes() const;  // reserved by request bodies being read or handled
 
   // Graceful drain: stops accepting, closes idle keep-alive connections, lets requests in
   // progress finish (their connections close after the response), and returns when none are
