@@ -171,7 +171,11 @@ http::ServerConfig server_config(const config::Config& cfg) {
   out.port = cfg.listen.port;
   out.max_body_bytes = cfg.limits.max_body_bytes;
   out.max_header_bytes = cfg.limits.max_header_bytes;
+  out.max_pending_body_bytes = cfg.limits.max_pending_body_bytes;
   out.max_connections = cfg.limits.max_connections;
+  out.probe_connections = cfg.limits.probe_connections;
+  out.header_timeout = cfg.limits.header_timeout;
+  out.min_receive_rate = cfg.limits.min_receive_rate;
   out.read_timeout = cfg.limits.read_timeout;
   out.idle_timeout = cfg.limits.idle_timeout;
   out.api_keys = cfg.api_keys;

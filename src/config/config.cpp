@@ -417,6 +417,20 @@ void read_redis(TreeReader& r, const Value& v, RedisConfig& redis) {
   }
 }
 
+// Reports `key` against `other_key` unless `holds`: at `key`'s line when the file sets it, else
+// at `other_key`'s (or the section's).
+void require_size_order(TreeReader& r, const Value& section, bool holds, const std::string& key,
+                        std::size_t value, std::string_view relation, const std::string& other_key,
+                        std::size_t other) {
+  const std::string path = section.path + "." + key;
+  const std::string other_path = section.path + "." + other_key;
+  if (holds || r.failed(path) || r.failed(other_path)) return;
+  const std::string& at = r.present(path) ? path : other_path;
+  r.error(at, r.line(at, section.line),
+          path + " (" + std::to_string(value) + ") " + std::string(relation) + " " + other_path + " (" +
+              std::to_string(other) + ")");
+}
+
 void read_limits(TreeReader& r, const Value& v, LimitsConfig& limits) {
   const bool ok = r.read_map(v, {
       {"max_body_bytes", [&](const Value& f) { r.read_size(f, limits.max_body_bytes); }},
@@ -424,21 +438,22 @@ void read_limits(TreeReader& r, const Value& v, LimitsConfig& limits) {
       {"max_notifications_per_request", [&](const Value& f) { r.read_count(f, limits.max_notifications_per_request); }},
       {"max_tokens_per_notification", [&](const Value& f) { r.read_count(f, limits.max_tokens_per_notification); }},
       {"job_split_size", [&](const Value& f) { r.read_count(f, limits.job_split_size); }},
+      {"max_pending_body_bytes", [&](const Value& f) { r.read_size(f, limits.max_pending_body_bytes); }},
       {"max_connections", [&](const Value& f) { r.read_count(f, limits.max_connections); }},
+      {"probe_connections", [&](const Value& f) { r.read_count(f, limits.probe_connections, Zero::allowed); }},
+      {"header_timeout", [&](const Value& f) { r.read_duration(f, limits.header_timeout, Zero::rejected); }},
+      {"min_receive_rate", [&](const Value& f) { r.read_size(f, limits.min_receive_rate); }},
       {"read_timeout", [&](const Value& f) { r.read_duration(f, limits.read_timeout, Zero::rejected); }},
       {"idle_timeout", [&](const Value& f) { r.read_duration(f, limits.idle_timeout, Zero::rejected); }},
   });
-  const std::string split_path = v.path + ".job_split_size";
-  const std::string tokens_path = v.path + ".max_tokens_per_notification";
-  if (ok && !r.failed(split_path) && !r.failed(tokens_path) &&
-      limits.job_split_size > limits.max_tokens_per_notification) {
-    // Point at whichever of the two the file sets (job_split_size when both).
-    const std::string& path = r.present(split_path) ? split_path : tokens_path;
-    r.error(path, r.line(path, v.line),
-            "limits.job_split_size (" + std::to_string(limits.job_split_size) +
-                ") must not exceed limits.max_tokens_per_notification (" +
-                std::to_string(limits.max_tokens_per_notification) + ")");
-  }
+  if (!ok) return;
+  require_size_order(r, v, limits.job_split_size <= limits.max_tokens_per_notification, "job_split_size",
+                     limits.job_split_size, "must not exceed", "max_tokens_per_notification",
+                     limits.max_tokens_per_notification);
+  // A budget below one largest body would refuse every such request.
+  require_size_order(r, v, limits.max_pending_body_bytes >= limits.max_body_bytes, "max_pending_body_bytes",
+                     limits.max_pending_body_bytes, "must not be less than", "max_body_bytes",
+                     limits.max_body_bytes);
 }
 
 // Reports `later` (at its line, or the section's) when it is not greater than `earlier`.

@@ -93,7 +93,11 @@ limits:
   max_notifications_per_request: 50
   max_tokens_per_notification: 2000
   job_split_size: 100
+  max_pending_body_bytes: 32MiB
   max_connections: 64
+  probe_connections: 0
+  header_timeout: 2s
+  min_receive_rate: 4KiB
   read_timeout: 5s
   idle_timeout: 1h
 logging:
@@ -144,7 +148,11 @@ apps:
   EXPECT_EQ(c.limits.max_notifications_per_request, 50u);
   EXPECT_EQ(c.limits.max_tokens_per_notification, 2000u);
   EXPECT_EQ(c.limits.job_split_size, 100u);
+  EXPECT_EQ(c.limits.max_pending_body_bytes, 32u * 1024 * 1024);
   EXPECT_EQ(c.limits.max_connections, 64u);
+  EXPECT_EQ(c.limits.probe_connections, 0u);
+  EXPECT_EQ(c.limits.header_timeout, 2s);
+  EXPECT_EQ(c.limits.min_receive_rate, 4096u);
   EXPECT_EQ(c.limits.read_timeout, 5s);
   EXPECT_EQ(c.limits.idle_timeout, 1h);
 
@@ -588,6 +596,31 @@ TEST_F(ConfigTest, JobSplitSizeMustNotExceedTokensPerNotification) {
   // Only the maximum is set: the error points at it.
   EXPECT_THAT(parse("limits:\n  max_tokens_per_notification: 10\n" + kApp).errors,
               ElementsAre(IsError("limits.max_tokens_per_notification", 2, "(500) must not exceed")));
+}
+
+TEST_F(ConfigTest, PendingBodyBytesMustHoldTheLargestBody) {
+  EXPECT_THAT(parse("limits:\n  max_body_bytes: 2MiB\n  max_pending_body_bytes: 1MiB\n" + kApp).errors,
+              ElementsAre(IsError("limits.max_pending_body_bytes", 3,
+                                  "limits.max_pending_body_bytes (1048576) must not be less than "
+                                  "limits.max_body_bytes (2097152)")));
+  // Only the body limit is set: the error points at it.
+  EXPECT_THAT(parse("limits:\n  max_body_bytes: 100MiB\n" + kApp).errors,
+              ElementsAre(IsError("limits.max_body_bytes", 2, "(67108864) must not be less than")));
+}
+
+TEST_F(ConfigTest, HttpFloodLimitsAreChecked) {
+  const auto result = parse(
+      "limits:\n"
+      "  probe_connections: -1\n"        // 2
+      "  header_timeout: 0s\n"           // 3
+      "  min_receive_rate: 0\n"          // 4
+      "  max_pending_body_bytes: lots\n" // 5
+      + kApp);
+  EXPECT_THAT(result.errors,
+              ElementsAre(IsError("limits.probe_connections", 2, "must be a whole number, got \"-1\""),
+                          IsError("limits.header_timeout", 3, "must be greater than 0"),
+                          IsError("limits.min_receive_rate", 4, "must be greater than 0"),
+                          IsError("limits.max_pending_body_bytes", 5, "")));
 }
 
 TEST_F(ConfigTest, ReportsEveryErrorInFileOrder) {

@@ -36,7 +36,11 @@ struct LimitsConfig {
   std::size_t max_notifications_per_request = 1000;
   std::size_t max_tokens_per_notification = 100000;
   std::size_t job_split_size = 500;                // tokens per stored job
+  std::size_t max_pending_body_bytes = 64 * 1024 * 1024;  // all unfinished request bodies; over → 503
   std::size_t max_connections = 1024;              // concurrent HTTP connections
+  std::size_t probe_connections = 16;              // more, over max_connections, for GET /healthz|/readyz|/metrics
+  milliseconds header_timeout{5000};               // request line + headers, from their first byte
+  std::size_t min_receive_rate = 16 * 1024;        // body bytes/s on average (after header_timeout)
   milliseconds read_timeout{10000};                // to receive one whole request
   milliseconds idle_timeout{60000};                // keep-alive connection with no request
   bool operator==(const LimitsConfig&) const = default;

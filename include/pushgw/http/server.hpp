@@ -58,15 +58,26 @@ struct ServerConfig {
   std::uint16_t port = 8088;                  // 0 = any free port (see Server::port)
   std::size_t max_body_bytes = 1024 * 1024;
   std::size_t max_header_bytes = 16 * 1024;
+  // Bytes held by all unfinished request bodies together; a body that would go over gets 503.
+  std::size_t max_pending_body_bytes = 64 * 1024 * 1024;
   std::size_t max_connections = 1024;
+  // Over max_connections, this many more connections may each send one header-only GET of a
+  // probe path (the oldest still sending its header makes room for a new one); others get 503.
+  std::size_t probe_connections = 16;
+  std::vector<std::string> probe_paths = {"/healthz", "/readyz", "/metrics"};
+  std::chrono::milliseconds header_timeout{5000};  // request line + headers, from their first byte
+  // A body must arrive within header_timeout + (its bytes so far) / min_receive_rate seconds.
+  std::size_t min_receive_rate = 16 * 1024;
   std::chrono::milliseconds read_timeout{10000};   // to receive one request (and write its response)
   std::chrono::milliseconds idle_timeout{60000};   // keep-alive wait for the next request
   std::vector<std::string> api_keys;               // empty = no auth
 };
 
-// What the server reports once per finished request (for metrics and the access log).
+// What the server reports once per finished request (for metrics and the access log), and once
+// per connection refused over the limits. Method and target come from the client: longer than
+// common::kQuoteMaxBytes, they are reported as common::quote() of them.
 struct CompletedRequest {
-  std::string_view route;     // the route's path, "unmatched" for 404/405 and limit errors
+  std::string_view route;     // the route's path, "unmatched" for 404/405, refusals and limit errors
   std::string_view method;
   std::string_view target;
   std::string_view remote;
@@ -89,6 +100,7 @@ class Server {
   void start();
   std::uint16_t port() const;
   std::size_t connections() const;
+  std::size_t pending_body_bytes() const;  // reserved by request bodies being read or handled
 
   // Graceful drain: stops accepting, closes idle keep-alive connections, lets requests in
   // progress finish (their connections close after the response), and returns when none are
