@@ -426,8 +426,8 @@ TEST(H2Connection, IdlePingsAreAnsweredAndKeepTheConnectionReady) {
     // The client sends its next PING only after the previous one's ACK arrived within
     // ping_timeout (else it closes): a third PING on this connection proves two ACKs were
     // taken as answers.
-    EXPECT_TRUE(co_await eventually_async([&] { return server.pings_received() >= 3; }))
-        << "PINGs received: " << server.pings_received() << "; " << connection.last_error_detail();
+    co_await eventually_async([&] { return server.pings_received() >= 3 || connection.state() == ConnectionState::closed; });
+    EXPECT_GE(server.pings_received(), 3) << connection.last_error_detail();
     Request request;
     request.method = "GET";
     request.path = "/";
