@@ -452,6 +452,24 @@ bool is_probe(const ServerConfig& cfg, const Request& request, const Parser& par
          std::find(paths.begin(), paths.end(), request.path) != paths.end();
 }
 
+// What is decided from the header alone, in order: framing, the reserve's probes-only rule,
+// route and API key, size; the body's bytes are reserved last.
+std::optional<Refusal> refusal_before_body(Server::Impl& impl, const Parser& parser, const FoldScan& folds,
+                                           const Request& request, const RouteMatch& match, bool reserved,
+                                           BodyReservation& reservation) {
+  const ServerConfig& cfg = impl.config;
+  if (auto problem = framing_problem(parser, folds)) return Refusal{Response::error(400, *problem)};
+  if (reserved && !is_probe(cfg, request, parser)) return Refusal{too_many_connections()};
+  if (auto by_route = route_refusal(impl, match, request)) return by_route;
+  const auto length = parser.content_length();
+  if (length && *length > cfg.max_body_bytes) {
+    return Refusal{Response::error(413, "request body of " + std::to_string(*length) +
+                                            " bytes exceeds the limit of " + std::to_string(cfg.max_body_bytes))};
+  }
+  if (length && !reservation.cover(*length)) return body_refusal(asio::error::no_buffer_space, cfg);
+  return std::nullopt;
+}
+
 asio::awaitable<Response> run_handler(const Route& route, const Request& request) {
   try {
     co_return co_await route.handler(request);
@@ -505,22 +523,10 @@ asio::awaitable<void> run_session(ImplPtr impl, tcp::socket socket, Slot slot) {
     first_request = false;
 
     Request request = request_head(parser.get(), remote);
-    const auto length = parser.content_length();
-    const bool has_body = parser.chunked() || length.value_or(0) > 0;
+    const bool has_body = parser.chunked() || parser.content_length().value_or(0) > 0;
     const RouteMatch match = match_route(impl->routes, request);
     BodyReservation reservation(*impl);
-    std::optional<Refusal> refusal;
-    if (auto problem = framing_problem(parser, folds)) {
-      refusal = Refusal{Response::error(400, *problem)};
-    } else if (reserved && !is_probe(cfg, request, parser)) {
-      refusal = Refusal{too_many_connections()};
-    } else if (auto by_route = route_refusal(*impl, match, request)) {
-      refusal = std::move(by_route);
-    } else if (length && *length > cfg.max_body_bytes) {
-      refusal = Refusal{Response::error(413, "request body of " + std::to_string(*length) + " bytes exceeds the limit of " + std::to_string(cfg.max_body_bytes))};
-    } else if (length && !reservation.cover(*length)) {
-      refusal = body_refusal(asio::error::no_buffer_space, cfg);
-    }
+    auto refusal = refusal_before_body(*impl, parser, folds, request, match, reserved, reservation);
     if (!refusal && has_body) {
       if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
         // curl and others wait for this before sending larger bodies.

@@ -168,11 +168,9 @@ TEST(WaitGroup, EveryWaiterWakesWhenTheCountReachesZero) {
   EXPECT_EQ(woken, 3);
 }
 
-// Fails today: each waiter's expires_at() cancels the other waiters' pending wait on the
-// shared timer, so two parked waiters wake each other in turn and spin (100% CPU) until the
-// count reaches zero. Only one coroutine waits on each WaitGroup in src/ now (the stop of the
-// consumer and of maintenance). Enable once WaitGroup gives each waiter its own wake-up.
-TEST(WaitGroup, DISABLED_ParkedWaitersDoNotSpin) {
+// With one shared timer, each waiter's expires_at() cancelled the others' pending wait, so two
+// parked waiters woke each other in turn and spun (100% CPU) until the count reached zero.
+TEST(WaitGroup, ParkedWaitersDoNotSpin) {
   asio::io_context io;
   WaitGroup tasks(io.get_executor());
   tasks.add();

@@ -283,15 +283,17 @@ TEST_F(ConfigTest, BadDurations) {
       "limits:\n"
       "  read_timeout: 10\n"        // 2: no unit
       "  idle_timeout: 10sec\n"     // 3: unknown unit
+      "  header_timeout: 0s\n"      // 4: zero where positive is required
       "redis:\n"
-      "  connect_timeout: -1s\n"    // 5: negative
-      "  command_timeout: 0s\n"     // 6: zero where positive is required
+      "  connect_timeout: -1s\n"    // 6: negative
+      "  command_timeout: 0s\n"     // 7: zero where positive is required
       + kApp);
   EXPECT_THAT(result.errors,
               ElementsAre(IsError("limits.read_timeout", 2, "needs a unit: write \"10s\""),
                           IsError("limits.idle_timeout", 3, "unknown unit \"sec\""),
-                          IsError("redis.connect_timeout", 5, "must not be negative"),
-                          IsError("redis.command_timeout", 6, "must be greater than 0")));
+                          IsError("limits.header_timeout", 4, "must be greater than 0"),
+                          IsError("redis.connect_timeout", 6, "must not be negative"),
+                          IsError("redis.command_timeout", 7, "must be greater than 0")));
 }
 
 TEST_F(ConfigTest, PingIntervalMayBeZero) {
@@ -307,6 +309,9 @@ TEST_F(ConfigTest, BadSizesAndCounts) {
       "  max_notifications_per_request: -5\n"    // 4
       "  max_connections: 0\n"                   // 5
       "  max_tokens_per_notification: 1.5\n"     // 6
+      "  probe_connections: -1\n"                // 7: 0 is allowed, not negative
+      "  min_receive_rate: 0\n"                  // 8
+      "  max_pending_body_bytes: lots\n"         // 9
       + kApp);
   EXPECT_THAT(result.errors,
               ElementsAre(IsError("limits.max_body_bytes", 2, "unknown unit \"XB\""),
@@ -315,7 +320,10 @@ TEST_F(ConfigTest, BadSizesAndCounts) {
                                   "must be a positive integer, got \"-5\""),
                           IsError("limits.max_connections", 5, "must be a positive integer, got \"0\""),
                           IsError("limits.max_tokens_per_notification", 6,
-                                  "must be a positive integer, got \"1.5\"")));
+                                  "must be a positive integer, got \"1.5\""),
+                          IsError("limits.probe_connections", 7, "must be a whole number, got \"-1\""),
+                          IsError("limits.min_receive_rate", 8, "must be greater than 0"),
+                          IsError("limits.max_pending_body_bytes", 9, "expected a size like")));
 }
 
 TEST_F(ConfigTest, BadEnumsAndBooleans) {
@@ -588,39 +596,26 @@ TEST_F(ConfigTest, ApiKeys) {
   EXPECT_THAT(result.errors[0].message, Not(HasSubstr("Xk92pQ")));
 }
 
-TEST_F(ConfigTest, JobSplitSizeMustNotExceedTokensPerNotification) {
-  EXPECT_THAT(parse("limits:\n  max_tokens_per_notification: 100\n  job_split_size: 200\n" + kApp).errors,
-              ElementsAre(IsError("limits.job_split_size", 3,
-                                  "limits.job_split_size (200) must not exceed "
-                                  "limits.max_tokens_per_notification (100)")));
-  // Only the maximum is set: the error points at it.
-  EXPECT_THAT(parse("limits:\n  max_tokens_per_notification: 10\n" + kApp).errors,
-              ElementsAre(IsError("limits.max_tokens_per_notification", 2, "(500) must not exceed")));
-}
-
-TEST_F(ConfigTest, PendingBodyBytesMustHoldTheLargestBody) {
-  EXPECT_THAT(parse("limits:\n  max_body_bytes: 2MiB\n  max_pending_body_bytes: 1MiB\n" + kApp).errors,
-              ElementsAre(IsError("limits.max_pending_body_bytes", 3,
-                                  "limits.max_pending_body_bytes (1048576) must not be less than "
-                                  "limits.max_body_bytes (2097152)")));
-  // Only the body limit is set: the error points at it.
-  EXPECT_THAT(parse("limits:\n  max_body_bytes: 100MiB\n" + kApp).errors,
-              ElementsAre(IsError("limits.max_body_bytes", 2, "(67108864) must not be less than")));
-}
-
-TEST_F(ConfigTest, HttpFloodLimitsAreChecked) {
-  const auto result = parse(
-      "limits:\n"
-      "  probe_connections: -1\n"        // 2
-      "  header_timeout: 0s\n"           // 3
-      "  min_receive_rate: 0\n"          // 4
-      "  max_pending_body_bytes: lots\n" // 5
-      + kApp);
-  EXPECT_THAT(result.errors,
-              ElementsAre(IsError("limits.probe_connections", 2, "must be a whole number, got \"-1\""),
-                          IsError("limits.header_timeout", 3, "must be greater than 0"),
-                          IsError("limits.min_receive_rate", 4, "must be greater than 0"),
-                          IsError("limits.max_pending_body_bytes", 5, "")));
+TEST_F(ConfigTest, LimitsThatBoundEachOtherAreCheckedTogether) {
+  const struct {
+    std::string yaml;
+    const char* path;
+    int line;
+    const char* message;
+  } cases[] = {
+      {"  max_tokens_per_notification: 100\n  job_split_size: 200\n", "limits.job_split_size", 3,
+       "limits.job_split_size (200) must not exceed limits.max_tokens_per_notification (100)"},
+      // Only the other one is set: the error points at it.
+      {"  max_tokens_per_notification: 10\n", "limits.max_tokens_per_notification", 2, "(500) must not exceed"},
+      // A pending-body budget below one largest body would refuse every such request.
+      {"  max_body_bytes: 2MiB\n  max_pending_body_bytes: 1MiB\n", "limits.max_pending_body_bytes", 3,
+       "limits.max_pending_body_bytes (1048576) must not be less than limits.max_body_bytes (2097152)"},
+      {"  max_body_bytes: 100MiB\n", "limits.max_body_bytes", 2, "(67108864) must not be less than"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.yaml);
+    EXPECT_THAT(parse("limits:\n" + c.yaml + kApp).errors, ElementsAre(IsError(c.path, c.line, c.message)));
+  }
 }
 
 TEST_F(ConfigTest, ReportsEveryErrorInFileOrder) {

@@ -99,6 +99,20 @@ Route healthz_route() {
   return {"GET", "/healthz", false, [](const Request&) -> asio::awaitable<Response> { co_return Response::json(200, "{}"); }};
 }
 
+// Opens `count` connections whose request header never ends, and waits until the server holds
+// them all.
+std::vector<std::unique_ptr<RawConnection>> hold_slow_connections(ServerHarness& h, std::size_t count,
+                                                                  const std::string& start = "GET /hello HTTP/1.1\r\n") {
+  std::vector<std::unique_ptr<RawConnection>> held;
+  const std::size_t before = h.connections();
+  for (std::size_t i = 0; i < count; ++i) {
+    held.push_back(std::make_unique<RawConnection>(h.port()));
+    held.back()->send(start);
+  }
+  EXPECT_TRUE(eventually([&] { return h.connections() == before + count; })) << h.connections();
+  return held;
+}
+
 // Timeouts that never end a test by themselves: what a test waits for must come from the limit
 // under test.
 ServerConfig patient_config() {
@@ -279,10 +293,7 @@ TEST(Server, OverMaxConnectionsProbesAreStillAnswered) {
   config.max_connections = 2;
   config.probe_connections = 1;
   ServerHarness h(config, {healthz_route()});
-  RawConnection slow1(h.port()), slow2(h.port());
-  slow1.send("GET /hello HTTP/1.1\r\n");  // headers that never end hold both places
-  slow2.send("GET /hello HTTP/1.1\r\n");
-  ASSERT_TRUE(eventually([&] { return h.connections() == 2; }));
+  const auto slow = hold_slow_connections(h, 2);  // both places
 
   EXPECT_EQ(test::get(h.port(), "/healthz").status, 200);
   auto other = test::get(h.port(), "/hello");
@@ -292,11 +303,9 @@ TEST(Server, OverMaxConnectionsProbesAreStillAnswered) {
 
   // A slow sender in the reserve gives way to the next probe.
   ASSERT_TRUE(eventually([&] { return h.connections() == 2; }));
-  RawConnection slow3(h.port());
-  slow3.send("GET /healthz HTTP/1.1\r\n");
-  ASSERT_TRUE(eventually([&] { return h.connections() == 3; }));
+  const auto in_reserve = hold_slow_connections(h, 1, "GET /healthz HTTP/1.1\r\n");
   EXPECT_EQ(test::get(h.port(), "/healthz").status, 200);
-  EXPECT_EQ(slow3.read_response(20s).status, 503);
+  EXPECT_EQ(in_reserve[0]->read_response(20s).status, 503);
 }
 
 TEST(Server, RefusalsOverTheConnectionLimitAreReported) {
@@ -304,9 +313,7 @@ TEST(Server, RefusalsOverTheConnectionLimitAreReported) {
   config.max_connections = 1;
   config.probe_connections = 0;
   ServerHarness h(config);
-  RawConnection slow(h.port());
-  slow.send("GET /hello HTTP/1.1\r\n");
-  ASSERT_TRUE(eventually([&] { return h.connections() == 1; }));
+  const auto slow = hold_slow_connections(h, 1);
   EXPECT_EQ(test::get(h.port(), "/hello").status, 503);
   EXPECT_TRUE(eventually([&] {
     for (const auto& r : h.reports()) {

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
@@ -26,32 +27,34 @@ namespace pushgw::common {
 // Counts running tasks; wait() returns when the count is zero (or at the deadline).
 class WaitGroup {
  public:
-  explicit WaitGroup(boost::asio::any_io_executor executor) : timer_(std::move(executor)) {
-    timer_.expires_at(boost::asio::steady_timer::time_point::max());
-  }
+  explicit WaitGroup(boost::asio::any_io_executor executor) : executor_(std::move(executor)) {}
   void add(std::size_t n = 1) { count_ += n; }
   void done(std::size_t n = 1) {
     count_ -= n;
-    if (count_ == 0) timer_.cancel();
+    if (count_ == 0) {
+      for (auto* waiter : waiters_) waiter->cancel();
+    }
   }
   std::size_t count() const { return count_; }
 
-  // True when the count reached zero, false when `deadline` passed first.
+  // True when the count reached zero, false when `deadline` passed first. Each waiter sleeps
+  // on a timer of its own until its deadline, woken by the done() that reaches zero (a shared
+  // timer made waiters cancel each other's waits and spin).
   boost::asio::awaitable<bool> wait(std::chrono::steady_clock::time_point deadline =
                                         std::chrono::steady_clock::time_point::max()) {
-    while (count_ > 0) {
-      if (std::chrono::steady_clock::now() >= deadline) co_return false;
-      // One shared timer: done() cancels it to wake every waiter, and each re-arms with its own
-      // deadline checked above. A short re-check keeps several waiters with different deadlines
-      // from holding each other up.
-      timer_.expires_at(std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(50)));
-      co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (count_ == 0) co_return true;
+    boost::asio::steady_timer timer(executor_, deadline);
+    waiters_.push_back(&timer);
+    while (count_ > 0 && std::chrono::steady_clock::now() < deadline) {
+      co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
     }
-    co_return true;
+    waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &timer));
+    co_return count_ == 0;
   }
 
  private:
-  boost::asio::steady_timer timer_;
+  boost::asio::any_io_executor executor_;
+  std::vector<boost::asio::steady_timer*> waiters_;
   std::size_t count_ = 0;
 };
 
