@@ -6,8 +6,8 @@
 #include "pushgw/apns/error.hpp"
 #include "pushgw/apns/reason.hpp"
 #include "pushgw/apns/request.hpp"
-#include "pushgw/h2/endpoint.hpp"
 #include "pushgw/log/log.hpp"
+#include "pushgw/provider/pool_config.hpp"
 #include "pushgw/provider/transport.hpp"
 
 #include "pushgw/common/coroutine_warnings.hpp"  // last: GCC 12 false positive
@@ -80,41 +80,25 @@ struct Provider::Impl {
 
 Provider::Provider(boost::asio::any_io_executor executor, config::ApnsConfig config, Credentials credentials,
                    ProviderOptions options)
-    : impl_(std::make_shared<Impl>(std::move(executor), std::move(config), std::move(credentials),
+    : provider::Provider(executor, job::Platform::ios, "apns", options.app),
+      impl_(std::make_shared<Impl>(std::move(executor), std::move(config), std::move(credentials),
                                    std::move(options))) {}
 
 Provider::~Provider() = default;
 
 bool Provider::start(std::string* error) {
   auto& impl = *impl_;
-  std::string endpoint_error;
-  const auto endpoint = h2::parse_https_endpoint(impl.config.endpoint, &endpoint_error);
-  if (!endpoint) {
-    if (error) *error = "endpoint \"" + impl.config.endpoint + "\": " + endpoint_error;
-    return false;
-  }
-
-  h2::PoolConfig pool_config;
-  pool_config.connections = impl.config.connections;
-  pool_config.max_inflight = impl.config.max_inflight;
-  pool_config.reconnect_min = impl.options.reconnect_min;
-  pool_config.reconnect_max = impl.options.reconnect_max;
-  auto& connection = pool_config.connection;
-  connection.host = endpoint->host;
-  connection.port = endpoint->port;
-  connection.ca_file = impl.config.ca_file;
-  connection.connect_timeout = impl.options.connect_timeout;
-  connection.request_timeout = impl.config.request_timeout;
-  connection.ping_interval = impl.config.ping_interval;
+  auto pool_config = provider::pool_config(impl.config, impl.options, error);
+  if (!pool_config) return false;
   if (impl.credentials.type == config::ApnsAuthConfig::Type::certificate && impl.credentials.certificate) {
     // The certificate load_credentials already read and checked (PEM or PKCS#12 by content,
     // legacy ciphers, encrypted keys without a prompt), not the files read again.
-    connection.install_client_certificate = [certificate = *impl.credentials.certificate](SSL_CTX* context) {
+    pool_config->connection.install_client_certificate = [certificate = *impl.credentials.certificate](SSL_CTX* context) {
       certificate.use_in(context);
     };
   }
 
-  auto pool = std::make_unique<h2::Pool>(impl.executor, std::move(pool_config));
+  auto pool = std::make_unique<h2::Pool>(impl.executor, std::move(*pool_config));
   if (!pool->start(error)) return false;
   impl.pool = std::move(pool);
   impl.logger->info("{}: sending to {} over {} connection(s), {}", impl.app_label(), impl.config.endpoint,
@@ -189,15 +173,11 @@ void Provider::send(std::shared_ptr<const provider::Prepared> any_prepared, cons
   h2_request.headers.push_back({"apns-id", apns_id, fixed_id.empty()});
 
   auto& pool = *impl->pool;
-  pool.submit(std::move(h2_request), [impl = std::move(impl), prepared = std::move(prepared),
+  pool.async_request(std::move(h2_request), [impl = std::move(impl), prepared = std::move(prepared),
                                       apns_id = std::move(apns_id), done = std::move(done)](h2::Result result) {
     done(impl->outcome_of(*prepared, apns_id, result));
   });
 }
-
-boost::asio::any_io_executor Provider::executor() const { return impl_->executor; }
-
-const std::string& Provider::app() const { return impl_->options.app; }
 
 provider::Health Provider::health() const {
   const auto& impl = *impl_;

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pushgw/provider/retry_after.hpp"
+#include "pushgw/common/quote.hpp"
 
 namespace pushgw::apns {
 namespace {
@@ -85,18 +86,6 @@ OutcomeKind kind_for_status(int status) {
   }
 }
 
-// A short, printable excerpt of a body for error text.
-std::string excerpt(std::string_view body) {
-  constexpr std::size_t kMax = 80;
-  std::string out;
-  for (const char c : body.substr(0, kMax)) {
-    const auto u = static_cast<unsigned char>(c);
-    out += (u >= 0x20 && u < 0x7F) ? c : '?';
-  }
-  if (body.size() > kMax) out += "...";
-  return out;
-}
-
 std::optional<std::int64_t> parse_timestamp(const nlohmann::json& body) {
   const auto it = body.find("timestamp");
   if (it == body.end()) return std::nullopt;
@@ -141,12 +130,12 @@ job::SendOutcome classify_apns_response(int status, std::string_view body_json,
       outcome.reason = reason;
       if (reason.empty()) outcome.reason = "HTTP " + std::to_string(status) + " with an empty reason";
     } else {
-      outcome.reason = "unparsable response body: no \"reason\" string in " + excerpt(body_json);
+      outcome.reason = "unparsable response body: no \"reason\" string in " + common::printable(body_json, 80);
     }
   } else if (body_json.empty()) {
     outcome.reason = "unparsable response body: empty (HTTP " + std::to_string(status) + ")";
   } else {
-    outcome.reason = "unparsable response body: not a JSON object: " + excerpt(body_json);
+    outcome.reason = "unparsable response body: not a JSON object: " + common::printable(body_json, 80);
   }
 
   if (matched != nullptr) {

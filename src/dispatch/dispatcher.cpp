@@ -37,10 +37,6 @@ std::int64_t unix_ms() {
   return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// Thrown (not a std::exception, so nothing else catches it) when a Redis step gives up because
-// the instance is stopping: the job is left in the processing list for requeueing.
-struct Stopping {};
-
 // The job id of an element for a log line: its job.id when it has one, else the id derived
 // from its text (what a redelivery would give it).
 std::string log_job_id(std::string_view element) {
@@ -231,7 +227,7 @@ struct Dispatcher::Impl {
 
   // Handles notification `n` of an element; adds what the ack must write to `ack`.
   // check_size: the element is big enough that its payload could exceed a provider's limit.
-  asio::awaitable<void> process(std::size_t lane, job::Notification& n, const std::string& path,
+  asio::awaitable<bool> process(std::size_t lane, job::Notification& n, const std::string& path,
                                 const std::string& derived_id, bool check_size, queue::AckPlan& ack) {
     const std::int64_t now = unix_ms();
     if (!n.job) {
@@ -246,7 +242,7 @@ struct Dispatcher::Impl {
       dead_letter(ack, lane, job::encode_job_string(n), queue::DeadReason::invalid,
                   (e->path.empty() ? std::string() : e->path + ": ") + e->message);
       metrics.jobs.with({"dead_lettered"}).inc();
-      co_return;
+      co_return true;
     }
     n.app = *job::resolve_app(n, config.validation);  // validation checked it resolves
     const std::string platform(job::to_string(n.platform));
@@ -254,7 +250,7 @@ struct Dispatcher::Impl {
     if (n.send_at && *n.send_at * 1000 > now) {
       ack.retry.emplace_back(*n.send_at * 1000, job::encode_job_string(n));
       metrics.jobs.with({"scheduled"}).inc();
-      co_return;
+      co_return true;
     }
 
     if (n.id) {
@@ -266,12 +262,12 @@ struct Dispatcher::Impl {
             co_return ec;
           },
           "idempotency check");
-      if (!done) throw Stopping{};
+      if (!done) co_return false;
       if (!claimed) {
         logger->info("lane {}: notification id {} of app {} was already sent within queue.idempotency_ttl; skipped",
                      queue::kLanes[lane], *n.id, n.app);
         metrics.jobs.with({"duplicate"}).inc();
-        co_return;
+        co_return true;
       }
     }
 
@@ -289,7 +285,7 @@ struct Dispatcher::Impl {
             co_return ec;
           },
           "inactive-token lookup", lookup_ec);
-      if (!looked_up) throw Stopping{};
+      if (!looked_up) co_return false;
     }
     std::vector<TokenResult> results;
     std::size_t skipped = 0;
@@ -303,7 +299,7 @@ struct Dispatcher::Impl {
     if (skipped > 0) metrics.tokens_skipped_inactive.with({platform}).inc(static_cast<double>(skipped));
     if (results.empty()) {
       metrics.jobs.with({"completed"}).inc();
-      co_return;
+      co_return true;
     }
 
     auto provider = providers.find({n.app, n.platform});
@@ -311,7 +307,7 @@ struct Dispatcher::Impl {
       dead_letter(ack, lane, job::encode_job_string(n), queue::DeadReason::invalid,
                   "no provider runs for app " + n.app + " and platform " + platform);
       metrics.jobs.with({"dead_lettered"}).inc();
-      co_return;
+      co_return true;
     }
     co_await fan_out(provider->second, n, results);
 
@@ -321,7 +317,7 @@ struct Dispatcher::Impl {
       const bool marked = co_await until_done(
           [&] { return inactive.mark(n.app, platform, plan.dead_tokens); },
           "marking dead tokens inactive");
-      if (!marked) throw Stopping{};
+      if (!marked) co_return false;
       for (const auto& dead : plan.dead_tokens) {
         metrics.tokens_marked_inactive.with({platform, reason_label(dead.reason)}).inc();
       }
@@ -333,6 +329,7 @@ struct Dispatcher::Impl {
       dead_letter(ack, lane, job::encode_job_string(dead.job), dead.reason, dead.error);
     }
     metrics.jobs.with({!plan.retries.empty() ? "retried" : !plan.dead.empty() ? "dead_lettered" : "completed"}).inc();
+    co_return true;
   }
 
   // A producer's element with an idempotency `id` but no `job` gets a job id of its own before
@@ -345,7 +342,7 @@ struct Dispatcher::Impl {
   }
 
   // Stamps those job ids (call only when needs_stamp()); replaces `element` with the stamped text.
-  asio::awaitable<void> stamp_job_ids(std::size_t lane, std::string& element,
+  asio::awaitable<bool> stamp_job_ids(std::size_t lane, std::string& element,
                                       std::vector<job::Notification>& notifications) {
     const std::int64_t now = unix_ms();
     for (auto& n : notifications) {
@@ -358,21 +355,27 @@ struct Dispatcher::Impl {
     const bool replaced = co_await until_done(
         [&] { return store.replace(queue::kLanes[lane], element, stamped); },
         "stamping a job id");
-    if (!replaced) throw Stopping{};
+    if (!replaced) co_return false;
     element = std::move(stamped);
+    co_return true;
   }
 
   // Decodes the element and handles each of its notifications, adding what the ack must write.
-  asio::awaitable<void> handle_element(std::size_t lane, std::string& element, queue::AckPlan& ack) {
+  // False when a Redis step gave up because the instance stops: the element then stays in the
+  // processing list, and nothing of the ack plan may be written.
+  asio::awaitable<bool> handle_element(std::size_t lane, std::string& element, queue::AckPlan& ack) {
     auto decoded = job::decode_job_string(element);
     if (auto* e = std::get_if<job::FieldError>(&decoded)) {
       dead_letter(ack, lane, element, queue::DeadReason::malformed,
                   (e->path.empty() ? std::string() : e->path + ": ") + e->message);
       metrics.jobs.with({"dead_lettered"}).inc();
-      co_return;
+      co_return true;
     }
     auto& notifications = std::get<std::vector<job::Notification>>(decoded);
-    if (needs_stamp(notifications)) co_await stamp_job_ids(lane, element, notifications);
+    if (needs_stamp(notifications)) {
+      const bool stamped = co_await stamp_job_ids(lane, element, notifications);
+      if (!stamped) co_return false;
+    }
     // Hashing the element is only needed for notifications without `job` (producer
     // elements): pushgw's own jobs carry their id, and hashing every element on the hot path
     // would be wasted.
@@ -389,8 +392,10 @@ struct Dispatcher::Impl {
       const bool single = notifications.size() == 1;
       const std::string path = single ? std::string() : job::index_path("notifications", i);
       const std::string id = single ? derived : derived + "#" + std::to_string(i);
-      co_await process(lane, notifications[i], path, id, check_size, ack);
+      const bool processed = co_await process(lane, notifications[i], path, id, check_size, ack);
+      if (!processed) co_return false;
     }
+    co_return true;
   }
 
   // An unexpected failure while handling an element (a bug, out of memory) counts against the
@@ -423,12 +428,12 @@ struct Dispatcher::Impl {
     queue::AckPlan ack;
     std::string failure;
     try {
-      co_await handle_element(lane, element, ack);
-    } catch (const Stopping&) {
-      // A Redis step gave up because the instance stops: the element stays in the processing
-      // list and goes back to the queue.
-      logger->info("lane {}: job left for requeueing at shutdown", lane_name);
-      co_return;
+      const bool handled = co_await handle_element(lane, element, ack);
+      if (!handled) {
+        // The element stays in the processing list and goes back to the queue.
+        logger->info("lane {}: job {} left for requeueing at shutdown", lane_name, log_job_id(element));
+        co_return;
+      }
     } catch (const std::exception& e) {
       failure = e.what();
       if (failure.empty()) failure = "unknown error";

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pushgw/common/base64url.hpp"
+#include "pushgw/common/quote.hpp"
 
 namespace pushgw::fcm {
 namespace {
@@ -15,17 +16,6 @@ namespace {
 constexpr std::array<std::string_view, 7> kOAuthErrors = {
     "invalid_request", "invalid_client", "invalid_grant",       "unauthorized_client",
     "unsupported_grant_type", "invalid_scope", "access_denied"};
-
-// A short, printable excerpt of untrusted text for log messages.
-std::string printable(std::string_view text, std::size_t max = 200) {
-  std::string out;
-  for (const char c : text.substr(0, max)) {
-    const auto u = static_cast<unsigned char>(c);
-    out += (u >= 0x20 && u < 0x7F) ? c : '?';
-  }
-  if (text.size() > max) out += "...";
-  return out;
-}
 
 TokenError make_error(TokenError::Kind kind, std::string reason, std::string detail) {
   TokenError error;
@@ -110,14 +100,14 @@ TokenResponse parse_token_response(int status, std::string_view body) {
   if (doc.is_object()) {
     if (const auto it = doc.find("error"); it != doc.end() && it->is_string()) code = it->get<std::string>();
     if (const auto it = doc.find("error_description"); it != doc.end() && it->is_string()) {
-      description = printable(it->get<std::string>());
+      description = common::printable(it->get<std::string>());
     }
   }
   const bool known = std::find(kOAuthErrors.begin(), kOAuthErrors.end(), code) != kOAuthErrors.end();
   // 4xx other than 408/429 includes 404 (token_uri is not a token endpoint): our config.
   const bool verdict = status >= 400 && status < 500 && status != 408 && status != 429;
   if (verdict && known) return make_error(Kind::credentials, code, description);
-  std::string detail = code.empty() ? printable(body, 80) : printable(code, 40);
+  std::string detail = code.empty() ? common::printable(body, 80) : common::printable(code, 40);
   if (!description.empty()) detail += (detail.empty() ? "" : ": ") + description;
   return make_error(verdict ? Kind::credentials : Kind::transient, http, detail);
 }

@@ -13,9 +13,9 @@
 #include "pushgw/fcm/oauth.hpp"
 #include "pushgw/fcm/reason.hpp"
 #include "pushgw/h2/connection.hpp"
-#include "pushgw/h2/endpoint.hpp"
 #include "pushgw/h2/tls.hpp"
 #include "pushgw/log/log.hpp"
+#include "pushgw/provider/pool_config.hpp"
 #include "pushgw/provider/transport.hpp"
 
 #include "pushgw/common/coroutine_warnings.hpp"  // last: GCC 12 false positive
@@ -81,7 +81,7 @@ struct Provider::Impl {
     h2_request.timeout = config.request_timeout;
     h2_request.headers.reserve(request.headers.size());
     for (auto& [name, value] : request.headers) h2_request.headers.push_back(h2::Header{std::move(name), std::move(value)});
-    pool->submit(std::move(h2_request), [self = std::move(self), access_token = std::move(access_token), token,
+    pool->async_request(std::move(h2_request), [self = std::move(self), access_token = std::move(access_token), token,
                                          done = std::move(done)](h2::Result result) {
       done(self->outcome_of(result, access_token, token));
     });
@@ -156,7 +156,7 @@ struct Provider::Impl {
     request.headers.push_back(h2::Header{"content-type", "application/x-www-form-urlencoded"});
     request.headers.push_back(h2::Header{"accept", "application/json"});
     request.body = token_request_body(assertion);
-    const h2::Result result = co_await connection.request(std::move(request));
+    const h2::Result result = co_await connection.async_request(request, asio::use_awaitable);
     connection.close();
     if (result.ec) co_return transient_token_error("oauth transport error: " + result.ec.message(), "");
 
@@ -182,33 +182,14 @@ struct Provider::Impl {
 
 Provider::Provider(asio::any_io_executor executor, config::FcmConfig config, ServiceAccount account,
                    ProviderOptions options)
-    : impl_(std::make_shared<Impl>(std::move(executor), std::move(config), std::move(account),
+    : provider::Provider(executor, job::Platform::android, "fcm", options.app),
+      impl_(std::make_shared<Impl>(std::move(executor), std::move(config), std::move(account),
                                    std::move(options))) {}
 
 Provider::~Provider() = default;
 
 bool Provider::start(std::string* error) {
   auto& impl = *impl_;
-  std::string endpoint_error;
-  const auto endpoint = h2::parse_https_endpoint(impl.config.endpoint, &endpoint_error);
-  if (!endpoint) {
-    if (error) *error = "endpoint \"" + impl.config.endpoint + "\": " + endpoint_error;
-    return false;
-  }
-
-  h2::PoolConfig pool_config;
-  pool_config.connections = impl.config.connections;
-  pool_config.max_inflight = impl.config.max_inflight;
-  pool_config.reconnect_min = impl.options.reconnect_min;
-  pool_config.reconnect_max = impl.options.reconnect_max;
-  auto& connection = pool_config.connection;
-  connection.host = endpoint->host;
-  connection.port = endpoint->port;
-  connection.ca_file = impl.config.ca_file;
-  connection.connect_timeout = impl.options.connect_timeout;
-  connection.request_timeout = impl.config.request_timeout;
-  connection.ping_interval = impl.config.ping_interval;
-
   // The token endpoint is verified against the same ca_file (or the system store).
   h2::ConnectionConfig token_connection;
   token_connection.host = impl.account.token_endpoint.host;
@@ -220,8 +201,9 @@ bool Provider::start(std::string* error) {
     if (error) *error = "token_uri \"" + impl.account.token_uri + "\": " + tls_error;
     return false;
   }
-
-  auto pool = std::make_unique<h2::Pool>(impl.executor, std::move(pool_config));
+  auto pool_config = provider::pool_config(impl.config, impl.options, error);
+  if (!pool_config) return false;
+  auto pool = std::make_unique<h2::Pool>(impl.executor, std::move(*pool_config));
   if (!pool->start(error)) return false;
   impl.token_tls = std::move(token_tls);
   impl.pool = std::move(pool);
@@ -280,10 +262,6 @@ void Provider::send(std::shared_ptr<const provider::Prepared> any_prepared, cons
     impl->send_with(prepared->notification, token, std::move(access), std::move(done), impl);
   });
 }
-
-boost::asio::any_io_executor Provider::executor() const { return impl_->executor; }
-
-const std::string& Provider::app() const { return impl_->options.app; }
 
 provider::Health Provider::health() const {
   return provider::health_of(impl_->credential_state, {}, impl_->pool.get(), impl_->account.describe());

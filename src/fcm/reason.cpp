@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pushgw/provider/retry_after.hpp"
+#include "pushgw/common/quote.hpp"
 
 namespace pushgw::fcm {
 namespace {
@@ -105,16 +106,6 @@ OutcomeKind kind_for(int status, const std::string& code, const ErrorBody& body)
   }
 }
 
-std::string printable(std::string_view text, std::size_t max) {
-  std::string out;
-  for (const char c : text.substr(0, max)) {
-    const auto u = static_cast<unsigned char>(c);
-    out += (u >= 0x20 && u < 0x7F) ? c : '?';
-  }
-  if (text.size() > max) out += "...";
-  return out;
-}
-
 // The errorCode when it says more than UNSPECIFIED_ERROR, else the status; "" when neither
 // is one we know.
 std::string code_of(const ErrorBody& body) {
@@ -156,10 +147,10 @@ std::string describe_fcm_error(int status, std::string_view body_json) {
   text += code.empty() ? "(no FCM error code)" : code;
   if (!body.message.empty()) {
     text += ": ";
-    text += printable(body.message, 200);
+    text += common::printable(body.message, 200);
   } else if (code.empty() && !body_json.empty()) {
     text += ": ";
-    text += printable(body_json, 80);
+    text += common::printable(body_json, 80);
   }
   return text;
 }

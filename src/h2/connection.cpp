@@ -18,7 +18,7 @@
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
-#include "pushgw/common/async.hpp"
+#include "pushgw/h2/stream_table.hpp"
 #include "pushgw/h2/tls.hpp"
 
 namespace pushgw::h2 {
@@ -60,37 +60,11 @@ struct PendingRequest {
   ResultHandler done;
 };
 
-struct Stream;
-
-// When a stream without its complete response times out. `serial` tells whether the Stream
-// slot still holds that request (slots are reused).
-struct Deadline {
-  Clock::time_point at;
-  Stream* stream;
-  std::uint64_t serial;
-};
-
 // A coroutine waiting for a state change (connect(), wait_unusable(), wait_closed(), request()
 // on a connection still connecting).
 struct StateWaiter {
   explicit StateWaiter(const asio::any_io_executor& ex) : timer(ex, Clock::time_point::max()) {}
   asio::steady_timer timer;
-};
-
-// One submitted stream, in use until nghttp2 closes the stream (nghttp2 reads the body from it,
-// also after the caller got a timeout). The connection keeps every Stream it made and reuses
-// them: a busy connection starts a stream per request, and an allocation each time showed.
-struct Stream {
-  int32_t id = 0;
-  std::uint64_t serial = 0;        // +1 each time the slot is given back
-  std::size_t open_index = 0;      // where in Impl::open_streams
-  std::string body;
-  std::shared_ptr<const std::string> shared_body;  // sent instead of `body` when set
-  std::size_t body_offset = 0;
-  std::string_view body_text() const { return shared_body ? std::string_view(*shared_body) : std::string_view(body); }
-  ResultHandler done;              // empty once the caller has its result
-  Response response;
-  bool headers_sent = false;       // HEADERS reached the socket buffer: the server may act on it
 };
 
 bool valid_header_text(std::string_view text) {
@@ -153,21 +127,15 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
   bool close_after_flush = false;   // drained: close once the write buffer is out
   bool timed_out = false;           // the connect watchdog fired
 
-  // Streams: every one made (owned here until the connection goes; nghttp2 may point into a
-  // body until the session is deleted), the ones in use, and the free ones. nghttp2 keeps each
-  // open stream's Stream* as its stream user data, so callbacks find it without a map of ours.
-  std::vector<std::unique_ptr<Stream>> all_streams;
-  std::vector<Stream*> open_streams;
-  std::vector<Stream*> free_streams;
+  // Streams and their deadlines. nghttp2 keeps each open stream's Stream* as its stream user
+  // data, so callbacks find it without a map of ours.
+  StreamTable streams;
   Stream* last_found = nullptr;  // the stream the last callback was about (they come in runs)
   std::deque<PendingRequest> pending;  // waiting for a stream slot, oldest first
   std::list<StateWaiter*> state_waiters;
   std::vector<nghttp2_nv> nva;         // reused by every submission
 
-  // Stream deadlines in order (requests with the default timeout just append). Entries of
-  // streams already closed are dropped from the front as streams close.
-  std::deque<Deadline> deadlines;
-  asio::steady_timer timeout_timer;    // at the earliest deadline
+  asio::steady_timer timeout_timer;    // at streams.next_deadline()
 
   // Results are handed to their callers from a posted function, never from inside nghttp2 or
   // submit(): a caller may submit again or wake coroutines without re-entering this connection.
@@ -212,7 +180,7 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
     if (writer_waiting) write_wake.cancel();
   }
 
-  bool can_start_stream() const { return open_streams.size() < remote_max_streams.load(); }
+  bool can_start_stream() const { return streams.open_count() < remote_max_streams.load(); }
 
   // Queues `result` for `done`; one posted delivery hands over everything queued by then.
   void finish(ResultHandler done, Result result) {
@@ -259,53 +227,11 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
     finish_accepted(std::exchange(stream.done, nullptr), Result{ec, std::move(stream.response)});
   }
 
-  Stream* take_stream() {
-    Stream* stream = nullptr;
-    if (free_streams.empty()) {
-      stream = all_streams.emplace_back(std::make_unique<Stream>()).get();
-    } else {
-      stream = free_streams.back();
-      free_streams.pop_back();
-    }
-    stream->open_index = open_streams.size();
-    open_streams.push_back(stream);
-    return stream;
-  }
-
-  // Gives a closed (or never sent) stream's slot back, and drops the deadlines at the front
-  // that belong to streams given back.
+  // Gives a closed (or never sent) stream's slot back.
   void release_stream(Stream* stream) {
     if (last_found == stream) last_found = nullptr;
     if (session && stream->id > 0) nghttp2_session_set_stream_user_data(session, stream->id, nullptr);
-    ++stream->serial;
-    stream->id = 0;
-    stream->done = nullptr;
-    stream->shared_body.reset();
-    stream->body.clear();
-    if (stream->body.capacity() > 64 * 1024) std::string().swap(stream->body);
-    stream->body_offset = 0;
-    stream->response = Response{};
-    stream->headers_sent = false;
-    Stream* moved = open_streams.back();  // swap-remove
-    moved->open_index = stream->open_index;
-    open_streams[stream->open_index] = moved;
-    open_streams.pop_back();
-    free_streams.push_back(stream);
-    while (!deadlines.empty() && deadlines.front().serial != deadlines.front().stream->serial) {
-      deadlines.pop_front();
-    }
-  }
-
-  void add_deadline(Clock::time_point at, Stream* stream) {
-    const Deadline deadline{at, stream, stream->serial};
-    if (deadlines.empty() || at >= deadlines.back().at) {
-      deadlines.push_back(deadline);
-    } else {  // a shorter timeout than earlier requests: keep the order
-      const auto later = std::upper_bound(deadlines.begin(), deadlines.end(), at,
-                                          [](Clock::time_point t, const Deadline& d) { return t < d.at; });
-      deadlines.insert(later, deadline);
-    }
-    if (deadlines.front().stream == stream) timeout_timer.cancel();  // re-arm earlier
+    streams.release(*stream);
   }
 
   // After a GOAWAY or shutdown(): no new streams; close once the open ones are done.
@@ -328,7 +254,7 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void check_drained() {
-    if (state.load() == ConnectionState::draining && open_streams.empty() && !close_after_flush) {
+    if (state.load() == ConnectionState::draining && streams.open_count() == 0 && !close_after_flush) {
       close_after_flush = true;
       signal_write();
     }
@@ -344,7 +270,7 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
       return;
     }
     if (!why.empty()) set_detail(std::move(why));
-    for (Stream* stream : open_streams) {
+    for (Stream* stream : streams.open_streams()) {
       complete(*stream, stream->headers_sent ? sent_error : error::not_processed);
     }
     // The streams stay in use: nghttp2 may read their bodies until the session goes.
@@ -460,10 +386,8 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
     Impl& impl = self(user_data);
     // nghttp2 may not have opened the stream (no user data yet): look for it among ours. Rare
     // (a GOAWAY or shutdown with requests queued), so a scan is fine.
-    const auto it = std::find_if(impl.open_streams.begin(), impl.open_streams.end(),
-                                 [id = frame->hd.stream_id](const Stream* s) { return s->id == id; });
-    if (it == impl.open_streams.end()) return 0;
-    Stream* stream = *it;
+    Stream* stream = impl.streams.find_open(frame->hd.stream_id);
+    if (!stream) return 0;
     // The request never left (e.g. a GOAWAY arrived first): safe to send elsewhere.
     impl.complete(*stream, error::not_processed);
     impl.release_stream(stream);
@@ -734,20 +658,15 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
   asio::awaitable<void> expire_streams() {
     auto keep = shared_from_this();
     while (state.load() != ConnectionState::closed) {
-      timeout_timer.expires_at(deadlines.empty() ? Clock::time_point::max() : deadlines.front().at);
+      timeout_timer.expires_at(streams.next_deadline());
       co_await timeout_timer.async_wait(asio::as_tuple(asio::use_awaitable));
       if (state.load() == ConnectionState::closed) break;
-      const auto now = Clock::now();
       bool reset = false;
-      while (!deadlines.empty() && deadlines.front().at <= now) {
-        const Deadline due = deadlines.front();
-        deadlines.pop_front();
-        Stream* stream = due.stream;
-        if (stream->serial != due.serial || !stream->done) continue;
-        complete(*stream, error::timeout);
-        nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream->id, NGHTTP2_CANCEL);
+      streams.expire(Clock::now(), [&](Stream& stream) {
+        complete(stream, error::timeout);
+        nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream.id, NGHTTP2_CANCEL);
         reset = true;
-      }
+      });
       if (reset) signal_write();
     }
   }
@@ -786,7 +705,7 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void start_stream(const Request& request, ResultHandler done) {
-    Stream* stream = take_stream();
+    Stream* stream = &streams.open();
     if (request.shared_body) {
       stream->shared_body = request.shared_body;
     } else {
@@ -820,14 +739,8 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
     }
     stream->id = stream_id;
     const milliseconds timeout = request.timeout.count() > 0 ? request.timeout : cfg.request_timeout;
-    add_deadline(Clock::now() + timeout, stream);
+    if (streams.add_deadline(Clock::now() + timeout, *stream)) timeout_timer.cancel();  // re-arm earlier
     signal_write();
-  }
-
-  asio::awaitable<Result> request(const Request& request) {
-    auto keep = shared_from_this();
-    auto start = [this, &request](ResultHandler done) { submit(request, std::move(done)); };
-    co_return co_await common::await_callback<Result>(start);
   }
 
   void shutdown() {
@@ -864,15 +777,13 @@ asio::awaitable<error_code> Connection::connect() {
   co_return co_await asio::co_spawn(impl_->ex, impl_->connect(), asio::use_awaitable);
 }
 
-asio::awaitable<Result> Connection::request(Request request) {
-  const auto caller = co_await asio::this_coro::executor;
-  if (caller == impl_->ex) co_return co_await impl_->request(request);
-  co_return co_await asio::co_spawn(impl_->ex, impl_->request(request), asio::use_awaitable);
+void Connection::start_request(const Request& request, ResultHandler done) {
+  if (common::running_in(impl_->ex)) {
+    impl_->submit(request, std::move(done));
+    return;
+  }
+  asio::post(impl_->ex, [impl = impl_, request, done = std::move(done)]() mutable { impl->submit(request, std::move(done)); });
 }
-
-asio::awaitable<Result> Connection::request_here(const Request& request) { return impl_->request(request); }
-
-void Connection::submit(const Request& request, ResultHandler done) { impl_->submit(request, std::move(done)); }
 
 void Connection::shutdown() { impl_->shutdown(); }
 
@@ -900,5 +811,6 @@ std::uint32_t Connection::max_concurrent_streams() const {
 }
 std::string Connection::last_error_detail() const { return impl_->get_detail(); }
 const ConnectionConfig& Connection::config() const { return impl_->cfg; }
+const asio::any_io_executor& Connection::executor() const { return impl_->ex; }
 
 }  // namespace pushgw::h2

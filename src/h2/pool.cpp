@@ -4,6 +4,7 @@
 #include <atomic>
 #include <deque>
 #include <list>
+#include <utility>
 #include <mutex>
 
 #include <boost/asio.hpp>
@@ -20,47 +21,6 @@ namespace pushgw::h2 {
 namespace asio = boost::asio;
 using boost::system::error_code;
 using Clock = std::chrono::steady_clock;
-
-namespace {
-
-// A coroutine parked until something changes (a permit frees, a connection gets ready).
-struct Waiter {
-  explicit Waiter(const asio::any_io_executor& ex) : timer(ex, Clock::time_point::max()) {}
-  asio::steady_timer timer;
-  bool woken = false;
-  bool granted = false;  // a permit was handed over with the wake-up
-};
-
-// Parks `waiter` in `list` until woken or `deadline`; removes it again in every case.
-asio::awaitable<void> park(std::list<Waiter*>& list, Waiter& waiter, Clock::time_point deadline) {
-  auto it = list.insert(list.end(), &waiter);
-  struct Remove {
-    std::list<Waiter*>& list;
-    Waiter& waiter;
-    std::list<Waiter*>::iterator it;
-    ~Remove() {
-      if (!waiter.woken) list.erase(it);
-    }
-  } remove{list, waiter, it};
-  waiter.timer.expires_at(deadline);
-  while (!waiter.woken && Clock::now() < deadline) {
-    co_await waiter.timer.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
-}
-
-void wake_one(std::list<Waiter*>& list) {
-  if (list.empty()) return;
-  Waiter* waiter = list.front();
-  list.pop_front();
-  waiter->woken = true;
-  waiter->timer.cancel();
-}
-
-void wake_all(std::list<Waiter*>& list) {
-  while (!list.empty()) wake_one(list);
-}
-
-}  // namespace
 
 struct Pool::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::any_io_executor executor, PoolConfig configuration)
@@ -84,12 +44,25 @@ struct Pool::Impl : std::enable_shared_from_this<Impl> {
   std::deque<Slot> slots;  // a deque: Slot cannot move
   std::list<std::shared_ptr<Connection>> retiring;  // draining after GOAWAY
 
+  // A request from async_request, kept until its result is handed over (resends reuse it).
+  struct Op {
+    Request request;
+    ResultHandler done;
+    std::size_t attempt = 0;             // resends made after not_processed
+    Clock::time_point give_up{};         // while waiting for a ready connection
+  };
+
   bool started = false;
   bool stopping = false;
+  // max_inflight: a request holds a permit from its send to its result. Requests beyond it wait
+  // here, oldest first, without a coroutine each.
   std::size_t permits_in_use = 0;
-  std::list<Waiter*> permit_waiters;
-  std::list<Waiter*> ready_waiters;
-  std::list<Waiter*> idle_waiters;  // stop() waiting for in-flight requests to finish
+  std::deque<Op> waiting_for_permit;
+  // Requests holding a permit while no connection is ready, for up to connect_timeout each
+  // (one timeout for all, so the deque stays in give_up order).
+  std::deque<Op> waiting_for_connection;
+  asio::steady_timer connection_wait_timer{ex, Clock::time_point::max()};  // at the front's give_up
+  asio::steady_timer idle_timer{ex, Clock::time_point::max()};  // stop(): cancelled when the last permit is back
   error_code last_connect_error;
   // Why the latest connection attempt failed ("" once one succeeds), for stats() from any
   // thread: /readyz and provider_healthy must say so while no connection can be made.
@@ -142,7 +115,7 @@ struct Pool::Impl : std::enable_shared_from_this<Impl> {
       set_connect_problem({});
       backoff.reset();
       slot.ready = true;
-      wake_all(ready_waiters);
+      send_waiting();
 
       co_await connection->wait_unusable();
       slot.ready = false;
@@ -175,135 +148,122 @@ struct Pool::Impl : std::enable_shared_from_this<Impl> {
     --stat_retiring;
   }
 
-  // A request of submit(), kept until its result is handed over (retries resend it).
-  struct Submitted {
-    Request request;
-    ResultHandler done;
-    std::size_t attempt = 0;
-  };
-
-  // The connection's result handler for a Submitted: it carries the request itself, so a send
-  // costs one allocation (the handler's) rather than a shared Submitted plus a handler.
+  // The connection's result handler for an Op: it carries the Op itself, so a send costs one
+  // allocation (the handler's) rather than a shared Op plus a handler.
   struct OnResult {
     Impl* pool;
     std::shared_ptr<Impl> keep;  // the connection may hand the result over after the pool went
-    Submitted op;
+    Op op;
     void operator()(Result result) { pool->on_result(std::move(op), std::move(result)); }
   };
 
-  void submit(Request request, ResultHandler done) {
-    Submitted op{std::move(request), std::move(done)};
-    if (started && !stopping && permits_in_use < cfg.max_inflight && permit_waiters.empty()) {
-      if (auto connection = pick_ready()) {
-        ++permits_in_use;
-        ++stat_in_flight;
-        send_on(*connection, std::move(op));
-        return;
-      }
+  // Every request starts here, on the pool's executor.
+  void accept(Op op) {
+    if (stopping || !started) return fail_soon(std::move(op), make_error_code(error::closed));
+    if (permits_in_use >= cfg.max_inflight || !waiting_for_permit.empty()) {
+      waiting_for_permit.push_back(std::move(op));  // first come, first served
+      ++stat_waiting;
+      return;
     }
-    request_slowly(std::move(op));
+    ++permits_in_use;
+    ++stat_in_flight;
+    send(std::move(op));
   }
 
-  void send_on(Connection& connection, Submitted op) {
+  // With a permit: on the ready connection with the fewest in flight, or wait for one.
+  void send(Op op) {
+    if (auto connection = pick_ready()) return send_on(*connection, std::move(op));
+    op.give_up = Clock::now() + cfg.connection.connect_timeout;
+    waiting_for_connection.push_back(std::move(op));
+    ++stat_waiting;
+    if (waiting_for_connection.size() == 1) connection_wait_timer.cancel();  // re-arm for it
+  }
+
+  void send_on(Connection& connection, Op op) {
     ResultHandler handler = OnResult{this, shared_from_this(), std::move(op)};
     // OnResult is too big for std::function's inline buffer, so it lives on the heap and moving
-    // `handler` into the connection leaves it where it is: the request read by submit() below
-    // stays valid.
+    // `handler` into the connection leaves it where it is: the request read below stays valid.
     const Request& request = handler.target<OnResult>()->op.request;
-    connection.submit(request, std::move(handler));
+    connection.async_request(request, std::move(handler));  // the pool and its connections share `ex`
   }
 
-  void on_result(Submitted op, Result result) {
-    const bool resend =
-        result.ec == error::not_processed && op.attempt < cfg.max_not_processed_retries && !stopping;
-    if (resend) {
-      ++op.attempt;
-      if (auto connection = pick_ready()) {
-        send_on(*connection, std::move(op));  // keeps its permit
-        return;
+  // A connection got ready: the requests waiting for one go, oldest first.
+  void send_waiting() {
+    while (!waiting_for_connection.empty()) {
+      auto connection = pick_ready();
+      if (!connection) return;
+      Op op = std::move(waiting_for_connection.front());
+      waiting_for_connection.pop_front();
+      --stat_waiting;
+      send_on(*connection, std::move(op));
+    }
+  }
+
+  // Fails the requests that waited connect_timeout for a ready connection, with the reason the
+  // last attempt failed.
+  asio::awaitable<void> expire_connection_waits() {
+    auto keep = shared_from_this();
+    while (!stopping) {
+      connection_wait_timer.expires_at(waiting_for_connection.empty() ? Clock::time_point::max()
+                                                                      : waiting_for_connection.front().give_up);
+      co_await connection_wait_timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      const auto now = Clock::now();
+      while (!waiting_for_connection.empty() && waiting_for_connection.front().give_up <= now) {
+        Op op = std::move(waiting_for_connection.front());
+        waiting_for_connection.pop_front();
+        --stat_waiting;
+        finish(std::move(op), Result{last_connect_error ? last_connect_error : make_error_code(error::no_connection), {}});
       }
     }
+  }
+
+  void on_result(Op op, Result result) {
+    if (result.ec == error::not_processed && op.attempt < cfg.max_not_processed_retries && !stopping) {
+      ++op.attempt;
+      return send(std::move(op));  // keeps its permit
+    }
+    finish(std::move(op), std::move(result));
+  }
+
+  // Hands the result over and gives the permit to the oldest waiting request.
+  void finish(Op op, Result result) {
     --stat_in_flight;
     release_permit();
-    if (resend) {
-      request_slowly(std::move(op));  // waits for a connection like request()
-    } else {
-      op.done(std::move(result));
-    }
+    op.done(std::move(result));
   }
 
-  // request() for a submitted request: waits for a permit or a ready connection.
-  void request_slowly(Submitted submitted) {
-    auto op = std::make_shared<Submitted>(std::move(submitted));
-    const Request& request = op->request;
-    const std::size_t attempt = op->attempt;
-    asio::co_spawn(ex, this->request(request, attempt),
-                   [op = std::move(op)](std::exception_ptr failure, Result result) {
-                     if (failure) result = Result{make_error_code(error::closed), {}};
-                     op->done(std::move(result));
-                   });
-  }
-
-  // `request` is referenced until the result is back; `first_attempt` counts resends already
-  // made after not_processed.
-  asio::awaitable<Result> request(const Request& request, std::size_t first_attempt = 0) {
-    auto keep = shared_from_this();
-    if (stopping || !started) co_return Result{error::closed, {}};
-
-    // A permit bounds the requests in flight over the whole pool.
-    if (permits_in_use >= cfg.max_inflight || !permit_waiters.empty()) {
-      Waiter waiter(ex);
-      ++stat_waiting;
-      co_await park(permit_waiters, waiter, Clock::time_point::max());
-      --stat_waiting;
-      if (!waiter.granted) co_return Result{error::closed, {}};  // woken by stop()
-      if (stopping) {
-        release_permit();
-        co_return Result{error::closed, {}};
-      }
-    } else {
-      ++permits_in_use;
-    }
-    ++stat_in_flight;
-    struct Release {
-      Impl& impl;
-      ~Release() {
-        --impl.stat_in_flight;
-        impl.release_permit();
-      }
-    } release{*this};
-
-    Result result;
-    for (std::size_t attempt = first_attempt; attempt <= cfg.max_not_processed_retries; ++attempt) {
-      std::shared_ptr<Connection> connection = pick_ready();
-      if (!connection) {
-        const auto deadline = Clock::now() + cfg.connection.connect_timeout;
-        while (!connection && !stopping && Clock::now() < deadline) {
-          Waiter waiter(ex);
-          co_await park(ready_waiters, waiter, deadline);
-          connection = pick_ready();
-        }
-        if (stopping) co_return Result{error::closed, {}};
-        if (!connection) {
-          co_return Result{last_connect_error ? last_connect_error
-                                              : make_error_code(error::no_connection),
-                           {}};
-        }
-      }
-      result = co_await connection->request_here(request);  // the pool and its connections share `ex`
-      if (result.ec != error::not_processed) break;
-    }
-    co_return result;
+  // A result for a request that never got a permit, from a posted function as every result.
+  void fail_soon(Op op, error_code ec) {
+    asio::post(ex, [done = std::move(op.done), ec] { done(Result{ec, {}}); });
   }
 
   void release_permit() {
-    if (!permit_waiters.empty() && !stopping) {
-      permit_waiters.front()->granted = true;  // hand the permit over
-      wake_one(permit_waiters);
-      return;
+    if (!waiting_for_permit.empty() && !stopping) {
+      Op next = std::move(waiting_for_permit.front());  // the permit goes to it
+      waiting_for_permit.pop_front();
+      --stat_waiting;
+      ++stat_in_flight;
+      return send(std::move(next));
     }
     --permits_in_use;
-    if (permits_in_use == 0) wake_all(idle_waiters);
+    if (permits_in_use == 0) idle_timer.cancel();
+  }
+
+  // Every waiting request fails with `closed` (stopping).
+  void fail_waiting() {
+    for (auto* queue : {&waiting_for_permit, &waiting_for_connection}) {
+      std::deque<Op> failed;
+      failed.swap(*queue);
+      stat_waiting -= failed.size();
+      const bool holds_permits = queue == &waiting_for_connection;
+      for (auto& op : failed) {
+        if (holds_permits) {
+          --stat_in_flight;
+          release_permit();
+        }
+        fail_soon(std::move(op), make_error_code(error::closed));
+      }
+    }
   }
 
   bool start(std::string* error) {
@@ -314,14 +274,16 @@ struct Pool::Impl : std::enable_shared_from_this<Impl> {
     for (std::size_t i = 0; i < slots.size(); ++i) {
       asio::co_spawn(ex, supervise(i), asio::detached);
     }
+    asio::co_spawn(ex, expire_connection_waits(), asio::detached);
     return true;
   }
 
   void close_everything() {
     stopping = true;
     stat_stopped = true;
-    wake_all(permit_waiters);
-    wake_all(ready_waiters);
+    fail_waiting();
+    connection_wait_timer.cancel();
+    idle_timer.cancel();
     for (auto& slot : slots) {
       slot.backoff_timer.cancel();
       if (slot.connection) slot.connection->close();
@@ -332,12 +294,12 @@ struct Pool::Impl : std::enable_shared_from_this<Impl> {
   asio::awaitable<void> stop(milliseconds deadline) {
     auto keep = shared_from_this();
     stopping = true;
-    wake_all(permit_waiters);
-    wake_all(ready_waiters);
+    fail_waiting();
+    connection_wait_timer.cancel();
     const auto until = Clock::now() + deadline;
     while (permits_in_use > 0 && Clock::now() < until) {
-      Waiter waiter(ex);
-      co_await park(idle_waiters, waiter, until);
+      idle_timer.expires_at(until);
+      co_await idle_timer.async_wait(asio::as_tuple(asio::use_awaitable));
     }
     close_everything();
   }
@@ -361,14 +323,13 @@ asio::awaitable<void> Pool::stop(milliseconds deadline) {
   }
 }
 
-asio::awaitable<Result> Pool::request(Request request) {
-  const auto caller = co_await asio::this_coro::executor;
-  // `request` lives in this frame while Impl::request references it.
-  if (caller == impl_->ex) co_return co_await impl_->request(request);
-  co_return co_await asio::co_spawn(impl_->ex, impl_->request(request), asio::use_awaitable);
+void Pool::start_request(Request request, ResultHandler done) {
+  Impl::Op op{std::move(request), std::move(done)};
+  if (common::running_in(impl_->ex)) return impl_->accept(std::move(op));
+  asio::post(impl_->ex, [impl = impl_, op = std::move(op)]() mutable { impl->accept(std::move(op)); });
 }
 
-void Pool::submit(Request request, ResultHandler done) { impl_->submit(std::move(request), std::move(done)); }
+const asio::any_io_executor& Pool::executor() const { return impl_->ex; }
 
 PoolStats Pool::stats() const {
   PoolStats stats;

@@ -5,6 +5,8 @@
 
 #include "pushgw/redis/client.hpp"
 
+#include "pushgw/common/error_category.hpp"
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -37,27 +39,17 @@ namespace {
 
 constexpr asio::as_tuple_t<asio::use_awaitable_t<>> use_tuple{};
 
-class ErrorCategory final : public boost::system::error_category {
- public:
-  const char* name() const noexcept override { return "pushgw.redis"; }
-  std::string message(int value) const override {
-    switch (static_cast<error>(value)) {
-      case error::not_connected:
-        return "not connected to Redis (the request was not sent)";
-      case error::timeout:
-        return "no reply from Redis within the command timeout";
-      case error::connection_lost:
-        return "connection to Redis lost while waiting for the reply";
-      case error::protocol:
-        return "Redis sent data that is not valid RESP";
-      case error::auth_failed:
-        return "Redis refused AUTH or SELECT";
-      case error::stopped:
-        return "Redis client stopped";
-    }
-    return "unknown pushgw.redis error";
+const char* describe(error e) {
+  switch (e) {
+    case error::not_connected: return "not connected to Redis (the request was not sent)";
+    case error::timeout: return "no reply from Redis within the command timeout";
+    case error::connection_lost: return "connection to Redis lost while waiting for the reply";
+    case error::protocol: return "Redis sent data that is not valid RESP";
+    case error::auth_failed: return "Redis refused AUTH or SELECT";
+    case error::stopped: return "Redis client stopped";
   }
-};
+  return nullptr;
+}
 
 // "host:port/db" for log lines (never the credentials).
 std::string describe(const config::RedisEndpoint& endpoint) {
@@ -73,14 +65,7 @@ bool is_auth_error(const Reply& reply) {
 
 }  // namespace
 
-const boost::system::error_category& error_category() {
-  static const ErrorCategory category;
-  return category;
-}
-
-boost::system::error_code make_error_code(error e) {
-  return {static_cast<int>(e), error_category()};
-}
+const boost::system::error_category& error_category() { return common::category_of<error>("pushgw.redis", describe); }
 
 std::chrono::milliseconds reconnect_delay(const ClientConfig& config, unsigned attempt,
                                           double jitter) {

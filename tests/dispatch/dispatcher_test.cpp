@@ -33,18 +33,16 @@ class FakeProvider final : public provider::Provider {
  public:
   using Answer = std::function<void(const std::string& token, provider::SendHandler done)>;
   FakeProvider(asio::any_io_executor executor, std::string app, std::function<void()> on_prepare, Answer answer)
-      : executor_(std::move(executor)), app_(std::move(app)), on_prepare_(std::move(on_prepare)), answer_(std::move(answer)) {}
+      : provider::Provider(std::move(executor), job::Platform::ios, "fake", std::move(app)),
+        on_prepare_(std::move(on_prepare)),
+        answer_(std::move(answer)) {}
 
-  job::Platform platform() const override { return job::Platform::ios; }
-  const std::string& app() const override { return app_; }
-  std::string_view kind() const override { return "fake"; }
   bool start(std::string*) override { return true; }
   asio::awaitable<void> stop(std::chrono::milliseconds) override { co_return; }
   std::shared_ptr<const provider::Prepared> prepare(const job::Notification&) const override {
     on_prepare_();
     return std::make_shared<provider::Prepared>();
   }
-  asio::any_io_executor executor() const override { return executor_; }
   provider::Health health() const override { return {}; }
   h2::PoolStats pool_stats() const override { return {}; }
 
@@ -54,8 +52,6 @@ class FakeProvider final : public provider::Provider {
   }
 
  private:
-  asio::any_io_executor executor_;
-  std::string app_;
   std::function<void()> on_prepare_;
   Answer answer_;
 };

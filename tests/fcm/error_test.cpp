@@ -15,7 +15,7 @@ TEST(FcmError, CodesBelongToTheFcmCategoryAndHaveMessages) {
     EXPECT_FALSE(message.empty());
     EXPECT_EQ(message.find("unknown"), std::string::npos) << value;
   }
-  EXPECT_EQ(error_category().message(999), "unknown fcm error 999");
+  EXPECT_EQ(error_category().message(999), "unknown pushgw.fcm error 999");
 }
 
 TEST(FcmError, CredentialsErrorCarriesCodeAndMessage) {

@@ -43,7 +43,7 @@ TEST(H2Connection, SendsARequestWithAllHeadersAndGetsTheResponse) {
   const Result result = run_until_done(io, [&]() -> asio::awaitable<Result> {
     const auto ec = co_await connection.connect();
     EXPECT_FALSE(ec) << ec.message() << ": " << connection.last_error_detail();
-    co_return co_await connection.request(request);
+    co_return co_await connection.async_request(request, asio::use_awaitable);
   }());
 
   ASSERT_FALSE(result.ec) << result.ec.message();
@@ -102,7 +102,7 @@ TEST(H2Connection, ErrorStatusesAreResponsesNotErrors) {
   Connection connection(io.get_executor(), sim.client_config());
   const Result result = run_until_done(io, [&]() -> asio::awaitable<Result> {
     co_await connection.connect();
-    co_return co_await connection.request(sim.apns_request(outcome_token("0410")));
+    co_return co_await connection.async_request(sim.apns_request(outcome_token("0410")), asio::use_awaitable);
   }());
   ASSERT_FALSE(result.ec) << result.ec.message();
   EXPECT_EQ(result.response.status, 410);
@@ -145,9 +145,9 @@ TEST(H2Connection, AStreamThatIsNeverAnsweredTimesOutAndFreesItsSlot) {
 
   const auto [silent, after] = run_until_done(io, [&]() -> asio::awaitable<std::pair<Result, Result>> {
     co_await connection.connect();
-    Result first = co_await connection.request(sim.apns_request(outcome_token("0408")));
+    Result first = co_await connection.async_request(sim.apns_request(outcome_token("0408")), asio::use_awaitable);
     // With one stream allowed, this only works if the timed-out stream was reset.
-    Result second = co_await connection.request(sim.apns_request(device_token(7)));
+    Result second = co_await connection.async_request(sim.apns_request(device_token(7)), asio::use_awaitable);
     co_return std::pair{std::move(first), std::move(second)};
   }());
   EXPECT_EQ(silent.ec, error::timeout);
@@ -190,8 +190,8 @@ TEST(H2Connection, AShorterTimeoutSubmittedLaterExpiresFirst) {
     slow.timeout = 1500ms;
     auto quick = sim.apns_request(outcome_token("0408"));
     quick.timeout = 100ms;
-    connection.submit(slow, [&](Result r) { order.push_back("slow " + r.ec.message()); });
-    connection.submit(quick, [&](Result r) { order.push_back("quick " + r.ec.message()); });
+    connection.async_request(slow, [&](Result r) { order.push_back("slow " + r.ec.message()); });
+    connection.async_request(quick, [&](Result r) { order.push_back("quick " + r.ec.message()); });
     EXPECT_TRUE(co_await eventually_async([&] { return order.size() >= 2; }));
   }());
   const std::string timeout = error_code(error::timeout).message();
@@ -431,7 +431,7 @@ TEST(H2Connection, IdlePingsAreAnsweredAndKeepTheConnectionReady) {
     Request request;
     request.method = "GET";
     request.path = "/";
-    co_return co_await connection.request(std::move(request));
+    co_return co_await connection.async_request(std::move(request), asio::use_awaitable);
   }());
   EXPECT_GE(server.ping_acks_sent(), 2);
   EXPECT_EQ(server.connections(), 1);
@@ -538,13 +538,13 @@ TEST(H2Connection, RejectsRequestsThatCannotBeSent) {
     co_await connection.connect();
     auto upper = sim.apns_request(device_token(1));
     upper.headers.push_back({"Apns-Topic", "x"});
-    EXPECT_EQ((co_await connection.request(upper)).ec, error::bad_request);
+    EXPECT_EQ((co_await connection.async_request(upper, asio::use_awaitable)).ec, error::bad_request);
     auto newline = sim.apns_request(device_token(1));
     newline.headers.push_back({"x-note", "a\r\nb"});
-    EXPECT_EQ((co_await connection.request(newline)).ec, error::bad_request);
+    EXPECT_EQ((co_await connection.async_request(newline, asio::use_awaitable)).ec, error::bad_request);
     auto no_path = sim.apns_request(device_token(1));
     no_path.path = "3/device";
-    EXPECT_EQ((co_await connection.request(no_path)).ec, error::bad_request);
+    EXPECT_EQ((co_await connection.async_request(no_path, asio::use_awaitable)).ec, error::bad_request);
   }());
   EXPECT_EQ(sim.stats().received, 0u);
 }
@@ -560,7 +560,7 @@ TEST(H2Connection, ShutdownLetsInFlightRequestsFinishThenCloses) {
     asio::co_spawn(
         co_await asio::this_coro::executor,
         [&]() -> asio::awaitable<void> {
-          in_flight = co_await connection.request(sim.apns_request(device_token(1)));
+          in_flight = co_await connection.async_request(sim.apns_request(device_token(1)), asio::use_awaitable);
           in_flight_done = true;
         },
         asio::detached);
@@ -568,7 +568,7 @@ TEST(H2Connection, ShutdownLetsInFlightRequestsFinishThenCloses) {
     EXPECT_TRUE(co_await eventually_async([&] { return sim.stats().received == 1; }));
     connection.shutdown();
     EXPECT_EQ(connection.state(), ConnectionState::draining);
-    refused = co_await connection.request(sim.apns_request(device_token(2)));
+    refused = co_await connection.async_request(sim.apns_request(device_token(2)), asio::use_awaitable);
     co_await connection.wait_closed();
     EXPECT_TRUE(co_await eventually_async([&] { return in_flight_done; }));
   }());

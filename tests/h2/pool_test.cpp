@@ -177,7 +177,7 @@ TEST(H2Pool, ADroppedConnectionFailsItsInFlightRequestsAndThePoolReconnects) {
   sim.server->behaviour().set(behaviour([](auto& b) { b.stream_ramp = false; }));
   const Result after = run_until_done(io, [&]() -> asio::awaitable<Result> {
     co_await wait_all_ready(pool);
-    co_return co_await pool.request(sim.apns_request(device_token(999)));
+    co_return co_await pool.async_request(sim.apns_request(device_token(999)), asio::use_awaitable);
   }());
   EXPECT_FALSE(after.ec) << after.ec.message();
   EXPECT_GE(pool.stats().reconnects, 1u);
@@ -201,7 +201,7 @@ TEST(H2Pool, WithoutAReachableServerRequestsFailWithTheConnectError) {
   ASSERT_TRUE(pool.start());
   Request request;
   request.path = "/3/device/" + device_token(1);
-  const Result result = run_until_done(io, pool.request(request));
+  const Result result = run_until_done(io, pool.async_request(request, asio::use_awaitable));
   EXPECT_EQ(result.ec, error::connect_failed) << result.ec.message();
   EXPECT_GE(pool.stats().connecting, 1u);
 }
@@ -216,7 +216,7 @@ TEST(H2Pool, StartRejectsAnUnusableConfiguration) {
   EXPECT_FALSE(pool.start(&error));
   EXPECT_NE(error.find("/nonexistent/ca.pem"), std::string::npos) << error;
   // A pool that did not start refuses requests.
-  EXPECT_EQ(run_until_done(io, pool.request(Request{})).ec, error::closed);
+  EXPECT_EQ(run_until_done(io, pool.async_request(Request{}, asio::use_awaitable)).ec, error::closed);
 }
 
 TEST(H2Pool, StopLetsInFlightRequestsFinishAndRefusesNewOnes) {
@@ -231,14 +231,14 @@ TEST(H2Pool, StopLetsInFlightRequestsFinishAndRefusesNewOnes) {
     asio::co_spawn(
         co_await asio::this_coro::executor,
         [&]() -> asio::awaitable<void> {
-          in_flight = co_await pool.request(sim.apns_request(device_token(1)));
+          in_flight = co_await pool.async_request(sim.apns_request(device_token(1)), asio::use_awaitable);
           in_flight_done = true;
         },
         asio::detached);
     // The server has the whole request (it answers after its 200 ms latency).
     EXPECT_TRUE(co_await eventually_async([&] { return sim.stats().received == 1; }));
     co_await pool.stop(5s);
-    refused = co_await pool.request(sim.apns_request(device_token(2)));
+    refused = co_await pool.async_request(sim.apns_request(device_token(2)), asio::use_awaitable);
     EXPECT_TRUE(co_await eventually_async([&] { return in_flight_done; }));
   }());
   ASSERT_FALSE(in_flight.ec) << in_flight.ec.message();
@@ -256,7 +256,7 @@ TEST(H2Pool, RequestsFromAnotherThreadsExecutorHopOver) {
   ASSERT_TRUE(pool.start());
 
   asio::io_context caller_io;
-  const Result result = run_until_done(caller_io, pool.request(sim.apns_request(device_token(5))));
+  const Result result = run_until_done(caller_io, pool.async_request(sim.apns_request(device_token(5)), asio::use_awaitable));
   EXPECT_FALSE(result.ec) << result.ec.message();
   EXPECT_EQ(result.response.status, 200);
   guard.reset();

@@ -60,7 +60,7 @@ TEST(SimMain, ServesUntilSigterm) {
     h2::Request request;
     request.method = "GET";
     request.path = "/sim/stats";
-    co_return co_await connection.request(request);
+    co_return co_await connection.async_request(request, asio::use_awaitable);
   }());
   ASSERT_FALSE(result.ec) << result.ec.message();
   EXPECT_EQ(result.response.status, 200);

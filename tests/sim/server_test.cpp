@@ -34,7 +34,7 @@ std::vector<Result> send_in_order(const SimServer& sim, std::vector<Request> req
     EXPECT_FALSE(ec) << ec.message() << ": " << connection.last_error_detail();
     if (limit_before) *limit_before = connection.max_concurrent_streams();
     std::vector<Result> results;
-    for (auto& request : requests) results.push_back(co_await connection.request(std::move(request)));
+    for (auto& request : requests) results.push_back(co_await connection.async_request(std::move(request), asio::use_awaitable));
     co_return results;
   }());
 }
@@ -152,9 +152,9 @@ TEST(SimServer, AdvertisesOneStreamUntilAnAuthorisedRequest) {
     limits.push_back(connection.max_concurrent_streams());
     auto unauthorised = sim.apns_request(device_token(1));
     remove_header(unauthorised, "authorization");
-    EXPECT_EQ((co_await connection.request(unauthorised)).response.status, 403);
+    EXPECT_EQ((co_await connection.async_request(unauthorised, asio::use_awaitable)).response.status, 403);
     limits.push_back(connection.max_concurrent_streams());
-    EXPECT_EQ((co_await connection.request(sim.apns_request(device_token(2)))).response.status, 200);
+    EXPECT_EQ((co_await connection.async_request(sim.apns_request(device_token(2)), asio::use_awaitable)).response.status, 200);
     limits.push_back(connection.max_concurrent_streams());
   }());
   EXPECT_EQ(limits, (std::vector<std::uint32_t>{1, 1, 1000}));
@@ -274,15 +274,15 @@ TEST(SimServer, FcmSendWithAnAccessTokenFromTheOAuthEndpoint) {
         co_await connection.connect();
         Request token_request = control("POST", "/token", token_form(sim.pki));
         token_request.headers.push_back({"content-type", "application/x-www-form-urlencoded"});
-        Result token_result = co_await connection.request(token_request);
+        Result token_result = co_await connection.async_request(token_request, asio::use_awaitable);
         const auto access_token =
             nlohmann::json::parse(token_result.response.body).value("access_token", "");
         Request send = control("POST", "/v1/projects/" + sim.pki.fcm_project_id + "/messages:send",
                                R"({"message":{"token":"fcm-token-1","data":{"k":"v"}}})");
         send.headers.push_back({"authorization", "Bearer " + access_token});
-        Result sent_result = co_await connection.request(send);
+        Result sent_result = co_await connection.async_request(send, asio::use_awaitable);
         send.headers.back().value = "Bearer ya29.forged";
-        Result forged_result = co_await connection.request(send);
+        Result forged_result = co_await connection.async_request(send, asio::use_awaitable);
         co_return std::tuple{std::move(token_result), std::move(sent_result), std::move(forged_result)};
       }());
   ASSERT_FALSE(token.ec) << token.ec.message();

@@ -50,7 +50,7 @@ boost::asio::awaitable<std::vector<h2::Result>> send_concurrently(
     boost::asio::co_spawn(
         ex,
         [&, i]() -> boost::asio::awaitable<void> {
-          results[i] = co_await client.request(std::move(requests[i]));
+          results[i] = co_await client.async_request(std::move(requests[i]), boost::asio::use_awaitable);
           if (--remaining == 0) all_done.cancel();
         },
         boost::asio::detached);
@@ -70,11 +70,11 @@ inline boost::asio::awaitable<void> sleep_for(std::chrono::milliseconds duration
 struct SubmitRecord {
   std::vector<h2::Result> results;
   std::vector<int> calls;        // handler calls per request: 1 each when all is well
-  int calls_inside_submit = 0;   // handler calls made before submit() returned
+  int calls_inside_submit = 0;   // handler calls made before async_request() returned
 };
 
-// Submits every request at once through `client.submit` (a Connection or a Pool, on this
-// coroutine's executor) and waits until every handler has run.
+// Submits every request at once through `client.async_request` with a plain callback (a
+// Connection or a Pool, on this coroutine's executor) and waits until every handler has run.
 template <class Client>
 boost::asio::awaitable<SubmitRecord> submit_all(Client& client, std::vector<h2::Request> requests) {
   auto ex = co_await boost::asio::this_coro::executor;
@@ -86,7 +86,7 @@ boost::asio::awaitable<SubmitRecord> submit_all(Client& client, std::vector<h2::
   boost::asio::steady_timer all_done(ex, std::chrono::steady_clock::time_point::max());
   for (std::size_t i = 0; i < requests.size(); ++i) {
     inside = true;
-    client.submit(std::move(requests[i]), [&, i](h2::Result result) {
+    client.async_request(std::move(requests[i]), [&, i](h2::Result result) {
       if (inside) ++record.calls_inside_submit;
       if (record.calls[i]++ == 0 && --remaining == 0) all_done.cancel();
       record.results[i] = std::move(result);

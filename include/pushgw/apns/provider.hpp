@@ -63,12 +63,6 @@ class Provider final : public provider::Provider {
   Provider(boost::asio::any_io_executor executor, config::ApnsConfig config, Credentials credentials,
            ProviderOptions options = {});
   ~Provider() override;
-  Provider(const Provider&) = delete;
-  Provider& operator=(const Provider&) = delete;
-
-  job::Platform platform() const override { return job::Platform::ios; }
-  const std::string& app() const override;
-  std::string_view kind() const override { return "apns"; }
 
   bool start(std::string* error) override;
   boost::asio::awaitable<void> stop(std::chrono::milliseconds deadline) override;
@@ -76,7 +70,6 @@ class Provider final : public provider::Provider {
   // A PreparedSend: payload, headers and provider token, or the refusal every token gets.
   std::shared_ptr<const provider::Prepared> prepare(const job::Notification& n) const override;
 
-  boost::asio::any_io_executor executor() const override;
   provider::Health health() const override;
   h2::PoolStats pool_stats() const override;
   // How many provider tokens have been minted (0 with certificate auth).

@@ -46,4 +46,17 @@ inline std::string quote(std::string_view input, std::size_t max_bytes = kQuoteM
   return out;
 }
 
+// A short excerpt of a provider's answer for error text and log lines: its first `max` bytes,
+// printable ASCII kept and every other byte shown as '?', "..." when cut. (No quotes or
+// escapes: provider bodies are JSON, which quote() would make hard to read.)
+inline std::string printable(std::string_view text, std::size_t max = 200) {
+  std::string out;
+  for (const char c : text.substr(0, max)) {
+    const auto u = static_cast<unsigned char>(c);
+    out += (u >= 0x20 && u < 0x7F) ? c : '?';
+  }
+  if (text.size() > max) out += "...";
+  return out;
+}
+
 }  // namespace pushgw::common

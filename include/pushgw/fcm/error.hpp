@@ -11,6 +11,8 @@
 
 #include <boost/system/error_code.hpp>
 
+#include "pushgw/common/error_category.hpp"
+
 namespace pushgw::fcm {
 
 enum class error {
@@ -24,17 +26,9 @@ enum class error {
 };
 
 const boost::system::error_category& error_category();
-boost::system::error_code make_error_code(error e);
+inline boost::system::error_code make_error_code(error e) { return {static_cast<int>(e), error_category()}; }
 
-class CredentialsError : public std::runtime_error {
- public:
-  CredentialsError(error code, const std::string& message)
-      : std::runtime_error(message), code_(code) {}
-  error code() const { return code_; }
-
- private:
-  error code_;
-};
+using CredentialsError = common::CodedError<error>;
 
 }  // namespace pushgw::fcm
 

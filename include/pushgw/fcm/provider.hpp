@@ -56,12 +56,6 @@ class Provider final : public provider::Provider {
   Provider(boost::asio::any_io_executor executor, config::FcmConfig config, ServiceAccount account,
            ProviderOptions options = {});
   ~Provider() override;
-  Provider(const Provider&) = delete;
-  Provider& operator=(const Provider&) = delete;
-
-  job::Platform platform() const override { return job::Platform::android; }
-  const std::string& app() const override;
-  std::string_view kind() const override { return "fcm"; }
 
   // Starts connecting to FCM; the first access token is fetched by the first send.
   bool start(std::string* error) override;
@@ -69,7 +63,6 @@ class Provider final : public provider::Provider {
 
   std::shared_ptr<const provider::Prepared> prepare(const job::Notification& n) const override;
 
-  boost::asio::any_io_executor executor() const override;
   provider::Health health() const override;
   h2::PoolStats pool_stats() const override;
   // How many access tokens have been fetched successfully.

@@ -10,7 +10,7 @@
 // the others complete, then it closes.
 //
 // Threading: a Connection lives on one executor (use a strand when io_context::run() is called
-// from several threads). request() may be awaited from any executor; it hops over and back.
+// from several threads). async_request() may be called from any executor; it hops over and back.
 // The other members must be called on the connection's executor, except the const observers,
 // which may be called from any thread.
 
@@ -24,10 +24,12 @@
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/error_code.hpp>
 #include <openssl/types.h>
 
+#include "pushgw/common/completion.hpp"
 #include "pushgw/h2/error.hpp"
 
 namespace boost::asio::ssl {
@@ -92,8 +94,8 @@ struct Result {
 };
 
 // Receives a request's result, exactly once, on the connection's (pool's) executor. Must not
-// throw. Connection::submit calls it from a posted function, never from inside submit() or
-// nghttp2, so it may submit again.
+// throw. It is called from a posted function, never from inside async_request() or nghttp2, so
+// it may send again.
 using ResultHandler = std::function<void(Result)>;
 
 enum class ConnectionState {
@@ -118,15 +120,22 @@ class Connection {
   // timeout; last_error_detail() then says more. Call once.
   boost::asio::awaitable<boost::system::error_code> connect();
 
-  // Sends one request and waits for the complete response (or an error). Never throws for
-  // network or protocol errors. Waits for a stream slot while the server's limit is reached.
-  boost::asio::awaitable<Result> request(Request request);
-  // The same for a caller already on the connection's executor (the pool): no executor check
-  // and no copy; `request` is referenced until the awaitable completes (co_await it directly).
-  boost::asio::awaitable<Result> request_here(const Request& request);
-  // The same without a coroutine, for a caller on the connection's executor: `done` gets the
-  // result. `request` is not referenced after submit() returns. The hot path (pool sends).
-  void submit(const Request& request, ResultHandler done);
+  // Sends one request; completes with its complete response or an error, never an exception
+  // for network or protocol errors. The one request operation, an Asio initiating function:
+  // `completion` is a plain callback (the pool's hot path: no coroutine frame),
+  // asio::use_awaitable, or any other completion token. Waits for a stream slot while the
+  // server's limit is reached. `request` is not referenced after async_request returns (a
+  // caller on another executor hops over with a copy). A plain callback runs on the
+  // connection's executor, from a posted function, never inside async_request or nghttp2, so
+  // it may send again.
+  template <class CompletionToken>
+  auto async_request(const Request& request, CompletionToken&& completion) {
+    return boost::asio::async_initiate<CompletionToken, void(Result)>(
+        [this](auto handler, const Request* request) {
+          start_request(*request, common::report_to<Result>(std::move(handler), executor()));
+        },
+        completion, &request);
+  }
 
   // Graceful: no new requests (they fail with not_processed), GOAWAY to the server, close
   // when in-flight streams are done.
@@ -145,8 +154,11 @@ class Connection {
   std::string last_error_detail() const;         // why the last connect/close happened
 
   const ConnectionConfig& config() const;
+  const boost::asio::any_io_executor& executor() const;
 
  private:
+  void start_request(const Request& request, ResultHandler done);
+
   struct Impl;
   std::shared_ptr<Impl> impl_;
 };

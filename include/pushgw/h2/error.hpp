@@ -23,7 +23,7 @@ enum class error {
 };
 
 const boost::system::error_category& error_category();
-boost::system::error_code make_error_code(error e);
+inline boost::system::error_code make_error_code(error e) { return {static_cast<int>(e), error_category()}; }
 
 // True for errors after which the request certainly did not reach the server, so a caller may
 // resend it elsewhere without counting an attempt.

@@ -1,14 +1,15 @@
 #pragma once
 // A fixed number of HTTP/2 connections to one endpoint. Requests go to the ready connection
-// with the fewest in flight; a semaphore (max_inflight) bounds the requests in flight over the
-// whole pool, so callers wait for a permit and memory stays bounded. Closed connections are
+// with the fewest in flight; max_inflight bounds the requests in flight over the whole pool
+// (more wait in order, without a coroutine each), and a request waits up to connect_timeout
+// for a ready connection. Closed connections are
 // re-established in the background with exponential backoff and jitter. A request that
 // fails with not_processed (it never reached the server) is resent on another connection,
 // at most max_not_processed_retries times.
 //
 // Threading: as Connection — the pool and its connections live on one executor (a strand if
-// several threads run the io_context); request() may be awaited from any executor, stats()
-// called from any thread.
+// several threads run the io_context); async_request() may be called from any executor,
+// stats() from any thread.
 
 #include <chrono>
 #include <cstddef>
@@ -38,7 +39,7 @@ struct PoolStats {
   std::size_t draining = 0;      // includes connections retired after GOAWAY, still finishing
   std::size_t closed = 0;        // 0 unless the pool is stopped
   std::size_t in_flight = 0;     // requests holding a permit
-  std::size_t waiting = 0;       // requests waiting for a permit
+  std::size_t waiting = 0;       // requests waiting for a permit or a ready connection
   std::uint64_t reconnects = 0;  // connections (re)established after the first one per slot
   // While no connection is ready: why the latest attempt failed (TLS verification, DNS,
   // refused, timeout...); "" when one is ready or no attempt has failed yet.
@@ -65,18 +66,28 @@ class Pool {
   // `deadline`; then every connection is closed (remaining requests fail).
   boost::asio::awaitable<void> stop(milliseconds deadline);
 
-  // Waits for a permit and for a ready connection (up to connect_timeout; then
-  // no_connection, or the last connection error), sends, and returns the response.
-  boost::asio::awaitable<Result> request(Request request);
-  // The same without a coroutine per request, for a caller on the pool's executor: `done` gets
-  // the result (see ResultHandler; it may run before submit() returns). With a permit free and
-  // a connection ready the request goes straight to it; otherwise it takes request()'s path.
-  void submit(Request request, ResultHandler done);
+  // Sends one request: waits for a permit and for a ready connection (up to connect_timeout;
+  // then no_connection, or the last connection error), sends, and completes with the response.
+  // The one request operation, an Asio initiating function like Connection::async_request: a
+  // plain callback (the providers' sends: no coroutine frame), asio::use_awaitable, or any
+  // other completion token. A plain callback runs on the pool's executor, never inside
+  // async_request. After stop(), requests fail with error::closed.
+  template <class CompletionToken>
+  auto async_request(Request request, CompletionToken&& completion) {
+    return boost::asio::async_initiate<CompletionToken, void(Result)>(
+        [this](auto handler, Request request) {
+          start_request(std::move(request), common::report_to<Result>(std::move(handler), executor()));
+        },
+        completion, std::move(request));
+  }
 
   PoolStats stats() const;
   const PoolConfig& config() const;
+  const boost::asio::any_io_executor& executor() const;
 
  private:
+  void start_request(Request request, ResultHandler done);
+
   struct Impl;
   std::shared_ptr<Impl> impl_;
 };

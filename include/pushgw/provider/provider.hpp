@@ -32,6 +32,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include "pushgw/common/completion.hpp"
 #include "pushgw/h2/pool.hpp"
 #include "pushgw/job/notification.hpp"
 #include "pushgw/job/outcome.hpp"
@@ -49,12 +50,18 @@ using SendHandler = std::function<void(job::SendOutcome)>;
 
 class Provider {
  public:
+  // What every provider is: where its connections live (its sends run there), its platform,
+  // its kind ("apns", "fcm": the prefix of its /readyz check "apns:<app>") and its app.
+  Provider(boost::asio::any_io_executor executor, job::Platform platform, std::string_view kind, std::string app)
+      : executor_(std::move(executor)), platform_(platform), kind_(kind), app_(std::move(app)) {}
   virtual ~Provider() = default;
+  Provider(const Provider&) = delete;
+  Provider& operator=(const Provider&) = delete;
 
-  virtual job::Platform platform() const = 0;
-  virtual const std::string& app() const = 0;
-  // "apns", "fcm": the prefix of its /readyz check ("apns:<app>").
-  virtual std::string_view kind() const = 0;
+  const boost::asio::any_io_executor& executor() const { return executor_; }
+  job::Platform platform() const { return platform_; }
+  std::string_view kind() const { return kind_; }
+  const std::string& app() const { return app_; }
 
   // Starts connecting. Returns false and sets *error when the configuration cannot work (a
   // malformed endpoint, an unreadable ca_file...); connection failures are retried in the
@@ -70,13 +77,11 @@ class Provider {
   auto async_send(std::shared_ptr<const Prepared> prepared, const std::string& token, CompletionToken&& completion) {
     return boost::asio::async_initiate<CompletionToken, void(job::SendOutcome)>(
         [this](auto handler, std::shared_ptr<const Prepared> prepared, const std::string* token) {
-          start_send(std::move(prepared), *token, to_send_handler(std::move(handler)));
+          start_send(std::move(prepared), *token, common::report_to<job::SendOutcome>(std::move(handler), executor()));
         },
         completion, std::move(prepared), &token);
   }
 
-  // Where the provider's connections live; its sends run there.
-  virtual boost::asio::any_io_executor executor() const = 0;
   virtual Health health() const = 0;
   virtual h2::PoolStats pool_stats() const = 0;
 
@@ -86,38 +91,21 @@ class Provider {
   virtual void send(std::shared_ptr<const Prepared> prepared, const std::string& token, SendHandler done) = 0;
 
  private:
-  // A handler whose executor is ours (a plain callback) is called directly; any other (a
-  // coroutine's) gets the outcome dispatched to its own executor.
-  template <class Handler>
-  SendHandler to_send_handler(Handler handler) {
-    auto target = boost::asio::get_associated_executor(handler, executor());
-    if constexpr (std::is_copy_constructible_v<Handler> &&
-                  std::is_same_v<decltype(target), boost::asio::any_io_executor>) {
-      if (target == executor()) return SendHandler(std::move(handler));
-    }
-    // Move-only handlers (a coroutine's) are kept behind a shared_ptr: SendHandler copies.
-    auto held = std::make_shared<Handler>(std::move(handler));
-    return [held, target](job::SendOutcome outcome) {
-      boost::asio::dispatch(target, [held, outcome = std::move(outcome)]() mutable { std::move(*held)(std::move(outcome)); });
-    };
-  }
+  boost::asio::any_io_executor executor_;
+  job::Platform platform_;
+  std::string_view kind_;  // a literal
+  std::string app_;
 
   // send() on executor(): at once when the caller runs there, else posted (with a copy of the
   // token, which the caller may drop as soon as async_send returns).
   void start_send(std::shared_ptr<const Prepared> prepared, const std::string& token, SendHandler done) {
-    if (running_on_executor()) {
+    if (common::running_in(executor())) {
       send(std::move(prepared), token, std::move(done));
       return;
     }
     boost::asio::post(executor(), [this, prepared = std::move(prepared), token, done = std::move(done)]() mutable {
       send(std::move(prepared), token, std::move(done));
     });
-  }
-
-  bool running_on_executor() const {
-    const auto ex = executor();
-    if (const auto* io = ex.target<boost::asio::io_context::executor_type>()) return io->running_in_this_thread();
-    return false;  // another kind of executor: post, which is always correct
   }
 };
 

@@ -31,7 +31,7 @@ enum class error {
   stopped,             // the client is stopping
 };
 const boost::system::error_category& error_category();
-boost::system::error_code make_error_code(error e);
+inline boost::system::error_code make_error_code(error e) { return {static_cast<int>(e), error_category()}; }
 
 struct ClientConfig {
   config::RedisEndpoint endpoint;
