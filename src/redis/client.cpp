@@ -54,6 +54,8 @@ class ErrorCategory final : public boost::system::error_category {
         return "Redis refused AUTH or SELECT";
       case error::stopped:
         return "Redis client stopped";
+      case error::unexpected_reply:
+        return "unexpected reply from Redis";
     }
     return "unknown pushgw.redis error";
   }
