@@ -24,6 +24,9 @@ class ConsumerTest : public ::testing::Test {
     client_ = std::make_unique<redis::Client>(io_.get_executor(), redis_config_);
     client_->start();
     store_ = std::make_unique<JobStore>(*client_, Keys(), "pod-1");
+    // Connected before a consumer starts: a lane whose first take fails backs off (with jitter)
+    // and would leave the others alone for a while, which the weighting tests must not see.
+    EXPECT_TRUE(test::run_until(io_, [&] { return client_->connected(); }, 30s));
   }
 
   ConsumerConfig config(std::size_t workers) {
