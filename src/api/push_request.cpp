@@ -1,8 +1,6 @@
 #include "pushgw/api/push_request.hpp"
 
-#include <algorithm>
 #include <iterator>
-#include <limits>
 
 #include "pushgw/apns/payload.hpp"
 #include "pushgw/fcm/message.hpp"
@@ -126,24 +124,6 @@ json accepted_response(const ParsedPush& push, const std::vector<job::Notificati
             {"tokens", push.token_count},
             {"jobs", jobs.size()}}},
           {"job_ids", std::move(ids)}};
-}
-
-std::vector<EnqueueEntry> plan_enqueue(const std::vector<job::Notification>& jobs,
-                                       std::int64_t now_ms) {
-  constexpr auto kMaxSeconds = std::numeric_limits<std::int64_t>::max() / 1000;
-  std::vector<EnqueueEntry> entries;
-  entries.reserve(jobs.size());
-  for (const auto& j : jobs) {
-    EnqueueEntry entry;
-    entry.lane = std::string(job::lane_of(j));
-    if (j.send_at) {
-      const auto due_ms = std::clamp<std::int64_t>(*j.send_at, 0, kMaxSeconds) * 1000;
-      if (due_ms > now_ms) entry.scheduled_at_ms = due_ms;
-    }
-    entry.job_text = job::encode_job_string(j);
-    entries.push_back(std::move(entry));
-  }
-  return entries;
 }
 
 }  // namespace pushgw::api

@@ -24,6 +24,7 @@
 #include "pushgw/metrics/metrics.hpp"
 #include "pushgw/metrics/pushgw_metrics.hpp"
 #include "pushgw/queue/consumer.hpp"
+#include "pushgw/queue/instance_registry.hpp"
 #include "pushgw/queue/job_store.hpp"
 #include "pushgw/queue/maintenance.hpp"
 #include "pushgw/redis/client.hpp"
@@ -235,16 +236,17 @@ int run_daemon(const config::Config& cfg) {
   redis::Client worker_redis(io.get_executor(), redis_client_config(cfg, "pushgw-worker"));
   const queue::Keys keys(cfg.redis.prefix);
   queue::JobStore store(worker_redis, keys, instance);
-  feedback::InactiveTokens inactive(worker_redis, keys, cfg.feedback);
+  queue::InstanceRegistry instances(worker_redis, keys, instance);
+  feedback::InactiveTokens inactive(worker_redis, keys.feedback(), cfg.feedback);
   dispatch::Dispatcher dispatcher(io.get_executor(), store, inactive, metrics,
                                   dispatch::DispatcherConfig::from_config(cfg, instance));
   providers.register_with(dispatcher);
   queue::Consumer consumer(io.get_executor(), store, {cfg.queue, redis_client_config(cfg, "pushgw")},
-                           [&dispatcher](std::size_t lane, std::string element) {
+                           [&dispatcher](queue::Lane lane, std::string element) {
                              return dispatcher.handle(lane, std::move(element));
                            });
-  queue::Maintenance maintenance(io.get_executor(), store, cfg.queue,
-                                 [&metrics](std::size_t, std::size_t requeued, std::size_t) {
+  queue::Maintenance maintenance(io.get_executor(), store, instances, cfg.queue,
+                                 [&metrics](queue::Lane, std::size_t requeued, std::size_t) {
                                    metrics.jobs.with({"requeued"}).inc(static_cast<double>(requeued));
                                  });
 

@@ -45,16 +45,6 @@ Response unsupported_media_type(const Request& request) {
 // dump_compact: an error body is valid UTF-8 whatever the input it names (dump() would throw).
 Response api_error(const api::ApiError& e) { return Response::json(e.status, job::dump_compact(e.to_json())); }
 
-// Why a reply means "not stored", or "" when it is a success.
-std::string reply_problem(const redis::Reply& reply) {
-  if (reply.is_error()) return reply.str;
-  if (reply.is_nil()) return "transaction aborted";
-  for (const auto& element : reply.elements) {
-    if (auto problem = reply_problem(element); !problem.empty()) return problem;
-  }
-  return {};
-}
-
 }  // namespace
 
 FrontDoor::FrontDoor(const config::Config& config, redis::Client& redis,
@@ -69,7 +59,7 @@ FrontDoor::FrontDoor(const config::Config& config, redis::Client& redis,
       checks_(std::move(checks)),
       before_scrape_(std::move(before_scrape)),
       validation_(job::ValidationContext::from_config(config)),
-      keys_(config.redis.prefix) {}
+      producer_(redis, queue::Keys(config.redis.prefix)) {}
 
 std::vector<http::Route> FrontDoor::routes() {
   auto bind = [this](auto member) {
@@ -93,7 +83,9 @@ asio::awaitable<Response> FrontDoor::push(const Request& request) {
 
   const auto now = unix_ms();
   const auto jobs = api::make_jobs(push, config_.limits.job_split_size, job::random_job_id, now);
-  if (auto error = co_await store(jobs, now); error.failed()) co_return store_failure(error, false);
+  if (auto stored = co_await store(jobs, now); stored.stored != queue::Stored::all) {
+    co_return store_failure(stored, false);
+  }
   co_return Response::json(202, job::dump_compact(api::accepted_response(push, jobs)));
 }
 
@@ -107,7 +99,9 @@ asio::awaitable<Response> FrontDoor::gorush_push(const Request& request) {
 
   const auto now = unix_ms();
   const auto jobs = api::make_jobs(push, config_.limits.job_split_size, job::random_job_id, now);
-  if (auto error = co_await store(jobs, now); error.failed()) co_return store_failure(error, true);
+  if (auto stored = co_await store(jobs, now); stored.stored != queue::Stored::all) {
+    co_return store_failure(stored, true);
+  }
   co_return Response::json(api::kGorushSuccessStatus, job::dump_compact(api::gorush_success_response(push)));
 }
 
@@ -115,63 +109,26 @@ asio::awaitable<Response> FrontDoor::gorush_push(const Request& request) {
 // answer in time; the jobs may be stored (and will then be delivered). A retry is safe when
 // each notification carries an `id`: the copy that is sent second finds the first's claim and
 // is skipped (README, "When a request fails").
-http::Response FrontDoor::store_failure(const StoreError& error, bool gorush) {
-  const int status = error.unknown ? 504 : 503;
+http::Response FrontDoor::store_failure(const queue::Enqueued& failure, bool gorush) {
+  const bool unknown = failure.stored == queue::Stored::unknown;
+  const int status = unknown ? 504 : 503;
   const std::string message =
-      error.unknown ? "outcome unknown: the notifications may have been stored (" + error.problem +
-                          "); retrying is safe for notifications with an \"id\""
-                    : "notifications not stored: " + error.problem;
+      unknown ? "outcome unknown: the notifications may have been stored (" + failure.problem +
+                    "); retrying is safe for notifications with an \"id\""
+              : "notifications not stored: " + failure.problem;
   nlohmann::json body = gorush ? api::gorush_error_response(api::ApiError{status, message, ""})
                                : nlohmann::json{{"error", message}};
-  body["stored"] = error.unknown ? nlohmann::json("unknown") : nlohmann::json(false);
+  body["stored"] = unknown ? nlohmann::json("unknown") : nlohmann::json(false);
   Response response = Response::json(status, job::dump_compact(body));
   response.headers.emplace_back("Retry-After", "1");
   return response;
 }
 
-asio::awaitable<FrontDoor::StoreError> FrontDoor::store(const std::vector<job::Notification>& jobs,
-                                                        std::int64_t now_ms) {
-  const auto entries = api::plan_enqueue(jobs, now_ms);
-
-  // One LPUSH per lane (values in job order, so consumers popping from the right take them in
-  // order) and one ZADD per lane for scheduled jobs, all in one MULTI/EXEC: every job is
-  // stored, or none is.
-  redis::Request request;
-  std::vector<std::string_view> argv;
-  std::size_t commands = 0;
-  for (const auto lane : queue::kLanes) {
-    for (const bool scheduled : {false, true}) {
-      const std::string key = scheduled ? keys_.retry(lane) : keys_.queue(lane);
-      std::vector<std::string> scores;  // kept alive while argv points into it
-      scores.reserve(entries.size());
-      argv.assign({scheduled ? "ZADD" : "LPUSH", key});
-      for (const auto& entry : entries) {
-        if (entry.lane != lane || entry.scheduled_at_ms.has_value() != scheduled) continue;
-        if (scheduled) argv.push_back(scores.emplace_back(std::to_string(*entry.scheduled_at_ms)));
-        argv.push_back(entry.job_text);
-      }
-      if (argv.size() == 2) continue;
-      if (commands++ == 0) request.push("MULTI");
-      request.push_argv(argv);
-    }
-  }
-  if (commands == 0) co_return StoreError{};
-  request.push("EXEC");
-
-  const auto result = co_await redis_.exec(std::move(request));
-  if (result.ec) {
-    // Written but unanswered: Redis may have run the transaction.
-    const bool unknown = result.ec == redis::make_error_code(redis::error::timeout) ||
-                         result.ec == redis::make_error_code(redis::error::connection_lost) ||
-                         result.ec == redis::make_error_code(redis::error::protocol);
-    co_return StoreError{"redis: " + result.ec.message(), unknown};
-  }
-  for (const auto& reply : result.replies) {
-    // An error reply (EXECABORT, OOM, READONLY...) means the transaction did not run.
-    if (auto problem = reply_problem(reply); !problem.empty()) co_return StoreError{"redis: " + problem};
-  }
-  metrics_.jobs.with({"enqueued"}).inc(static_cast<double>(jobs.size()));
-  co_return StoreError{};
+asio::awaitable<queue::Enqueued> FrontDoor::store(const std::vector<job::Notification>& jobs, std::int64_t now_ms) {
+  const auto new_jobs = queue::new_jobs(jobs, now_ms);
+  auto stored = co_await producer_.enqueue(new_jobs);
+  if (stored.stored == queue::Stored::all) metrics_.jobs.with({"enqueued"}).inc(static_cast<double>(jobs.size()));
+  co_return stored;
 }
 
 asio::awaitable<Response> FrontDoor::ready(const Request&) {
@@ -181,8 +138,8 @@ asio::awaitable<Response> FrontDoor::ready(const Request&) {
   std::string redis_state = "ok";
   if (result.ec) {
     redis_state = "unreachable: " + result.ec.message();
-  } else if (auto problem = reply_problem(result.replies.at(0)); !problem.empty()) {
-    redis_state = "error: " + problem;
+  } else if (const auto& reply = result.replies.at(0); reply.is_error()) {
+    redis_state = "error: " + reply.str;
   }
   bool ready = redis_state == "ok";
   nlohmann::json checks = {{"redis", redis_state}};
@@ -199,11 +156,12 @@ asio::awaitable<void> FrontDoor::refresh_queue_gauges() {
   if (!redis_.connected()) co_return;
   auto [ec, depths] = co_await store_.depths();
   if (ec) co_return;
-  for (std::size_t i = 0; i < depths.size(); ++i) {
-    const std::string lane(queue::kLanes[i]);
-    metrics_.queue_depth.with({lane}).set(static_cast<double>(depths[i].queue));
-    metrics_.processing_depth.with({lane}).set(static_cast<double>(depths[i].processing));
-    metrics_.retry_depth.with({lane}).set(static_cast<double>(depths[i].retry));
+  for (const queue::Lane lane : queue::Lane::all()) {
+    const std::string name(lane.name());
+    const auto& depth = depths[lane.index()];
+    metrics_.queue_depth.with({name}).set(static_cast<double>(depth.queue));
+    metrics_.processing_depth.with({name}).set(static_cast<double>(depth.processing));
+    metrics_.retry_depth.with({name}).set(static_cast<double>(depth.retry));
   }
 }
 

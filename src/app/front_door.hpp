@@ -16,7 +16,7 @@
 #include "pushgw/metrics/metrics.hpp"
 #include "pushgw/metrics/pushgw_metrics.hpp"
 #include "pushgw/queue/job_store.hpp"
-#include "pushgw/queue/keys.hpp"
+#include "pushgw/queue/producer.hpp"
 #include "pushgw/redis/client.hpp"
 
 namespace pushgw::app {
@@ -38,24 +38,17 @@ class FrontDoor {
   std::vector<http::Route> routes();
 
  private:
-  // Why storing failed; `problem` empty when every job is in Redis. `unknown`: the request
-  // reached Redis but no reply came (timeout, connection lost), so the jobs may be stored:
-  // 504 with "stored": "unknown" rather than 503's "not stored".
-  struct StoreError {
-    std::string problem;
-    bool unknown = false;
-    bool failed() const { return !problem.empty(); }
-  };
-  static http::Response store_failure(const StoreError& error, bool gorush);
+  // 503 for jobs not stored; 504 with "stored": "unknown" when the request reached Redis but
+  // no reply came, so the jobs may be stored.
+  static http::Response store_failure(const queue::Enqueued& failure, bool gorush);
 
   boost::asio::awaitable<http::Response> push(const http::Request& request);
   boost::asio::awaitable<http::Response> gorush_push(const http::Request& request);
   boost::asio::awaitable<http::Response> ready(const http::Request& request);
   boost::asio::awaitable<http::Response> metrics_text(const http::Request& request);
 
-  // Validated notifications → jobs → one MULTI/EXEC; returns the jobs stored.
-  boost::asio::awaitable<StoreError> store(const std::vector<job::Notification>& jobs,
-                                           std::int64_t now_ms);
+  // Validated notifications' jobs → Redis, all or none (queue::Producer).
+  boost::asio::awaitable<queue::Enqueued> store(const std::vector<job::Notification>& jobs, std::int64_t now_ms);
   // Refreshes queue_depth / processing_depth / retry_depth per lane (skipped while Redis is
   // down).
   boost::asio::awaitable<void> refresh_queue_gauges();
@@ -68,7 +61,7 @@ class FrontDoor {
   std::vector<ProviderCheck> checks_;
   std::function<void()> before_scrape_;
   job::ValidationContext validation_;
-  queue::Keys keys_;
+  queue::Producer producer_;
 };
 
 }  // namespace pushgw::app

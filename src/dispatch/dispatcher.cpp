@@ -107,12 +107,12 @@ struct Dispatcher::Impl {
     co_return !ec;
   }
 
-  void dead_letter(queue::AckPlan& ack, std::size_t lane, std::string_view job_text, queue::DeadReason reason,
+  void dead_letter(queue::AckPlan& ack, queue::Lane lane, std::string_view job_text, queue::DeadReason reason,
                    std::string error) {
     queue::DeadLetter letter;
     letter.reason = reason;
     letter.error = std::move(error);
-    letter.lane = std::string(queue::kLanes[lane]);
+    letter.lane = std::string(lane.name());
     letter.instance = config.instance;
     letter.at_ms = unix_ms();
     ack.dead.push_back(queue::dead_letter_entry(job_text, letter));
@@ -227,7 +227,7 @@ struct Dispatcher::Impl {
 
   // Handles notification `n` of an element; adds what the ack must write to `ack`.
   // check_size: the element is big enough that its payload could exceed a provider's limit.
-  asio::awaitable<bool> process(std::size_t lane, job::Notification& n, const std::string& path,
+  asio::awaitable<bool> process(queue::Lane lane, job::Notification& n, const std::string& path,
                                 const std::string& derived_id, bool check_size, queue::AckPlan& ack) {
     const std::int64_t now = unix_ms();
     if (!n.job) {
@@ -265,7 +265,7 @@ struct Dispatcher::Impl {
       if (!done) co_return false;
       if (!claimed) {
         logger->info("lane {}: notification id {} of app {} was already sent within queue.idempotency_ttl; skipped",
-                     queue::kLanes[lane], *n.id, n.app);
+                     lane.name(), *n.id, n.app);
         metrics.jobs.with({"duplicate"}).inc();
         co_return true;
       }
@@ -342,7 +342,7 @@ struct Dispatcher::Impl {
   }
 
   // Stamps those job ids (call only when needs_stamp()); replaces `element` with the stamped text.
-  asio::awaitable<bool> stamp_job_ids(std::size_t lane, std::string& element,
+  asio::awaitable<bool> stamp_job_ids(queue::Lane lane, std::string& element,
                                       std::vector<job::Notification>& notifications) {
     const std::int64_t now = unix_ms();
     for (auto& n : notifications) {
@@ -353,7 +353,7 @@ struct Dispatcher::Impl {
     }
     std::string stamped = queue::encode_element(notifications);
     const bool replaced = co_await until_done(
-        [&] { return store.replace(queue::kLanes[lane], element, stamped); },
+        [&] { return store.replace(lane, element, stamped); },
         "stamping a job id");
     if (!replaced) co_return false;
     element = std::move(stamped);
@@ -363,7 +363,7 @@ struct Dispatcher::Impl {
   // Decodes the element and handles each of its notifications, adding what the ack must write.
   // False when a Redis step gave up because the instance stops: the element then stays in the
   // processing list, and nothing of the ack plan may be written.
-  asio::awaitable<bool> handle_element(std::size_t lane, std::string& element, queue::AckPlan& ack) {
+  asio::awaitable<bool> handle_element(queue::Lane lane, std::string& element, queue::AckPlan& ack) {
     auto decoded = job::decode_job_string(element);
     if (auto* e = std::get_if<job::FieldError>(&decoded)) {
       dead_letter(ack, lane, element, queue::DeadReason::malformed,
@@ -402,7 +402,7 @@ struct Dispatcher::Impl {
   // element, never against the instance: it goes back for another try with its redelivery
   // count raised, after a backoff, and is dead-lettered once that count passes
   // queue.max_redeliveries. The ack plan is replaced: what the failed attempt planned is void.
-  queue::AckPlan plan_after_failure(std::size_t lane, const std::string& element, std::string_view what) {
+  queue::AckPlan plan_after_failure(queue::Lane lane, const std::string& element, std::string_view what) {
     queue::AckPlan ack;
     const queue::Redelivery again = queue::mark_redelivered(element, config.max_failures);
     const std::string error = "handling it failed: " + common::quote(what, 200);
@@ -423,8 +423,8 @@ struct Dispatcher::Impl {
     return ack;
   }
 
-  asio::awaitable<void> handle(std::size_t lane, std::string element) {
-    const std::string_view lane_name = queue::kLanes[lane];
+  asio::awaitable<void> handle(queue::Lane lane, std::string element) {
+    const std::string_view lane_name = lane.name();
     queue::AckPlan ack;
     std::string failure;
     try {
@@ -444,7 +444,7 @@ struct Dispatcher::Impl {
       ack = plan_after_failure(lane, element, failure);
     }
     // As the lookup: tried once here, until_done only after a failure.
-    const auto send_ack = [&] { return store.ack(lane_name, element, ack); };
+    const auto send_ack = [&] { return store.ack(lane, element, ack); };
     auto first_ack = send_ack();
     const error_code ack_ec = co_await std::move(first_ack);
     bool acked = true;
@@ -490,7 +490,7 @@ void Dispatcher::add_provider(provider::Provider& target, std::size_t max_inflig
   impl_->providers[{app, platform}] = std::move(provider);
 }
 
-asio::awaitable<void> Dispatcher::handle(std::size_t lane, std::string element) {
+asio::awaitable<void> Dispatcher::handle(queue::Lane lane, std::string element) {
   return impl_->handle(lane, std::move(element));
 }
 

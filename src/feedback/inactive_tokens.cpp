@@ -7,7 +7,6 @@
 
 #include "pushgw/common/async.hpp"
 #include "pushgw/job/codec.hpp"
-#include "pushgw/queue/job_store.hpp"
 
 namespace pushgw::feedback {
 
@@ -27,7 +26,7 @@ std::string feedback_event(std::string_view app, std::string_view platform, cons
   return job::dump_compact(event);
 }
 
-InactiveTokens::InactiveTokens(redis::Client& redis, queue::Keys keys, config::FeedbackConfig config)
+InactiveTokens::InactiveTokens(redis::Client& redis, queue::FeedbackKeys keys, config::FeedbackConfig config)
     : redis_(redis),
       keys_(std::move(keys)),
       config_(config),
@@ -61,14 +60,14 @@ asio::awaitable<void> InactiveTokens::lookup_call(const std::string& key, std::v
     if (!ec) {
       const auto& reply = result.replies.at(0);
       if (reply.type != redis::Reply::Type::array || reply.elements.size() != argv.size() - 2) {
-        ec = make_error_code(queue::error::unexpected_reply);
+        ec = redis::make_error_code(redis::error::unexpected_reply);
       } else {
         flags.reserve(reply.elements.size());
         for (const auto& element : reply.elements) flags.push_back(!element.is_nil());
       }
     }
   } catch (const std::exception&) {
-    ec = make_error_code(queue::error::unexpected_reply);  // out of memory: each caller retries its job
+    ec = redis::make_error_code(redis::error::unexpected_reply);  // out of memory: each caller retries its job
   }
   std::size_t at = 0;
   for (auto& lookup : lookups) {
@@ -85,7 +84,7 @@ asio::awaitable<error_code> InactiveTokens::mark(std::string_view app, std::stri
                                                  const std::vector<DeadToken>& dead) {
   if (dead.empty()) co_return error_code{};
   const std::string hash = keys_.inactive(app, platform);
-  const std::string list = keys_.feedback();
+  const std::string& list = keys_.events();
   std::vector<std::string> values;
   std::vector<std::string> events;
   for (const auto& d : dead) {
@@ -108,7 +107,7 @@ asio::awaitable<error_code> InactiveTokens::mark(std::string_view app, std::stri
   auto result = co_await redis_.exec(std::move(request));
   if (result.ec) co_return result.ec;
   for (const auto& reply : result.replies) {
-    if (reply.is_error()) co_return make_error_code(queue::error::unexpected_reply);
+    if (reply.is_error()) co_return redis::make_error_code(redis::error::unexpected_reply);
   }
   co_return error_code{};
 }

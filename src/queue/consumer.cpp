@@ -26,16 +26,17 @@ class WorkerSlots {
         wake_{asio::steady_timer(executor), asio::steady_timer(executor), asio::steady_timer(executor)} {}
 
   // Up to `max` workers for `lane`, at least one; 0 once stopped.
-  asio::awaitable<std::size_t> acquire(std::size_t lane, std::size_t max) {
+  asio::awaitable<std::size_t> acquire(Lane lane, std::size_t max) {
     if (stopped_) co_return 0;
     if (free_ > 0 && !scheduler_.any_waiting()) co_return take(max);
+    const std::size_t at = lane.index();
     scheduler_.set_waiting(lane, true);
-    while (granted_[lane] == 0 && !stopped_) {
-      wake_[lane].expires_at(steady_clock::time_point::max());
-      co_await wake_[lane].async_wait(asio::as_tuple(asio::use_awaitable));
+    while (granted_[at] == 0 && !stopped_) {
+      wake_[at].expires_at(steady_clock::time_point::max());
+      co_await wake_[at].async_wait(asio::as_tuple(asio::use_awaitable));
     }
     scheduler_.set_waiting(lane, false);
-    std::size_t n = std::exchange(granted_[lane], 0);
+    std::size_t n = std::exchange(granted_[at], 0);
     if (stopped_) {
       release(n);
       co_return 0;
@@ -53,9 +54,9 @@ class WorkerSlots {
       auto lane = scheduler_.next();
       if (!lane) break;
       --free_;
-      ++granted_[*lane];
+      ++granted_[lane->index()];
       scheduler_.set_waiting(*lane, false);  // served; it asks again if it needs more
-      wake_[*lane].cancel();
+      wake_[lane->index()].cancel();
     }
   }
 
@@ -73,8 +74,8 @@ class WorkerSlots {
 
   std::size_t free_;
   LaneScheduler scheduler_;
-  std::array<asio::steady_timer, kLaneCount> wake_;
-  std::array<std::size_t, kLaneCount> granted_{};
+  std::array<asio::steady_timer, Lane::kCount> wake_;  // by Lane::index()
+  std::array<std::size_t, Lane::kCount> granted_{};
   bool stopped_ = false;
 };
 
@@ -98,32 +99,32 @@ struct Consumer::Impl : std::enable_shared_from_this<Impl> {
   }
 
   // Logs a Redis failure of a fetch loop once per streak, not once per retry.
-  void fetch_failed(std::size_t lane, const boost::system::error_code& ec) {
-    if (!failing[lane]) logger->warn("lane {}: cannot take jobs from Redis: {}; retrying", kLanes[lane], ec.message());
-    failing[lane] = true;
+  void fetch_failed(Lane lane, const boost::system::error_code& ec) {
+    bool& was_failing = failing[lane.index()];
+    if (!was_failing) logger->warn("lane {}: cannot take jobs from Redis: {}; retrying", lane.name(), ec.message());
+    was_failing = true;
   }
-  void fetch_ok(std::size_t lane) {
-    if (failing[lane]) logger->info("lane {}: taking jobs from Redis again", kLanes[lane]);
-    failing[lane] = false;
+  void fetch_ok(Lane lane) {
+    if (failing[lane.index()]) logger->info("lane {}: taking jobs from Redis again", lane.name());
+    failing[lane.index()] = false;
   }
 
-  asio::awaitable<void> fetch_loop(std::size_t lane) {
-    const std::string_view name = kLanes[lane];
+  asio::awaitable<void> fetch_loop(Lane lane) {
     const std::size_t batch = std::max<std::size_t>(config.queue.batch, 1);
     common::BackoffSequence backoff(common::Backoff{config.redis.reconnect_min, config.redis.reconnect_max});
     while (!stopping) {
       std::size_t workers = co_await slots.acquire(lane, batch);
       if (workers == 0) break;
-      Taken taken = co_await store.take_now(name, workers);
+      Taken taken = co_await store.take_now(lane, workers);
       if (!taken.ec && taken.elements.empty() && !stopping) {
         // The lane is empty: wait for one job holding one worker, then take what follows it.
         slots.release(workers - 1);
         workers = 1;
-        taken = co_await store.take_blocking(*blocking[lane], name, config.queue.block_timeout);
+        taken = co_await store.take_blocking(*blocking[lane.index()], lane, config.queue.block_timeout);
         if (!taken.ec && !taken.elements.empty() && !stopping) {
           const std::size_t extra = slots.try_acquire(batch - 1);
           workers += extra;
-          Taken more = co_await store.take_now(name, extra);
+          Taken more = co_await store.take_now(lane, extra);
           for (auto& element : more.elements) taken.elements.push_back(std::move(element));
         }
       }
@@ -154,7 +155,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
-  void start_job(std::size_t lane, std::string element, std::size_t bytes) {
+  void start_job(Lane lane, std::string element, std::size_t bytes) {
     jobs.add();
     asio::co_spawn(executor, run_job(lane, std::move(element), bytes),
                    [self = shared_from_this(), lane](std::exception_ptr e) {
@@ -164,7 +165,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Impl> {
                        } catch (const std::exception& ex) {
                          self->logger->error("lane {}: job handler failed: {}; the job stays in this instance's "
                                              "processing list until shutdown or a reaper returns it",
-                                             kLanes[lane], ex.what());
+                                             lane.name(), ex.what());
                        }
                      }
                      self->slots.release(1);
@@ -173,7 +174,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Impl> {
   }
 
   // Runs the handler; gives back the job's share of job_bytes however it ends.
-  asio::awaitable<void> run_job(std::size_t lane, std::string element, std::size_t bytes) {
+  asio::awaitable<void> run_job(Lane lane, std::string element, std::size_t bytes) {
     struct Release {
       common::Semaphore& budget;
       std::size_t n;
@@ -185,13 +186,13 @@ struct Consumer::Impl : std::enable_shared_from_this<Impl> {
 
   // Puts this instance's leftover jobs back; retried while Redis is unreachable, until `until`.
   asio::awaitable<bool> requeue_own(steady_clock::time_point until) {
-    for (std::size_t lane = 0; lane < kLaneCount; ++lane) {
+    for (const Lane lane : Lane::all()) {
       Requeued r;
       const error_code ec = co_await common::retry_until_done(
           [&]() -> asio::awaitable<error_code> {
             const auto now_ms = std::chrono::duration_cast<milliseconds>(
                                     std::chrono::system_clock::now().time_since_epoch()).count();
-            r = co_await store.requeue_processing(store.instance(), kLanes[lane], config.queue.max_redeliveries,
+            r = co_await store.requeue_processing(store.instance(), lane, config.queue.max_redeliveries,
                                                   /*as_new=*/true, now_ms);
             co_return r.ec;
           },
@@ -199,10 +200,10 @@ struct Consumer::Impl : std::enable_shared_from_this<Impl> {
           [](const error_code&, unsigned) {});
       if (ec) {
         logger->error("lane {}: could not put this instance's unfinished jobs back ({}); another instance's "
-                      "reaper will return them once this heartbeat expires", kLanes[lane], ec.message());
+                      "reaper will return them once this heartbeat expires", lane.name(), ec.message());
         co_return false;
       }
-      if (r.requeued > 0) logger->info("lane {}: put {} unfinished job(s) back at the head of the queue", kLanes[lane], r.requeued);
+      if (r.requeued > 0) logger->info("lane {}: put {} unfinished job(s) back at the head of the queue", lane.name(), r.requeued);
     }
     co_return true;
   }
@@ -213,10 +214,10 @@ struct Consumer::Impl : std::enable_shared_from_this<Impl> {
   JobHandler handler;
   WorkerSlots slots;
   common::Semaphore job_bytes;  // queue.in_progress_bytes; taken in fetch_loop
-  std::array<std::unique_ptr<redis::Client>, kLaneCount> blocking;
+  std::array<std::unique_ptr<redis::Client>, Lane::kCount> blocking;  // by Lane::index()
   common::WaitGroup fetchers;
   common::WaitGroup jobs;
-  std::array<bool, kLaneCount> failing{};
+  std::array<bool, Lane::kCount> failing{};
   bool stopping = false;
   std::shared_ptr<spdlog::logger> logger;
 };
@@ -231,20 +232,21 @@ Consumer::~Consumer() {
 }
 
 void Consumer::start() {
-  for (std::size_t lane = 0; lane < kLaneCount; ++lane) {
+  for (const Lane lane : Lane::all()) {
     redis::ClientConfig blocking_config = impl_->config.redis;
     // The reply to BLMOVE may take the whole block: the timeout must not fire first.
     blocking_config.command_timeout = impl_->config.queue.block_timeout + impl_->config.redis.command_timeout;
-    blocking_config.name = impl_->config.redis.name + "-fetch-" + std::string(kLanes[lane]);
-    impl_->blocking[lane] = std::make_unique<redis::Client>(impl_->executor, blocking_config);
-    impl_->blocking[lane]->start();
+    blocking_config.name = impl_->config.redis.name + "-fetch-" + std::string(lane.name());
+    auto& blocking = impl_->blocking[lane.index()];
+    blocking = std::make_unique<redis::Client>(impl_->executor, blocking_config);
+    blocking->start();
     impl_->fetchers.add();
     asio::co_spawn(impl_->executor, impl_->fetch_loop(lane), [self = impl_, lane](std::exception_ptr e) {
       if (e) {
         try {
           std::rethrow_exception(e);
         } catch (const std::exception& ex) {
-          self->logger->critical("lane {}: fetch loop failed: {}", kLanes[lane], ex.what());
+          self->logger->critical("lane {}: fetch loop failed: {}", lane.name(), ex.what());
         }
       }
       self->fetchers.done();

@@ -1,44 +1,58 @@
 #include "pushgw/queue/keys.hpp"
 
-#include <algorithm>
-
 namespace pushgw::queue {
 
-bool is_lane(std::string_view name) {
-  return std::find(kLanes.begin(), kLanes.end(), name) != kLanes.end();
-}
+namespace {
 
-std::string Keys::lane_key(std::string_view lane, std::string_view suffix) const {
+// <prefix>:{<lane>}:<suffix>
+std::string lane_key(std::string_view prefix, Lane lane, std::string_view suffix) {
   std::string key;
-  key.reserve(prefix_.size() + lane.size() + suffix.size() + 4);
-  key.append(prefix_).append(":{").append(lane).append("}:").append(suffix);
+  key.reserve(prefix.size() + lane.name().size() + suffix.size() + 4);
+  key.append(prefix).append(":{").append(lane.name()).append("}:").append(suffix);
   return key;
 }
 
-std::string Keys::queue(std::string_view lane) const { return lane_key(lane, "queue"); }
-std::string Keys::retry(std::string_view lane) const { return lane_key(lane, "retry"); }
-std::string Keys::dead(std::string_view lane) const { return lane_key(lane, "dead"); }
-
-std::string Keys::processing(std::string_view lane, std::string_view instance) const {
-  return lane_key(lane, "processing:").append(instance);
+// <prefix>:<kind>:<name>
+std::string named_key(std::string_view prefix, std::string_view kind, std::string_view name) {
+  std::string key;
+  key.reserve(prefix.size() + kind.size() + name.size() + 2);
+  key.append(prefix).append(":").append(kind).append(":").append(name);
+  return key;
 }
 
-std::string Keys::instance(std::string_view instance) const {
-  return prefix_ + ":instance:" + std::string(instance);
+// <prefix>:<kind>:<a>:<b>
+std::string named_key(std::string_view prefix, std::string_view kind, std::string_view a, std::string_view b) {
+  return named_key(prefix, kind, a).append(":").append(b);
 }
 
-std::string Keys::instances() const { return prefix_ + ":instances"; }
+}  // namespace
 
-std::string Keys::inactive(std::string_view app, std::string_view platform) const {
-  return prefix_ + ":inactive:" + std::string(app) + ":" + std::string(platform);
+FeedbackKeys::FeedbackKeys(std::string_view prefix)
+    : prefix_(prefix), events_(std::string(prefix) + ":feedback") {}
+
+std::string FeedbackKeys::inactive(std::string_view app, std::string_view platform) const {
+  return named_key(prefix_, "inactive", app, platform);
 }
 
-std::string Keys::feedback() const { return prefix_ + ":feedback"; }
+Keys::Keys(std::string prefix)
+    : prefix_(std::move(prefix)),
+      instances_(prefix_ + ":instances"),
+      reaper_lease_(prefix_ + ":reaper"),
+      feedback_(prefix_) {
+  for (const Lane lane : Lane::all()) {
+    lanes_[lane.index()] = LaneKeys{lane_key(prefix_, lane, "queue"), lane_key(prefix_, lane, "retry"),
+                                    lane_key(prefix_, lane, "dead")};
+  }
+}
 
-std::string Keys::reaper_lease() const { return prefix_ + ":reaper"; }
+std::string Keys::processing(Lane lane, std::string_view instance) const {
+  return lane_key(prefix_, lane, "processing:").append(instance);
+}
+
+std::string Keys::instance(std::string_view instance) const { return named_key(prefix_, "instance", instance); }
 
 std::string Keys::idempotency(std::string_view app, std::string_view id) const {
-  return prefix_ + ":idempotency:" + std::string(app) + ":" + std::string(id);
+  return named_key(prefix_, "idempotency", app, id);
 }
 
 }  // namespace pushgw::queue

@@ -9,7 +9,6 @@
 #include "pushgw/common/quote.hpp"
 #include "pushgw/common/retry.hpp"
 #include "pushgw/log/log.hpp"
-#include "pushgw/queue/lane_scheduler.hpp"
 
 namespace pushgw::queue {
 
@@ -29,9 +28,10 @@ constexpr std::size_t kDueBatch = 1000;
 }  // namespace
 
 struct Maintenance::Impl : std::enable_shared_from_this<Impl> {
-  Impl(asio::any_io_executor executor, JobStore& store, config::QueueConfig config, RequeueObserver observer)
-      : executor(executor), store(store), config(std::move(config)), observer(std::move(observer)),
-        loops(executor), logger(log::get("queue")) {}
+  Impl(asio::any_io_executor executor, JobStore& store, InstanceRegistry& registry, config::QueueConfig config,
+       RequeueObserver observer)
+      : executor(executor), store(store), registry(registry), config(std::move(config)),
+        observer(std::move(observer)), loops(executor), logger(log::get("queue")) {}
 
   // Sleeps `d`, or less when stop() wakes every loop. False once stopping.
   asio::awaitable<bool> pause(milliseconds d) {
@@ -53,7 +53,7 @@ struct Maintenance::Impl : std::enable_shared_from_this<Impl> {
     bool failing = false;
     do {
       const std::string info = heartbeat_info();
-      auto ec = co_await store.heartbeat(info, config.heartbeat_ttl);
+      auto ec = co_await registry.heartbeat(info, config.heartbeat_ttl);
       if (ec && !failing) logger->warn("heartbeat failed: {}; other instances may take this one's jobs if it lasts", ec.message());
       if (!ec && failing) logger->info("heartbeat restored");
       failing = static_cast<bool>(ec);
@@ -62,10 +62,10 @@ struct Maintenance::Impl : std::enable_shared_from_this<Impl> {
 
   asio::awaitable<void> due_loop() {
     do {
-      for (std::size_t lane = 0; lane < kLaneCount && !stopping; ++lane) {
-        for (;;) {
-          auto [ec, moved] = co_await store.move_due(kLanes[lane], unix_ms(), kDueBatch);
-          if (ec || moved < kDueBatch || stopping) break;
+      for (const Lane lane : Lane::all()) {
+        while (!stopping) {
+          auto [ec, moved] = co_await store.move_due(lane, unix_ms(), kDueBatch);
+          if (ec || moved < kDueBatch) break;
         }
       }
     } while (co_await pause(config.poll_interval));
@@ -73,31 +73,32 @@ struct Maintenance::Impl : std::enable_shared_from_this<Impl> {
 
   asio::awaitable<void> reap_instance(const std::string& instance, bool as_new) {
     bool emptied = true;
-    for (std::size_t lane = 0; lane < kLaneCount; ++lane) {
-      Requeued r = co_await store.requeue_processing(instance, kLanes[lane], config.max_redeliveries, as_new, unix_ms());
+    for (const Lane lane : Lane::all()) {
+      Requeued r = co_await store.requeue_processing(instance, lane, config.max_redeliveries, as_new, unix_ms());
       if (r.ec) {
         emptied = false;
-        logger->warn("lane {}: could not return the jobs of instance {}: {}", kLanes[lane], instance, r.ec.message());
+        logger->warn("lane {}: could not return the jobs of instance {}: {}", lane.name(), instance, r.ec.message());
         continue;
       }
       if (r.requeued + r.dead > 0) {
         logger->warn("lane {}: instance {} {}: {} job(s) back at the head of the queue, {} dead-lettered after too "
                      "many redeliveries",
-                     kLanes[lane], instance, instance == store.instance() ? "left jobs from a previous run" : "stopped heartbeating",
+                     lane.name(), instance, instance == store.instance() ? "left jobs from a previous run" : "stopped heartbeating",
                      r.requeued, r.dead);
         if (observer) observer(lane, r.requeued, r.dead);
       }
     }
-    if (emptied && instance != store.instance()) (void)co_await store.forget(instance);
+    if (emptied && instance != store.instance()) (void)co_await registry.forget(instance);
   }
 
   // This instance's own jobs stranded by a lost reply (see JobStore::requeue_stranded).
   asio::awaitable<void> return_stranded() {
-    for (std::size_t lane = 0; lane < kLaneCount && !stopping; ++lane) {
-      Requeued r = co_await store.requeue_stranded(kLanes[lane]);
+    for (const Lane lane : Lane::all()) {
+      if (stopping) break;
+      Requeued r = co_await store.requeue_stranded(lane);
       if (!r.ec && r.requeued > 0) {
         logger->warn("lane {}: {} job(s) sat in this instance's processing list without a worker (a reply lost "
-                     "when Redis went away); back at the head of the queue", kLanes[lane], r.requeued);
+                     "when Redis went away); back at the head of the queue", lane.name(), r.requeued);
       }
     }
   }
@@ -107,8 +108,9 @@ struct Maintenance::Impl : std::enable_shared_from_this<Impl> {
     const milliseconds lease = config.reaper_interval * 2 + config.heartbeat_ttl;
     while (co_await pause(config.reaper_interval)) {
       co_await return_stranded();
-      if (!co_await store.take_reaper_lease(lease)) continue;
-      auto [ec, dead] = co_await store.dead_instances();
+      auto [lease_ec, holder] = co_await registry.take_reaper_lease(lease);
+      if (lease_ec || !holder) continue;
+      auto [ec, dead] = co_await registry.dead_instances();
       if (ec) continue;
       for (const auto& instance : dead) {
         if (stopping) break;
@@ -143,6 +145,7 @@ struct Maintenance::Impl : std::enable_shared_from_this<Impl> {
 
   asio::any_io_executor executor;
   JobStore& store;
+  InstanceRegistry& registry;
   const config::QueueConfig config;
   RequeueObserver observer;
   common::WaitGroup loops;
@@ -151,9 +154,9 @@ struct Maintenance::Impl : std::enable_shared_from_this<Impl> {
   std::shared_ptr<spdlog::logger> logger;
 };
 
-Maintenance::Maintenance(asio::any_io_executor executor, JobStore& store, config::QueueConfig config,
-                         RequeueObserver observer)
-    : impl_(std::make_shared<Impl>(std::move(executor), store, std::move(config), std::move(observer))) {}
+Maintenance::Maintenance(asio::any_io_executor executor, JobStore& store, InstanceRegistry& registry,
+                         config::QueueConfig config, RequeueObserver observer)
+    : impl_(std::make_shared<Impl>(std::move(executor), store, registry, std::move(config), std::move(observer))) {}
 
 Maintenance::~Maintenance() {
   impl_->stopping = true;
@@ -164,19 +167,19 @@ asio::awaitable<bool> Maintenance::recover(steady_clock::time_point until) {
   auto& impl = *impl_;
   const auto error = co_await common::retry_until_done(
       [&]() -> asio::awaitable<boost::system::error_code> {
-        for (std::size_t lane = 0; lane < kLaneCount; ++lane) {
-          Requeued r = co_await impl.store.requeue_processing(impl.store.instance(), kLanes[lane],
+        for (const Lane lane : Lane::all()) {
+          Requeued r = co_await impl.store.requeue_processing(impl.store.instance(), lane,
                                                               impl.config.max_redeliveries, /*as_new=*/false, unix_ms());
           if (r.ec) co_return r.ec;
           if (r.requeued + r.dead > 0) {
             impl.logger->warn("lane {}: this instance id ({}) held {} job(s) from a previous run: back at the head of "
                               "the queue ({} dead-lettered after too many redeliveries)",
-                              kLanes[lane], impl.store.instance(), r.requeued, r.dead);
+                              lane.name(), impl.store.instance(), r.requeued, r.dead);
             if (impl.observer) impl.observer(lane, r.requeued, r.dead);
           }
         }
         const std::string info = impl.heartbeat_info();  // named: see GCC 12 and co_await temporaries
-        co_return co_await impl.store.heartbeat(info, impl.config.heartbeat_ttl);
+        co_return co_await impl.registry.heartbeat(info, impl.config.heartbeat_ttl);
       },
       common::Backoff{milliseconds(200), milliseconds(200)}, [until] { return steady_clock::now() >= until; },
       [](const boost::system::error_code&, unsigned) {});
@@ -194,7 +197,7 @@ asio::awaitable<void> Maintenance::stop() {
   impl.stopping = true;
   for (auto* timer : impl.timers) timer->cancel();
   co_await impl.loops.wait();
-  if (auto ec = co_await impl.store.sign_off()) {
+  if (auto ec = co_await impl.registry.sign_off()) {
     impl.logger->warn("could not delete this instance's heartbeat: {}", ec.message());
   }
 }

@@ -2,9 +2,13 @@
 
 #include <openssl/evp.h>
 
+#include <boost/asio/awaitable.hpp>
+
 #include "digest.hpp"
 
 namespace pushgw::queue {
+
+using boost::system::error_code;
 
 namespace {
 
@@ -95,6 +99,19 @@ if v == ARGV[1] then return 1 end
 return 0
 )lua";
 
+// One step, so two instances can never both believe they hold the lease (a GET then a SET
+// could interleave with another instance's), and a renewal never outlives a lost lease.
+constexpr std::string_view kLease = R"lua(
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+)lua";
+
+bool is_noscript(const redis::Reply& reply) {
+  return reply.is_error() && reply.str.rfind("NOSCRIPT", 0) == 0;
+}
+
 }  // namespace
 
 const Script& take_script() {
@@ -120,6 +137,34 @@ const Script& replace_script() {
 const Script& claim_script() {
   static const Script s = make("claim", kClaim);
   return s;
+}
+const Script& lease_script() {
+  static const Script s = make("lease", kLease);
+  return s;
+}
+
+boost::asio::awaitable<std::pair<error_code, redis::Reply>> eval_script(redis::Client& redis, const Script& script,
+                                                                        const std::vector<std::string>& keys,
+                                                                        const std::vector<std::string>& args) {
+  const std::string key_count = std::to_string(keys.size());
+  for (int pass = 0; pass < 2; ++pass) {
+    const bool by_sha = pass == 0;
+    std::vector<std::string_view> argv;
+    argv.push_back(by_sha ? "EVALSHA" : "EVAL");
+    argv.push_back(by_sha ? std::string_view(script.sha1) : script.text);
+    argv.push_back(key_count);
+    argv.insert(argv.end(), keys.begin(), keys.end());
+    argv.insert(argv.end(), args.begin(), args.end());
+    redis::Request request;
+    request.push_argv(argv);
+    auto result = co_await redis.exec(std::move(request));
+    if (result.ec) co_return std::pair{result.ec, redis::Reply{}};
+    redis::Reply reply = std::move(result.replies.at(0));
+    if (by_sha && is_noscript(reply)) continue;
+    if (reply.is_error()) co_return std::pair{redis::make_error_code(redis::error::unexpected_reply), std::move(reply)};
+    co_return std::pair{error_code{}, std::move(reply)};
+  }
+  co_return std::pair{redis::make_error_code(redis::error::unexpected_reply), redis::Reply{}};
 }
 
 }  // namespace pushgw::queue

@@ -47,6 +47,7 @@ const char* describe(error e) {
     case error::protocol: return "Redis sent data that is not valid RESP";
     case error::auth_failed: return "Redis refused AUTH or SELECT";
     case error::stopped: return "Redis client stopped";
+    case error::unexpected_reply: return "unexpected reply from Redis";
   }
   return nullptr;
 }

@@ -193,37 +193,5 @@ TEST(PushRequest, MakeJobsSplitsEveryNotification) {
                   {"job_ids", {"job-0", "job-1", "job-2", "job-3"}}}));
 }
 
-TEST(PushRequest, PlanEnqueueByLaneAndSchedule) {
-  auto a = ios_json(1);
-  auto b = ios_json(2);
-  b["lane"] = "high";
-  b["send_at"] = 2000;  // in the future: 2000 s > now 1500 s
-  auto c = ios_json(3);
-  c["lane"] = "bulk";
-  c["send_at"] = 1000;  // already due
-  auto d = ios_json(4);
-  d["send_at"] = 1500;  // due exactly now
-  const auto push = parse_ok(body_of({a, b, c}));
-  auto jobs = make_jobs(push, 500, counter(), 1'500'000);
-  const auto push_d = parse_ok(body_of({d}));
-  auto more = make_jobs(push_d, 500, counter(), 1'500'000);
-  jobs.push_back(more[0]);
-
-  const auto entries = plan_enqueue(jobs, 1'500'000);
-  ASSERT_EQ(entries.size(), 4u);
-  EXPECT_EQ(entries[0].lane, "default");
-  EXPECT_EQ(entries[0].scheduled_at_ms, std::nullopt);
-  EXPECT_EQ(entries[1].lane, "high");
-  EXPECT_EQ(entries[1].scheduled_at_ms, 2'000'000);
-  EXPECT_EQ(entries[2].lane, "bulk");
-  EXPECT_EQ(entries[2].scheduled_at_ms, std::nullopt);
-  EXPECT_EQ(entries[3].scheduled_at_ms, std::nullopt);
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    auto decoded = job::decode_job_string(entries[i].job_text);
-    ASSERT_TRUE(std::holds_alternative<std::vector<job::Notification>>(decoded));
-    EXPECT_EQ(std::get<std::vector<job::Notification>>(decoded).at(0), jobs[i]);
-  }
-}
-
 }  // namespace
 }  // namespace pushgw::api

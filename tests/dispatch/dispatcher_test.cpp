@@ -65,7 +65,7 @@ class DispatcherTest : public ::testing::Test {
     client_ = std::make_unique<redis::Client>(io_.get_executor(), c);
     client_->start();
     store_ = std::make_unique<queue::JobStore>(*client_, keys_, "pod-1");
-    inactive_ = std::make_unique<feedback::InactiveTokens>(*client_, keys_, config::FeedbackConfig{});
+    inactive_ = std::make_unique<feedback::InactiveTokens>(*client_, keys_.feedback(), config::FeedbackConfig{});
     config::Config cfg;
     cfg.apps["demo"].apns.emplace();
     cfg.apps["demo"].fcm.emplace();  // validation passes for android; no provider runs for it
@@ -99,7 +99,8 @@ class DispatcherTest : public ::testing::Test {
   }
 
   // Takes `element` into the processing list as the consumer would, then handles it.
-  void handle(const std::string& element, const std::string& lane = "default", Dispatcher* dispatcher = nullptr) {
+  void handle(const std::string& element, queue::Lane lane = queue::Lane::default_lane(),
+              Dispatcher* dispatcher = nullptr) {
     if (dispatcher == nullptr) dispatcher = dispatcher_.get();
     sync_.command({"LPUSH", keys_.processing(lane, "pod-1"), element});
     bool done = false;
@@ -108,14 +109,14 @@ class DispatcherTest : public ::testing::Test {
         asio::steady_timer t(io_, 5ms);
         co_await t.async_wait(asio::use_awaitable);
       }
-      co_await dispatcher->handle(static_cast<std::size_t>(queue::lane_index(lane)), element);
+      co_await dispatcher->handle(lane, element);
       done = true;
     }, asio::detached);
     ASSERT_TRUE(test::run_until(io_, [&] { return done; }));
   }
 
-  json dead_letter(std::size_t i, const std::string& lane = "default") {
-    const auto dead = sync_.lrange(keys_.dead(lane));
+  json dead_letter(std::size_t i, queue::Lane lane = queue::Lane::default_lane()) {
+    const auto dead = sync_.lrange(keys_.lane(lane).dead);
     return i < dead.size() ? json::parse(dead[dead.size() - 1 - i]) : json();  // oldest first
   }
 
@@ -140,9 +141,9 @@ TEST_F(DispatcherTest, EachTokenOutcomeEndsInItsPlaceAndTheJobIsAcked) {
   const json n = {{"platform", "ios"}, {"title", "t"}, {"tokens", {token('a'), token('b'), token('c'), token('d')}}};
   handle(n.dump());
   EXPECT_EQ(sent_.size(), 4u);
-  EXPECT_EQ(sync_.llen(keys_.processing("default", "pod-1")), 0);
+  EXPECT_EQ(sync_.llen(keys_.processing(queue::Lane::default_lane(), "pod-1")), 0);
   // retry: only the 'c' token, attempt 1, due no sooner than Retry-After
-  auto retry = sync_.command({"ZRANGE", keys_.retry("default"), "0", "-1", "WITHSCORES"});
+  auto retry = sync_.command({"ZRANGE", keys_.lane(queue::Lane::default_lane()).retry, "0", "-1", "WITHSCORES"});
   ASSERT_EQ(retry->elements, 2u);
   const auto retried = json::parse(retry->element[0]->str);
   EXPECT_EQ(retried["tokens"], json::array({token('c')}));
@@ -151,22 +152,22 @@ TEST_F(DispatcherTest, EachTokenOutcomeEndsInItsPlaceAndTheJobIsAcked) {
                           std::chrono::system_clock::now().time_since_epoch()).count();
   EXPECT_GE(std::stoll(retry->element[1]->str), now_ms + 29000);
   // dead token: marked and reported
-  EXPECT_EQ(sync_.llen(keys_.feedback()), 1);
-  EXPECT_EQ(sync_.command({"HEXISTS", keys_.inactive("demo", "ios"), token('b')})->integer, 1);
+  EXPECT_EQ(sync_.llen(keys_.feedback().events()), 1);
+  EXPECT_EQ(sync_.command({"HEXISTS", keys_.feedback().inactive("demo", "ios"), token('b')})->integer, 1);
   // rejected: dead-lettered with the reason
-  const auto dead = sync_.lrange(keys_.dead("default"));
+  const auto dead = sync_.lrange(keys_.lane(queue::Lane::default_lane()).dead);
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(json::parse(dead[0])["reason"], "rejected");
   EXPECT_EQ(json::parse(dead[0])["job"]["tokens"], json::array({token('d')}));
 }
 
 TEST_F(DispatcherTest, InactiveTokensAreSkippedAndDuplicateIdsAreNotSent) {
-  sync_.command({"HSET", keys_.inactive("demo", "ios"), token('a'), "{}"});
+  sync_.command({"HSET", keys_.feedback().inactive("demo", "ios"), token('a'), "{}"});
   handle(json({{"platform", "ios"}, {"tokens", {token('a'), token('e')}}, {"id", "x"}}).dump());
   EXPECT_EQ(sent_, std::vector<std::string>{token('e')});
   handle(json({{"platform", "ios"}, {"tokens", {token('f')}}, {"id", "x"}}).dump());  // same id, another job
   EXPECT_EQ(sent_.size(), 1u);
-  EXPECT_EQ(sync_.llen(keys_.processing("default", "pod-1")), 0);
+  EXPECT_EQ(sync_.llen(keys_.processing(queue::Lane::default_lane(), "pod-1")), 0);
 }
 
 TEST_F(DispatcherTest, MalformedInvalidAndScheduledElementsAreNotSent) {
@@ -174,11 +175,11 @@ TEST_F(DispatcherTest, MalformedInvalidAndScheduledElementsAreNotSent) {
   handle(json({{"platform", "ios"}, {"tokens", {"zz"}}}).dump());
   handle(json({{"platform", "ios"}, {"tokens", {token('a')}}, {"send_at", 4102444800}}).dump());  // 2100
   EXPECT_TRUE(sent_.empty());
-  EXPECT_EQ(sync_.llen(keys_.dead("default")), 2);
-  auto scheduled = sync_.command({"ZRANGE", keys_.retry("default"), "0", "-1", "WITHSCORES"});
+  EXPECT_EQ(sync_.llen(keys_.lane(queue::Lane::default_lane()).dead), 2);
+  auto scheduled = sync_.command({"ZRANGE", keys_.lane(queue::Lane::default_lane()).retry, "0", "-1", "WITHSCORES"});
   ASSERT_EQ(scheduled->elements, 2u);
   EXPECT_EQ(std::string(scheduled->element[1]->str), "4102444800000");
-  EXPECT_EQ(sync_.llen(keys_.processing("default", "pod-1")), 0);
+  EXPECT_EQ(sync_.llen(keys_.processing(queue::Lane::default_lane(), "pod-1")), 0);
 }
 
 TEST_F(DispatcherTest, SendsRunOnTheProvidersExecutorAndEachNotificationIsPreparedOnce) {
@@ -203,14 +204,14 @@ TEST_F(DispatcherTest, SendsRunOnTheProvidersExecutorAndEachNotificationIsPrepar
   const json element = {{"notifications",
                          {{{"platform", "ios"}, {"app", "other"}, {"title", "t"}, {"tokens", tokens}},
                           {{"platform", "ios"}, {"app", "other"}, {"title", "u"}, {"tokens", {token('a')}}}}}};
-  sync_.command({"LPUSH", keys_.processing("default", "pod-1"), element.dump()});
+  sync_.command({"LPUSH", keys_.processing(queue::Lane::default_lane(), "pod-1"), element.dump()});
   bool done = false;
   asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
     while (!client_->connected()) {
       asio::steady_timer t(io_, 5ms);
       co_await t.async_wait(asio::use_awaitable);
     }
-    co_await dispatcher.handle(static_cast<std::size_t>(queue::lane_index("default")), element.dump());
+    co_await dispatcher.handle(queue::Lane::default_lane(), element.dump());
     done = true;
   }, asio::detached);
   const bool finished = test::run_until(io_, [&] { return done; });
@@ -222,9 +223,9 @@ TEST_F(DispatcherTest, SendsRunOnTheProvidersExecutorAndEachNotificationIsPrepar
   EXPECT_EQ(sent_.size(), 52u);
   ASSERT_EQ(send_threads_.size(), 1u);
   EXPECT_EQ(*send_threads_.begin(), provider_thread_id);
-  EXPECT_EQ(sync_.llen(keys_.processing("default", "pod-1")), 0);
+  EXPECT_EQ(sync_.llen(keys_.processing(queue::Lane::default_lane(), "pod-1")), 0);
   // The one retried token made it back with its own notification's text.
-  auto retry = sync_.command({"ZRANGE", keys_.retry("default"), "0", "-1"});
+  auto retry = sync_.command({"ZRANGE", keys_.lane(queue::Lane::default_lane()).retry, "0", "-1"});
   ASSERT_EQ(retry->elements, 1u);
   EXPECT_EQ(json::parse(retry->element[0]->str)["tokens"], json::array({token('c')}));
   EXPECT_EQ(json::parse(retry->element[0]->str)["title"], "t");
@@ -242,8 +243,8 @@ TEST_F(DispatcherTest, ElementsThatCannotBeDecodedForAnyReasonAreDeadLetteredAsM
   };
   for (const auto& element : poison) handle(element);
   EXPECT_TRUE(sent_.empty());
-  EXPECT_EQ(sync_.llen(keys_.processing("default", "pod-1")), 0);
-  ASSERT_EQ(sync_.llen(keys_.dead("default")), static_cast<long long>(poison.size()));
+  EXPECT_EQ(sync_.llen(keys_.processing(queue::Lane::default_lane(), "pod-1")), 0);
+  ASSERT_EQ(sync_.llen(keys_.lane(queue::Lane::default_lane()).dead), static_cast<long long>(poison.size()));
   for (std::size_t i = 0; i < poison.size(); ++i) {
     const json letter = dead_letter(i);
     EXPECT_EQ(letter["reason"], "malformed") << letter.dump().substr(0, 300);
@@ -267,18 +268,18 @@ TEST_F(DispatcherTest, AnUnexpectedFailureIsRetriedThenDeadLetteredNeverLeftInPr
 
   std::string element = json({{"platform", "ios"}, {"tokens", {token('a')}}, {"title", "t"}}).dump();
   for (int attempt = 1; attempt <= 2; ++attempt) {
-    handle(element, "default", &failing);
-    EXPECT_EQ(sync_.llen(keys_.processing("default", "pod-1")), 0);
-    auto retry = sync_.command({"ZRANGE", keys_.retry("default"), "0", "-1"});
+    handle(element, queue::Lane::default_lane(), &failing);
+    EXPECT_EQ(sync_.llen(keys_.processing(queue::Lane::default_lane(), "pod-1")), 0);
+    auto retry = sync_.command({"ZRANGE", keys_.lane(queue::Lane::default_lane()).retry, "0", "-1"});
     ASSERT_EQ(retry->elements, 1u) << "attempt " << attempt;
     element = retry->element[0]->str;
     EXPECT_EQ(json::parse(element)["job"]["redeliveries"], attempt);
-    sync_.command({"DEL", keys_.retry("default")});
+    sync_.command({"DEL", keys_.lane(queue::Lane::default_lane()).retry});
   }
-  EXPECT_EQ(sync_.llen(keys_.dead("default")), 0);
-  handle(element, "default", &failing);  // the third failure: past max_redeliveries = 2
-  EXPECT_EQ(sync_.llen(keys_.processing("default", "pod-1")), 0);
-  EXPECT_EQ(sync_.zcard(keys_.retry("default")), 0);
+  EXPECT_EQ(sync_.llen(keys_.lane(queue::Lane::default_lane()).dead), 0);
+  handle(element, queue::Lane::default_lane(), &failing);  // the third failure: past max_redeliveries = 2
+  EXPECT_EQ(sync_.llen(keys_.processing(queue::Lane::default_lane(), "pod-1")), 0);
+  EXPECT_EQ(sync_.zcard(keys_.lane(queue::Lane::default_lane()).retry), 0);
   const json letter = dead_letter(0);
   EXPECT_EQ(letter["reason"], "redelivered");
   EXPECT_THAT(letter["error"].get<std::string>(), ::testing::HasSubstr("a bug in prepare"));
@@ -291,7 +292,7 @@ TEST_F(DispatcherTest, PayloadsOverTheProvidersLimitAreDeadLetteredAsInvalidUnse
   handle(json({{"platform", "android"}, {"tokens", {"fcm-1"}}, {"title", std::string(5000, 't')}}).dump());
   handle(json({{"platform", "ios"}, {"tokens", {token('a')}}, {"title", std::string(3000, 't')}}).dump());  // fits
   EXPECT_EQ(sent_.size(), 1u);
-  ASSERT_EQ(sync_.llen(keys_.dead("default")), 2);
+  ASSERT_EQ(sync_.llen(keys_.lane(queue::Lane::default_lane()).dead), 2);
   EXPECT_EQ(dead_letter(0)["reason"], "invalid");
   EXPECT_THAT(dead_letter(0)["error"].get<std::string>(), ::testing::HasSubstr("APNs payload is"));
   EXPECT_EQ(dead_letter(1)["reason"], "invalid");

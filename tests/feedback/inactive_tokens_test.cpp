@@ -43,7 +43,7 @@ TEST(InactiveTokens, MarkedTokensAreFoundAndReportedAndTheListIsCapped) {
   auto& [server, sync, io, client] = r;
   config::FeedbackConfig feedback;
   feedback.max_events = 2;
-  InactiveTokens registry(client, queue::Keys(), feedback);
+  InactiveTokens registry(client, queue::Keys().feedback(), feedback);
 
   bool finished = false;
   asio::co_spawn(io, [&]() -> asio::awaitable<void> {
@@ -78,8 +78,8 @@ TEST(InactiveTokens, MarkedTokensAreFoundAndReportedAndTheListIsCapped) {
 TEST(InactiveTokens, ConcurrentLookupsShareHmgetsAndEachGetsItsOwnAnswer) {
   RedisOnLoopback r;
   auto& [server, sync, io, client] = r;
-  InactiveTokens registry(client, queue::Keys(), config::FeedbackConfig{});
-  const std::string key = queue::Keys().inactive("demo", "ios");
+  InactiveTokens registry(client, queue::Keys().feedback(), config::FeedbackConfig{});
+  const std::string key = queue::Keys().feedback().inactive("demo", "ios");
   // 300 jobs of 1–4 tokens (1300 in all, more than one HMGET takes); every third token is dead.
   constexpr int kJobs = 300;
   std::vector<std::vector<std::string>> jobs(kJobs);

@@ -43,8 +43,9 @@ class ConsumerTest : public ::testing::Test {
     ASSERT_TRUE(test::run_until(io_, done, limit));
   }
 
-  void push(const std::string& lane, int n) {
-    for (int i = 0; i < n; ++i) sync_.command({"LPUSH", Keys().queue(lane), lane + "-" + std::to_string(i)});
+  void push(Lane lane, int n) {
+    const std::string name(lane.name());
+    for (int i = 0; i < n; ++i) sync_.command({"LPUSH", Keys().lane(lane).queue, name + "-" + std::to_string(i)});
   }
 
   test::RedisServer server_;
@@ -56,38 +57,38 @@ class ConsumerTest : public ::testing::Test {
 };
 
 TEST_F(ConsumerTest, HandlesEveryJobOnceWithNoMoreThanTheWorkersAtOnce) {
-  push("default", 50);
+  push(Lane::default_lane(), 50);
   std::vector<std::string> handled;
   std::size_t running = 0, most = 0;
-  Consumer consumer(io_.get_executor(), *store_, config(4), [&](std::size_t lane, std::string element) -> asio::awaitable<void> {
+  Consumer consumer(io_.get_executor(), *store_, config(4), [&](Lane lane, std::string element) -> asio::awaitable<void> {
     ++running;
     most = std::max(most, running);
     asio::steady_timer t(io_, 5ms);
     co_await t.async_wait(asio::use_awaitable);
     handled.push_back(element);
-    co_await store_->ack(kLanes[lane], element, AckPlan{});
+    co_await store_->ack(lane, element, AckPlan{});
     --running;
   });
   consumer.start();
-  run_until([&] { return handled.size() == 50 && sync_.llen(Keys().processing("default", "pod-1")) == 0; });
+  run_until([&] { return handled.size() == 50 && sync_.llen(Keys().processing(Lane::default_lane(), "pod-1")) == 0; });
   EXPECT_LE(most, 4u);
   std::sort(handled.begin(), handled.end());
   EXPECT_EQ(std::unique(handled.begin(), handled.end()), handled.end());
-  EXPECT_EQ(sync_.llen(Keys().queue("default")), 0);
+  EXPECT_EQ(sync_.llen(Keys().lane(Lane::default_lane()).queue), 0);
 }
 
 TEST_F(ConsumerTest, BigJobsRunWithinTheByteBudgetAndSmallOnesUpToTheWorkers) {
   // 6 jobs of 1000 bytes under a 2500-byte budget: at most 2 at once, though 8 workers are
   // free; then 20 small ones run 8 at once. One of 5000 bytes (over the budget) runs alone.
   const std::string big(1000, 'b');
-  for (int i = 0; i < 6; ++i) sync_.command({"LPUSH", Keys().queue("default"), big + std::to_string(i)});
-  sync_.command({"LPUSH", Keys().queue("default"), std::string(5000, 'h')});
-  push("default", 20);
+  for (int i = 0; i < 6; ++i) sync_.command({"LPUSH", Keys().lane(Lane::default_lane()).queue, big + std::to_string(i)});
+  sync_.command({"LPUSH", Keys().lane(Lane::default_lane()).queue, std::string(5000, 'h')});
+  push(Lane::default_lane(), 20);
   auto c = config(8);
   c.queue.in_progress_bytes = 2500;
   std::size_t handled = 0, running = 0, running_bytes = 0, most_small = 0, most_bytes = 0;
   bool huge_alone = true, eight_small_ran = false;
-  Consumer consumer(io_.get_executor(), *store_, c, [&](std::size_t lane, std::string element) -> asio::awaitable<void> {
+  Consumer consumer(io_.get_executor(), *store_, c, [&](Lane lane, std::string element) -> asio::awaitable<void> {
     ++running;
     running_bytes += element.size();
     most_bytes = std::max(most_bytes, running_bytes);
@@ -103,10 +104,10 @@ TEST_F(ConsumerTest, BigJobsRunWithinTheByteBudgetAndSmallOnesUpToTheWorkers) {
     ++handled;
     --running;
     running_bytes -= element.size();
-    co_await store_->ack(kLanes[lane], element, AckPlan{});
+    co_await store_->ack(lane, element, AckPlan{});
   });
   consumer.start();
-  run_until([&] { return handled == 27 && sync_.llen(Keys().processing("default", "pod-1")) == 0; });
+  run_until([&] { return handled == 27 && sync_.llen(Keys().processing(Lane::default_lane(), "pod-1")) == 0; });
   EXPECT_GE(most_bytes, 2002u);   // two big ones did run together
   EXPECT_LE(most_bytes, 5000u);   // never more than the budget, or one job over it alone
   EXPECT_TRUE(huge_alone);
@@ -114,12 +115,12 @@ TEST_F(ConsumerTest, BigJobsRunWithinTheByteBudgetAndSmallOnesUpToTheWorkers) {
 }
 
 TEST_F(ConsumerTest, BusyLanesShareWorkersByWeight) {
-  push("bulk", 100);
-  push("high", 100);
+  push(Lane::bulk(), 100);
+  push(Lane::high(), 100);
   std::vector<std::string> order;
-  Consumer consumer(io_.get_executor(), *store_, config(1), [&](std::size_t lane, std::string element) -> asio::awaitable<void> {
-    order.push_back(std::string(kLanes[lane]));
-    co_await store_->ack(kLanes[lane], element, AckPlan{});
+  Consumer consumer(io_.get_executor(), *store_, config(1), [&](Lane lane, std::string element) -> asio::awaitable<void> {
+    order.push_back(std::string(lane.name()));
+    co_await store_->ack(lane, element, AckPlan{});
   });
   consumer.start();
   run_until([&] { return order.size() >= 45; });
@@ -129,9 +130,9 @@ TEST_F(ConsumerTest, BusyLanesShareWorkersByWeight) {
 }
 
 TEST_F(ConsumerTest, StopPutsUnfinishedJobsBackAtTheHeadOfTheQueue) {
-  push("default", 3);
+  push(Lane::default_lane(), 3);
   std::size_t started = 0;
-  Consumer consumer(io_.get_executor(), *store_, config(8), [&](std::size_t, std::string) -> asio::awaitable<void> {
+  Consumer consumer(io_.get_executor(), *store_, config(8), [&](Lane, std::string) -> asio::awaitable<void> {
     ++started;
     asio::steady_timer t(io_, 1h);  // never finishes before the deadline
     co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -145,8 +146,8 @@ TEST_F(ConsumerTest, StopPutsUnfinishedJobsBackAtTheHeadOfTheQueue) {
   }, asio::detached);
   run_until([&] { return stopped; });
   EXPECT_FALSE(finished);  // the jobs were still running at the deadline
-  EXPECT_EQ(sync_.llen(Keys().processing("default", "pod-1")), 0);
-  EXPECT_EQ(sync_.lrange(Keys().queue("default")).size(), 3u);
+  EXPECT_EQ(sync_.llen(Keys().processing(Lane::default_lane(), "pod-1")), 0);
+  EXPECT_EQ(sync_.lrange(Keys().lane(Lane::default_lane()).queue).size(), 3u);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "pushgw/job/codec.hpp"
 #include "pushgw/queue/element.hpp"
+#include "pushgw/queue/scripts.hpp"
 #include "support/redis_server.hpp"
 
 namespace pushgw::queue {
@@ -71,42 +72,42 @@ class JobStoreTest : public ::testing::Test {
 };
 
 TEST_F(JobStoreTest, TakeNowMovesUpToMaxFromTheConsumerEndIntoProcessing) {
-  sync_.command({"LPUSH", keys_.queue("default"), "a", "b", "c"});  // "a" was pushed first
+  sync_.command({"LPUSH", keys_.lane(Lane::default_lane()).queue, "a", "b", "c"});  // "a" was pushed first
   run([&]() -> asio::awaitable<void> {
-    Taken taken = co_await store_->take_now("default", 2);
+    Taken taken = co_await store_->take_now(Lane::default_lane(), 2);
     EXPECT_FALSE(taken.ec);
     EXPECT_EQ(taken.elements, (std::vector<std::string>{"a", "b"}));
-    taken = co_await store_->take_now("default", 5);
+    taken = co_await store_->take_now(Lane::default_lane(), 5);
     EXPECT_EQ(taken.elements, std::vector<std::string>{"c"});
-    taken = co_await store_->take_now("default", 5);
+    taken = co_await store_->take_now(Lane::default_lane(), 5);
     EXPECT_FALSE(taken.ec);
     EXPECT_TRUE(taken.elements.empty());
   });
-  EXPECT_EQ(sync_.llen(keys_.queue("default")), 0);
-  EXPECT_EQ(sync_.lrange(keys_.processing("default", "pod-1")), (std::vector<std::string>{"c", "b", "a"}));
+  EXPECT_EQ(sync_.llen(keys_.lane(Lane::default_lane()).queue), 0);
+  EXPECT_EQ(sync_.lrange(keys_.processing(Lane::default_lane(), "pod-1")), (std::vector<std::string>{"c", "b", "a"}));
 }
 
 TEST_F(JobStoreTest, TheTakeScriptAskedForNoJobsTakesNone) {
   // take_now(lane, 0) does not call it; the script guards itself too (LRANGE from -0 is the
   // whole list).
-  sync_.command({"LPUSH", keys_.queue("default"), "a", "b"});
+  sync_.command({"LPUSH", keys_.lane(Lane::default_lane()).queue, "a", "b"});
   const std::string text(take_script().text);
   for (const char* want : {"0", "-3", "many"}) {
-    auto reply = sync_.command({"EVAL", text, "2", keys_.queue("default"), keys_.processing("default", "pod-1"), want});
+    auto reply = sync_.command({"EVAL", text, "2", keys_.lane(Lane::default_lane()).queue, keys_.processing(Lane::default_lane(), "pod-1"), want});
     ASSERT_EQ(reply->type, REDIS_REPLY_ARRAY) << want;
     EXPECT_EQ(reply->elements, 0u) << want;
   }
-  EXPECT_EQ(sync_.llen(keys_.queue("default")), 2);
-  EXPECT_EQ(sync_.llen(keys_.processing("default", "pod-1")), 0);
+  EXPECT_EQ(sync_.llen(keys_.lane(Lane::default_lane()).queue), 2);
+  EXPECT_EQ(sync_.llen(keys_.processing(Lane::default_lane(), "pod-1")), 0);
 }
 
 TEST_F(JobStoreTest, ABigTakeLeavesBothListsAsThatManyLmovesWould) {
   // 2500 jobs, taken 2100 at once (more than one LPUSH of the script's chunks) while two are
   // already in processing: the same lists as 2100 single LMOVEs on a copy.
-  const std::string processing = keys_.processing("default", "pod-1");
+  const std::string processing = keys_.processing(Lane::default_lane(), "pod-1");
   for (int i = 0; i < 2500; ++i) {
     const std::string job = "job-" + std::to_string(i);
-    sync_.command({"LPUSH", keys_.queue("default"), job});
+    sync_.command({"LPUSH", keys_.lane(Lane::default_lane()).queue, job});
     sync_.command({"LPUSH", "copy:queue", job});
   }
   sync_.command({"LPUSH", processing, "older-1", "older-2"});
@@ -117,47 +118,47 @@ TEST_F(JobStoreTest, ABigTakeLeavesBothListsAsThatManyLmovesWould) {
     expected_reply.emplace_back(moved->str, moved->len);
   }
   run([&]() -> asio::awaitable<void> {
-    Taken taken = co_await store_->take_now("default", 2100);
+    Taken taken = co_await store_->take_now(Lane::default_lane(), 2100);
     EXPECT_FALSE(taken.ec);
     EXPECT_EQ(taken.elements, expected_reply);
   });
   EXPECT_EQ(expected_reply.front(), "job-0");  // the oldest first
-  EXPECT_EQ(sync_.lrange(keys_.queue("default")), sync_.lrange("copy:queue"));
+  EXPECT_EQ(sync_.lrange(keys_.lane(Lane::default_lane()).queue), sync_.lrange("copy:queue"));
   EXPECT_EQ(sync_.lrange(processing), sync_.lrange("copy:processing"));
 }
 
 TEST_F(JobStoreTest, TakeBlockingWaitsForOneJobOrReturnsEmpty) {
   run([&]() -> asio::awaitable<void> {
-    Taken taken = co_await store_->take_blocking(*blocking_, "high", 100ms);
+    Taken taken = co_await store_->take_blocking(*blocking_, Lane::high(), 100ms);
     EXPECT_FALSE(taken.ec);
     EXPECT_TRUE(taken.elements.empty());
   });
-  sync_.command({"LPUSH", keys_.queue("high"), "x"});
+  sync_.command({"LPUSH", keys_.lane(Lane::high()).queue, "x"});
   run([&]() -> asio::awaitable<void> {
-    Taken taken = co_await store_->take_blocking(*blocking_, "high", 1s);
+    Taken taken = co_await store_->take_blocking(*blocking_, Lane::high(), 1s);
     EXPECT_EQ(taken.elements, std::vector<std::string>{"x"});
   });
-  EXPECT_EQ(sync_.lrange(keys_.processing("high", "pod-1")), std::vector<std::string>{"x"});
+  EXPECT_EQ(sync_.lrange(keys_.processing(Lane::high(), "pod-1")), std::vector<std::string>{"x"});
 }
 
 TEST_F(JobStoreTest, AckRemovesTheJobAndWritesRetriesAndDeadLettersOnlyOnce) {
-  sync_.command({"LPUSH", keys_.processing("bulk", "pod-1"), "job"});
+  sync_.command({"LPUSH", keys_.processing(Lane::bulk(), "pod-1"), "job"});
   AckPlan plan;
   plan.retry.emplace_back(5000, "retry-1");
   plan.dead.push_back("dead-1");
   run([&]() -> asio::awaitable<void> {
-    EXPECT_FALSE(co_await store_->ack("bulk", "job", plan));
-    EXPECT_FALSE(co_await store_->ack("bulk", "job", plan));  // again: already acked, nothing written
+    EXPECT_FALSE(co_await store_->ack(Lane::bulk(), "job", plan));
+    EXPECT_FALSE(co_await store_->ack(Lane::bulk(), "job", plan));  // again: already acked, nothing written
   });
-  EXPECT_EQ(sync_.llen(keys_.processing("bulk", "pod-1")), 0);
-  EXPECT_EQ(sync_.zcard(keys_.retry("bulk")), 1);
-  EXPECT_EQ(sync_.lrange(keys_.dead("bulk")), std::vector<std::string>{"dead-1"});
+  EXPECT_EQ(sync_.llen(keys_.processing(Lane::bulk(), "pod-1")), 0);
+  EXPECT_EQ(sync_.zcard(keys_.lane(Lane::bulk()).retry), 1);
+  EXPECT_EQ(sync_.lrange(keys_.lane(Lane::bulk()).dead), std::vector<std::string>{"dead-1"});
 }
 
 TEST_F(JobStoreTest, ConcurrentAcksGoTogetherAndEachWritesOnlyItsOwnRetriesAndDeadLetters) {
   // 300 jobs in progress and acked at once (more than kMaxAcksPerCall), plus one ack of an
   // element that is not in processing any more: its retry must not be written.
-  const std::string processing = keys_.processing("default", "pod-1");
+  const std::string processing = keys_.processing(Lane::default_lane(), "pod-1");
   constexpr int kJobs = 300;
   std::vector<std::string> elements;
   std::vector<AckPlan> plans(kJobs + 1);
@@ -177,7 +178,7 @@ TEST_F(JobStoreTest, ConcurrentAcksGoTogetherAndEachWritesOnlyItsOwnRetriesAndDe
     auto ex = co_await asio::this_coro::executor;
     for (int i = 0; i <= kJobs; ++i) {
       asio::co_spawn(ex, [&, i]() -> asio::awaitable<void> {
-        results[i] = co_await store_->ack("default", elements[i], plans[i]);
+        results[i] = co_await store_->ack(Lane::default_lane(), elements[i], plans[i]);
         ++finished;
       }, asio::detached);
     }
@@ -188,9 +189,9 @@ TEST_F(JobStoreTest, ConcurrentAcksGoTogetherAndEachWritesOnlyItsOwnRetriesAndDe
   });
   for (const auto& ec : results) EXPECT_FALSE(ec) << ec.message();
   EXPECT_EQ(sync_.llen(processing), 0);
-  EXPECT_EQ(sync_.zcard(keys_.retry("default")), kJobs / 3);
-  EXPECT_EQ(sync_.llen(keys_.dead("default")), kJobs / 3);
-  auto retried = sync_.command({"ZRANGE", keys_.retry("default"), "0", "-1"});
+  EXPECT_EQ(sync_.zcard(keys_.lane(Lane::default_lane()).retry), kJobs / 3);
+  EXPECT_EQ(sync_.llen(keys_.lane(Lane::default_lane()).dead), kJobs / 3);
+  auto retried = sync_.command({"ZRANGE", keys_.lane(Lane::default_lane()).retry, "0", "-1"});
   for (std::size_t i = 0; i < retried->elements; ++i) {
     EXPECT_NE(std::string(retried->element[i]->str), "retry-of-gone");
   }
@@ -211,7 +212,7 @@ TEST_F(JobStoreTest, ConcurrentAcksGoTogetherAndEachWritesOnlyItsOwnRetriesAndDe
 }
 
 TEST_F(JobStoreTest, AcksThatWriteNothingArePlainLremsAndStillAckOnlyTheirOwnElement) {
-  const std::string processing = keys_.processing("default", "pod-1");
+  const std::string processing = keys_.processing(Lane::default_lane(), "pod-1");
   constexpr int kJobs = 200;
   std::vector<std::string> elements;
   for (int i = 0; i < kJobs; ++i) {
@@ -226,7 +227,7 @@ TEST_F(JobStoreTest, AcksThatWriteNothingArePlainLremsAndStillAckOnlyTheirOwnEle
     auto ex = co_await asio::this_coro::executor;
     for (int i = 0; i < kJobs; ++i) {
       asio::co_spawn(ex, [&, i]() -> asio::awaitable<void> {
-        EXPECT_FALSE(co_await store_->ack("default", elements[i], nothing));
+        EXPECT_FALSE(co_await store_->ack(Lane::default_lane(), elements[i], nothing));
         ++finished;
       }, asio::detached);
     }
@@ -244,15 +245,15 @@ TEST_F(JobStoreTest, AcksThatWriteNothingArePlainLremsAndStillAckOnlyTheirOwnEle
 }
 
 TEST_F(JobStoreTest, MoveDueTakesOnlyDueMembersToTheHeadOfTheQueue) {
-  sync_.command({"LPUSH", keys_.queue("default"), "waiting"});
-  sync_.command({"ZADD", keys_.retry("default"), "100", "due-1", "200", "due-2", "900", "later"});
+  sync_.command({"LPUSH", keys_.lane(Lane::default_lane()).queue, "waiting"});
+  sync_.command({"ZADD", keys_.lane(Lane::default_lane()).retry, "100", "due-1", "200", "due-2", "900", "later"});
   run([&]() -> asio::awaitable<void> {
-    auto [ec, moved] = co_await store_->move_due("default", 500, 10);
+    auto [ec, moved] = co_await store_->move_due(Lane::default_lane(), 500, 10);
     EXPECT_FALSE(ec);
     EXPECT_EQ(moved, 2u);
   });
-  EXPECT_EQ(sync_.lrange(keys_.queue("default")), (std::vector<std::string>{"waiting", "due-1", "due-2"}));
-  EXPECT_EQ(sync_.zcard(keys_.retry("default")), 1);
+  EXPECT_EQ(sync_.lrange(keys_.lane(Lane::default_lane()).queue), (std::vector<std::string>{"waiting", "due-1", "due-2"}));
+  EXPECT_EQ(sync_.zcard(keys_.lane(Lane::default_lane()).retry), 1);
 }
 
 TEST_F(JobStoreTest, ClaimLetsTheSameJobThroughAndStopsAnother) {
@@ -271,41 +272,30 @@ TEST_F(JobStoreTest, ClaimLetsTheSameJobThroughAndStopsAnother) {
 }
 
 TEST_F(JobStoreTest, EvalReloadsAScriptRedisForgot) {
-  sync_.command({"LPUSH", keys_.queue("default"), "a"});
+  sync_.command({"LPUSH", keys_.lane(Lane::default_lane()).queue, "a"});
   run([&]() -> asio::awaitable<void> {
-    (void)co_await store_->take_now("default", 1);
+    (void)co_await store_->take_now(Lane::default_lane(), 1);
   });
   sync_.command({"SCRIPT", "FLUSH"});
-  sync_.command({"LPUSH", keys_.queue("default"), "b"});
+  sync_.command({"LPUSH", keys_.lane(Lane::default_lane()).queue, "b"});
   run([&]() -> asio::awaitable<void> {
-    Taken taken = co_await store_->take_now("default", 1);
+    Taken taken = co_await store_->take_now(Lane::default_lane(), 1);
     EXPECT_FALSE(taken.ec) << taken.ec.message();
     EXPECT_EQ(taken.elements, std::vector<std::string>{"b"});
   });
 }
 
-TEST_F(JobStoreTest, HeartbeatDeadInstancesAndRequeueWithRedeliveryCounts) {
-  JobStore other(*client_, keys_, "pod-2");
+TEST_F(JobStoreTest, RequeueMarksRedeliveriesAndDeadLettersPastTheLimit) {
   const std::string job = producer_job("one");
-  sync_.command({"LPUSH", keys_.processing("default", "pod-2"), job, "{broken"});
+  sync_.command({"LPUSH", keys_.processing(Lane::default_lane(), "pod-2"), job, "{broken"});
   run([&]() -> asio::awaitable<void> {
-    EXPECT_FALSE(co_await store_->heartbeat("{}", 10s));
-    EXPECT_FALSE(co_await other.heartbeat("{}", 10s));
-    auto [ec, dead] = co_await store_->dead_instances();
-    EXPECT_TRUE(dead.empty());
-  });
-  sync_.del({keys_.instance("pod-2")});  // pod-2's heartbeat expires
-  run([&]() -> asio::awaitable<void> {
-    auto [ec, dead] = co_await store_->dead_instances();
-    EXPECT_EQ(dead, std::vector<std::string>{"pod-2"});
-    Requeued r = co_await store_->requeue_processing("pod-2", "default", 1, false, 42);
+    Requeued r = co_await store_->requeue_processing("pod-2", Lane::default_lane(), 1, false, 42);
     EXPECT_FALSE(r.ec);
     EXPECT_EQ(r.requeued, 2u);
     EXPECT_EQ(r.dead, 0u);
-    EXPECT_FALSE(co_await store_->forget("pod-2"));
   });
-  EXPECT_EQ(sync_.llen(keys_.processing("default", "pod-2")), 0);
-  auto queued = sync_.lrange(keys_.queue("default"));
+  EXPECT_EQ(sync_.llen(keys_.processing(Lane::default_lane(), "pod-2")), 0);
+  auto queued = sync_.lrange(keys_.lane(Lane::default_lane()).queue);
   ASSERT_EQ(queued.size(), 2u);
   EXPECT_NE(std::find(queued.begin(), queued.end(), "{broken"), queued.end());  // unchanged
   const std::string marked = queued[0] == "{broken" ? queued[1] : queued[0];
@@ -314,14 +304,14 @@ TEST_F(JobStoreTest, HeartbeatDeadInstancesAndRequeueWithRedeliveryCounts) {
   EXPECT_EQ(n.job->id, element_job_id(job));
 
   // A second death while holding it goes past max_redeliveries = 1: dead-lettered.
-  sync_.command({"DEL", keys_.queue("default")});
-  sync_.command({"LPUSH", keys_.processing("default", "pod-2"), marked});
+  sync_.command({"DEL", keys_.lane(Lane::default_lane()).queue});
+  sync_.command({"LPUSH", keys_.processing(Lane::default_lane(), "pod-2"), marked});
   run([&]() -> asio::awaitable<void> {
-    Requeued r = co_await store_->requeue_processing("pod-2", "default", 1, false, 42);
+    Requeued r = co_await store_->requeue_processing("pod-2", Lane::default_lane(), 1, false, 42);
     EXPECT_EQ(r.requeued, 0u);
     EXPECT_EQ(r.dead, 1u);
   });
-  const auto dead = sync_.lrange(keys_.dead("default"));
+  const auto dead = sync_.lrange(keys_.lane(Lane::default_lane()).dead);
   ASSERT_EQ(dead.size(), 1u);
   const auto entry = nlohmann::json::parse(dead[0]);
   EXPECT_EQ(entry["reason"], "redelivered");
@@ -331,40 +321,28 @@ TEST_F(JobStoreTest, HeartbeatDeadInstancesAndRequeueWithRedeliveryCounts) {
 
 TEST_F(JobStoreTest, RequeueAsNewPutsJobsBackUnchanged) {
   const std::string job = producer_job("two");
-  sync_.command({"LPUSH", keys_.processing("high", "pod-1"), job});
+  sync_.command({"LPUSH", keys_.processing(Lane::high(), "pod-1"), job});
   run([&]() -> asio::awaitable<void> {
-    Requeued r = co_await store_->requeue_processing("pod-1", "high", 5, true, 42);
+    Requeued r = co_await store_->requeue_processing("pod-1", Lane::high(), 5, true, 42);
     EXPECT_EQ(r.requeued, 1u);
   });
-  EXPECT_EQ(sync_.lrange(keys_.queue("high")), std::vector<std::string>{job});
+  EXPECT_EQ(sync_.lrange(keys_.lane(Lane::high()).queue), std::vector<std::string>{job});
 }
 
-TEST_F(JobStoreTest, ReaperLeaseIsHeldByOneInstance) {
-  JobStore other(*client_, keys_, "pod-2");
+TEST_F(JobStoreTest, DepthsAreByLaneIndex) {
+  sync_.command({"LPUSH", keys_.lane(Lane::bulk()).queue, "a", "b"});
+  sync_.command({"LPUSH", keys_.processing(Lane::bulk(), "pod-1"), "c"});
+  sync_.command({"ZADD", keys_.lane(Lane::high()).retry, "1", "d"});
   run([&]() -> asio::awaitable<void> {
-    EXPECT_TRUE(co_await store_->take_reaper_lease(10s));
-    EXPECT_TRUE(co_await store_->take_reaper_lease(10s));  // renewed by its holder
-    EXPECT_FALSE(co_await other.take_reaper_lease(10s));
-  });
-  sync_.del({keys_.reaper_lease()});
-  run([&]() -> asio::awaitable<void> { EXPECT_TRUE(co_await other.take_reaper_lease(10s)); });
-}
-
-TEST_F(JobStoreTest, SignOffAndDepths) {
-  sync_.command({"LPUSH", keys_.queue("bulk"), "a", "b"});
-  sync_.command({"LPUSH", keys_.processing("bulk", "pod-1"), "c"});
-  sync_.command({"ZADD", keys_.retry("high"), "1", "d"});
-  run([&]() -> asio::awaitable<void> {
-    EXPECT_FALSE(co_await store_->heartbeat("{}", 10s));
     auto [ec, depths] = co_await store_->depths();
     EXPECT_FALSE(ec);
-    EXPECT_EQ(depths.size(), 3u);
-    EXPECT_EQ(depths[2].queue, 2);
-    EXPECT_EQ(depths[2].processing, 1);
-    EXPECT_EQ(depths[0].retry, 1);
-    EXPECT_FALSE(co_await store_->sign_off());
+    const auto& bulk = depths[Lane::bulk().index()];
+    EXPECT_EQ(bulk.queue, 2);
+    EXPECT_EQ(bulk.processing, 1);
+    EXPECT_EQ(bulk.retry, 0);
+    EXPECT_EQ(depths[Lane::high().index()].retry, 1);
+    EXPECT_EQ(depths[Lane::default_lane().index()].queue, 0);
   });
-  EXPECT_FALSE(sync_.get(keys_.instance("pod-1")));
 }
 
 }  // namespace

@@ -6,23 +6,16 @@
 
 namespace pushgw::queue {
 
-constexpr std::size_t kHigh = 0, kDefault = 1, kBulk = 2;
-
-TEST(LaneIndex, FollowsKLanes) {
-  EXPECT_EQ(lane_index("high"), kHigh);
-  EXPECT_EQ(lane_index("default"), kDefault);
-  EXPECT_EQ(lane_index("bulk"), kBulk);
-  EXPECT_EQ(lane_index("urgent"), kLaneCount);
-}
+constexpr Lane kHigh = Lane::high(), kDefault = Lane::default_lane(), kBulk = Lane::bulk();
 
 TEST(LaneScheduler, ServesBusyLanesInProportionToTheirWeights) {
   LaneScheduler s({8, 4, 1});
-  for (std::size_t lane = 0; lane < kLaneCount; ++lane) s.set_waiting(lane, true);
-  std::array<int, kLaneCount> served{};
-  for (int i = 0; i < 1300; ++i) ++served[*s.next()];
-  EXPECT_EQ(served[kHigh], 800);
-  EXPECT_EQ(served[kDefault], 400);
-  EXPECT_EQ(served[kBulk], 100);
+  for (const Lane lane : Lane::all()) s.set_waiting(lane, true);
+  std::array<int, Lane::kCount> served{};
+  for (int i = 0; i < 1300; ++i) ++served[s.next()->index()];
+  EXPECT_EQ(served[kHigh.index()], 800);
+  EXPECT_EQ(served[kDefault.index()], 400);
+  EXPECT_EQ(served[kBulk.index()], 100);
 }
 
 TEST(LaneScheduler, ALaneAloneIsAlwaysServedAndNoneWaitingGivesNothing) {
@@ -38,10 +31,10 @@ TEST(LaneScheduler, AnIdleLaneGetsNoCreditForItsIdleTime) {
   s.set_waiting(kBulk, true);
   for (int i = 0; i < 100; ++i) s.next();  // bulk alone for a long time
   s.set_waiting(kHigh, true);              // high arrives: it must not monopolise
-  std::array<int, kLaneCount> served{};
-  for (int i = 0; i < 10; ++i) ++served[*s.next()];
-  EXPECT_EQ(served[kHigh], 5);
-  EXPECT_EQ(served[kBulk], 5);
+  std::array<int, Lane::kCount> served{};
+  for (int i = 0; i < 10; ++i) ++served[s.next()->index()];
+  EXPECT_EQ(served[kHigh.index()], 5);
+  EXPECT_EQ(served[kBulk.index()], 5);
 }
 
 TEST(LaneScheduler, AHighJobArrivingBehindABulkBacklogIsServedNext) {
@@ -56,10 +49,10 @@ TEST(LaneScheduler, ZeroWeightCountsAsOne) {
   LaneScheduler s({0, 0, 0});
   s.set_waiting(kHigh, true);
   s.set_waiting(kBulk, true);
-  std::array<int, kLaneCount> served{};
-  for (int i = 0; i < 10; ++i) ++served[*s.next()];
-  EXPECT_EQ(served[kHigh], 5);
-  EXPECT_EQ(served[kBulk], 5);
+  std::array<int, Lane::kCount> served{};
+  for (int i = 0; i < 10; ++i) ++served[s.next()->index()];
+  EXPECT_EQ(served[kHigh.index()], 5);
+  EXPECT_EQ(served[kBulk.index()], 5);
 }
 
 }  // namespace pushgw::queue

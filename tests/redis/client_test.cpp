@@ -111,7 +111,7 @@ TEST(ErrorCategory, NamesAndDescribesEveryError) {
   EXPECT_EQ(&ec.category(), &error_category());
   std::vector<std::string> messages;
   for (error e : {error::not_connected, error::timeout, error::connection_lost, error::protocol,
-                  error::auth_failed, error::stopped}) {
+                  error::auth_failed, error::stopped, error::unexpected_reply}) {
     const std::string message = make_error_code(e).message();
     EXPECT_FALSE(message.empty());
     EXPECT_EQ(std::count(messages.begin(), messages.end(), message), 0) << message;

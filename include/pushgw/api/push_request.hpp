@@ -66,18 +66,4 @@ std::vector<job::Notification> make_jobs(const ParsedPush& push, std::size_t spl
 // 202 body: {"accepted": {"notifications": N, "tokens": T, "jobs": J}, "job_ids": [...]}.
 nlohmann::json accepted_response(const ParsedPush& push, const std::vector<job::Notification>& jobs);
 
-// Where one job is stored. scheduled_at_ms set: ZADD to the lane's retry ZSET with that score
-// (a `send_at` in the future, in ms); unset: LPUSH to the lane's queue list.
-struct EnqueueEntry {
-  std::string lane;
-  std::optional<std::int64_t> scheduled_at_ms;
-  std::string job_text;  // job::encode_job_string(job)
-  bool operator==(const EnqueueEntry&) const = default;
-};
-
-// One entry per job, in job order, for the HTTP handler to send as one Redis pipeline.
-// A send_at at or before now is queued at once.
-std::vector<EnqueueEntry> plan_enqueue(const std::vector<job::Notification>& jobs,
-                                       std::int64_t now_ms);
-
 }  // namespace pushgw::api

@@ -64,7 +64,7 @@ class Dispatcher {
   void add_provider(provider::Provider& provider, std::size_t max_inflight);
 
   // The queue::JobHandler.
-  boost::asio::awaitable<void> handle(std::size_t lane, std::string element);
+  boost::asio::awaitable<void> handle(queue::Lane lane, std::string element);
 
   // Makes pending Redis retries give up (shutdown): the job stays in the processing list.
   void stop();

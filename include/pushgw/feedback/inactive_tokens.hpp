@@ -35,7 +35,8 @@ std::string feedback_event(std::string_view app, std::string_view platform, cons
 
 class InactiveTokens {
  public:
-  InactiveTokens(redis::Client& redis, queue::Keys keys, config::FeedbackConfig config);
+  // `keys`: where the registry lives (queue owns the key layout).
+  InactiveTokens(redis::Client& redis, queue::FeedbackKeys keys, config::FeedbackConfig config);
 
   using LookupResult = std::pair<boost::system::error_code, std::vector<bool>>;
 
@@ -47,7 +48,8 @@ class InactiveTokens {
   static constexpr std::size_t kMaxTokensPerLookup = 1000;
 
   // Marks the tokens inactive and appends their feedback events, trimming the list to
-  // feedback.max_events (one pipeline).
+  // feedback.max_events (one pipeline). Errors are redis::error (unexpected_reply for an error
+  // reply).
   boost::asio::awaitable<boost::system::error_code> mark(std::string_view app, std::string_view platform,
                                                          const std::vector<DeadToken>& dead);
 
@@ -60,7 +62,7 @@ class InactiveTokens {
   boost::asio::awaitable<void> lookup_call(const std::string& key, std::vector<PendingLookup> lookups);
 
   redis::Client& redis_;
-  queue::Keys keys_;
+  queue::FeedbackKeys keys_;
   config::FeedbackConfig config_;
   common::CallBatcher<PendingLookup> lookups_;  // by hash key
 };

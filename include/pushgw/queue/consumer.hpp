@@ -22,15 +22,16 @@
 
 #include "pushgw/config/config.hpp"
 #include "pushgw/queue/job_store.hpp"
+#include "pushgw/queue/lane.hpp"
 #include "pushgw/queue/lane_scheduler.hpp"
 #include "pushgw/redis/client.hpp"
 
 namespace pushgw::queue {
 
-// Handles one job taken from `lane` (a kLanes index). It must ack the element itself; the
+// Handles one job taken from `lane`. It must ack the element itself; the
 // worker is free again when the awaitable completes. It should not throw (an exception is
 // logged and the element stays in the processing list until shutdown or a reaper returns it).
-using JobHandler = std::function<boost::asio::awaitable<void>(std::size_t lane, std::string element)>;
+using JobHandler = std::function<boost::asio::awaitable<void>(Lane lane, std::string element)>;
 
 struct ConsumerConfig {
   config::QueueConfig queue;

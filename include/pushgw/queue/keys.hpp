@@ -1,39 +1,65 @@
 #pragma once
-// Redis key names (DESIGN.md §4 "Redis keys"). Every key of one lane shares the hash tag
-// {<lane>}, so Redis Cluster keeps a lane's keys in one slot and scripts can touch them all.
+// Redis key names (DESIGN.md §4 "Redis keys"): the one place that spells them. Every key of one
+// lane shares the hash tag {<lane>}, so Redis Cluster keeps a lane's keys in one slot and
+// scripts can touch them all. Keys that never change are built once, at construction; only
+// the ones that name something per call (an instance, an app, a notification id) are built
+// when asked for.
 
 #include <array>
 #include <string>
 #include <string_view>
 
+#include "pushgw/queue/lane.hpp"
+
 namespace pushgw::queue {
 
-// The lanes, highest priority first.
-inline constexpr std::array<std::string_view, 3> kLanes{"high", "default", "bulk"};
-inline constexpr std::string_view kDefaultLane = "default";
+// The keys of one lane that every instance shares.
+struct LaneKeys {
+  std::string queue;  // list: producers LPUSH, consumers take from the right
+  std::string retry;  // zset: job → due unix ms (retries and send_at)
+  std::string dead;   // list: dead-letter entries
+};
 
-bool is_lane(std::string_view name);
+// The keys of the inactive-token registry and its feedback events (written by `feedback`).
+class FeedbackKeys {
+ public:
+  explicit FeedbackKeys(std::string_view prefix);
+  // Hash: token → {"reason","at"} of one app and platform.
+  std::string inactive(std::string_view app, std::string_view platform) const;
+  // List: feedback events for backends, newest first, capped.
+  const std::string& events() const { return events_; }
+
+ private:
+  std::string prefix_;
+  std::string events_;
+};
 
 class Keys {
  public:
-  explicit Keys(std::string prefix = "pushgw") : prefix_(std::move(prefix)) {}
-
-  std::string queue(std::string_view lane) const;                                  // list
-  std::string processing(std::string_view lane, std::string_view instance) const;  // list
-  std::string retry(std::string_view lane) const;                                  // zset
-  std::string dead(std::string_view lane) const;                                   // list
-  std::string instance(std::string_view instance) const;                           // heartbeat
-  std::string instances() const;                                                   // set
-  std::string inactive(std::string_view app, std::string_view platform) const;     // hash
-  std::string feedback() const;                                                    // list
-  std::string reaper_lease() const;                                                // string, TTL
-  std::string idempotency(std::string_view app, std::string_view id) const;        // string, TTL
+  explicit Keys(std::string prefix = "pushgw");
 
   const std::string& prefix() const { return prefix_; }
 
+  const LaneKeys& lane(Lane lane) const { return lanes_[lane.index()]; }
+  // List: the jobs `instance` holds from `lane`.
+  std::string processing(Lane lane, std::string_view instance) const;
+
+  // String with a TTL: `instance`'s heartbeat.
+  std::string instance(std::string_view instance) const;
+  const std::string& instances() const { return instances_; }        // set of instance names
+  const std::string& reaper_lease() const { return reaper_lease_; }  // string with a TTL
+
+  // String with a TTL: the job id that claimed notification `id` of `app`.
+  std::string idempotency(std::string_view app, std::string_view id) const;
+
+  const FeedbackKeys& feedback() const { return feedback_; }
+
  private:
-  std::string lane_key(std::string_view lane, std::string_view suffix) const;
   std::string prefix_;
+  std::array<LaneKeys, Lane::kCount> lanes_;
+  std::string instances_;
+  std::string reaper_lease_;
+  FeedbackKeys feedback_;
 };
 
 }  // namespace pushgw::queue

@@ -11,32 +11,27 @@
 #include <optional>
 
 #include "pushgw/config/config.hpp"
-#include "pushgw/queue/keys.hpp"
+#include "pushgw/queue/lane.hpp"
 
 namespace pushgw::queue {
 
-inline constexpr std::size_t kLaneCount = kLanes.size();
-
-// The index of `lane` in kLanes; kLaneCount when it is not a lane.
-std::size_t lane_index(std::string_view lane);
-
 class LaneScheduler {
  public:
-  // Weights in kLanes order (high, default, bulk); 0 counts as 1.
-  explicit LaneScheduler(std::array<std::size_t, kLaneCount> weights);
+  // Weights by Lane::index() (high, default, bulk); 0 counts as 1.
+  explicit LaneScheduler(std::array<std::size_t, Lane::kCount> weights);
   static LaneScheduler from_config(const config::QueueConfig& queue);
 
   // Marks a lane as waiting (or not) for a worker.
-  void set_waiting(std::size_t lane, bool waiting);
+  void set_waiting(Lane lane, bool waiting);
   bool any_waiting() const;
 
   // The waiting lane to serve next (and advances its pass); nullopt when none waits.
-  std::optional<std::size_t> next();
+  std::optional<Lane> next();
 
  private:
-  std::array<double, kLaneCount> stride_{};
-  std::array<double, kLaneCount> pass_{};
-  std::array<bool, kLaneCount> waiting_{};
+  std::array<double, Lane::kCount> stride_{};
+  std::array<double, Lane::kCount> pass_{};
+  std::array<bool, Lane::kCount> waiting_{};
 };
 
 }  // namespace pushgw::queue

@@ -20,17 +20,20 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "pushgw/config/config.hpp"
+#include "pushgw/queue/instance_registry.hpp"
 #include "pushgw/queue/job_store.hpp"
+#include "pushgw/queue/lane.hpp"
 
 namespace pushgw::queue {
 
-// Told how many jobs of `lane` (a kLanes index) the reaper requeued and dead-lettered.
-using RequeueObserver = std::function<void(std::size_t lane, std::size_t requeued, std::size_t dead)>;
+// Told how many jobs of `lane` the reaper requeued and dead-lettered.
+using RequeueObserver = std::function<void(Lane lane, std::size_t requeued, std::size_t dead)>;
 
 class Maintenance {
  public:
-  Maintenance(boost::asio::any_io_executor executor, JobStore& store, config::QueueConfig config,
-              RequeueObserver observer = {});
+  // `store` and `registry` belong to the same instance.
+  Maintenance(boost::asio::any_io_executor executor, JobStore& store, InstanceRegistry& registry,
+              config::QueueConfig config, RequeueObserver observer = {});
   ~Maintenance();
   Maintenance(const Maintenance&) = delete;
   Maintenance& operator=(const Maintenance&) = delete;

@@ -1,11 +1,18 @@
 #pragma once
 // The Lua scripts that make queue operations atomic. Each touches only keys of one hash tag
-// (one lane, or one idempotency key), so they also run on Redis Cluster. They are sent with
-// EVALSHA; a Redis that does not know one yet (first use, or after a restart) answers NOSCRIPT
-// and the caller sends it with EVAL, which also loads it (JobStore::eval).
+// (one lane, one idempotency key, the reaper lease), so they also run on Redis Cluster. They
+// are sent with EVALSHA; a Redis that does not know one yet (first use, or after a restart)
+// answers NOSCRIPT and the caller sends it with EVAL, which also loads it (eval_script).
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/error_code.hpp>
+
+#include "pushgw/redis/client.hpp"
 
 namespace pushgw::queue {
 
@@ -43,5 +50,15 @@ const Script& replace_script();
 // id) or already holds this job id (a retry or redelivery of the same job); 0 when another
 // job already claimed it.
 const Script& claim_script();
+
+// KEYS: reaper lease. ARGV: instance, ttl_ms. Takes the lease when it is free, renews it (for
+// ttl_ms from now) when `instance` holds it: 1; 0 when another instance holds it.
+const Script& lease_script();
+
+// Runs `script` on `redis`: EVALSHA, then EVAL when Redis answers NOSCRIPT. The reply, or
+// redis::error::unexpected_reply with the error reply when the script failed.
+boost::asio::awaitable<std::pair<boost::system::error_code, redis::Reply>> eval_script(
+    redis::Client& redis, const Script& script, const std::vector<std::string>& keys,
+    const std::vector<std::string>& args);
 
 }  // namespace pushgw::queue

@@ -29,6 +29,7 @@ enum class error {
   protocol,            // the server sent bytes that are not RESP
   auth_failed,         // AUTH or SELECT was refused
   stopped,             // the client is stopping
+  unexpected_reply,    // for callers: Redis answered with an error, or a reply of the wrong type
 };
 const boost::system::error_category& error_category();
 inline boost::system::error_code make_error_code(error e) { return {static_cast<int>(e), error_category()}; }
