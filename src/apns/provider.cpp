@@ -146,8 +146,8 @@ std::shared_ptr<const provider::Prepared> Provider::prepare(const job::Notificat
   return prepared;
 }
 
-void Provider::send(std::shared_ptr<const provider::Prepared> any_prepared, const std::string& device_token,
-                    provider::SendHandler done) {
+void Provider::send(common::Permit permit, std::shared_ptr<const provider::Prepared> any_prepared,
+                    const std::string& device_token, provider::SendHandler done) {
   auto impl = impl_;
   // Made by prepare() above: the static cast is safe.
   auto prepared = std::static_pointer_cast<const PreparedSend>(std::move(any_prepared));
@@ -173,7 +173,7 @@ void Provider::send(std::shared_ptr<const provider::Prepared> any_prepared, cons
   h2_request.headers.push_back({"apns-id", apns_id, fixed_id.empty()});
 
   auto& pool = *impl->pool;
-  pool.async_request(std::move(h2_request), [impl = std::move(impl), prepared = std::move(prepared),
+  pool.async_request(std::move(permit), std::move(h2_request), [impl = std::move(impl), prepared = std::move(prepared),
                                       apns_id = std::move(apns_id), done = std::move(done)](h2::Result result) {
     done(impl->outcome_of(*prepared, apns_id, result));
   });
@@ -187,6 +187,8 @@ provider::Health Provider::health() const {
                                   : std::string();
   return provider::health_of(impl.credential_state, expired, impl.pool.get(), impl.credentials.describe());
 }
+
+common::Semaphore* Provider::send_permits() { return impl_->pool ? &impl_->pool->permits() : nullptr; }
 
 h2::PoolStats Provider::pool_stats() const { return impl_->pool ? impl_->pool->stats() : h2::PoolStats{}; }
 

@@ -106,11 +106,7 @@ class SendThreads {
 // The providers of every configured app, started; sends go through the dispatcher. One list:
 // nothing here knows a provider but through provider::Provider, except the factory below.
 struct Providers {
-  struct Entry {
-    std::unique_ptr<provider::Provider> provider;
-    std::size_t max_inflight = 0;
-  };
-  std::vector<Entry> list;
+  std::vector<std::unique_ptr<provider::Provider>> list;
 
   // Loads credentials and starts connecting. Throws std::runtime_error (or the credential
   // loaders' errors) naming the app and what is wrong: an unreadable key, a malformed endpoint.
@@ -121,27 +117,27 @@ struct Providers {
       for (const job::Platform platform : {job::Platform::ios, job::Platform::android}) {
         // Built (credentials loaded and checked) even when it will not be started.
         auto made = make_provider(cfg, name, platform, threads.next());
-        if (made && cfg.queue.consume) list.push_back({std::move(made), max_inflight(cfg, name, platform)});
+        if (made && cfg.queue.consume) list.push_back(std::move(made));
       }
     }
     for (auto& entry : list) {
       std::string error;
-      if (!entry.provider->start(&error)) {
-        throw std::runtime_error("apps." + entry.provider->app() + "." + std::string(entry.provider->kind()) + ": " +
+      if (!entry->start(&error)) {
+        throw std::runtime_error("apps." + entry->app() + "." + std::string(entry->kind()) + ": " +
                                  error);
       }
     }
   }
 
   void register_with(dispatch::Dispatcher& dispatcher) {
-    for (auto& entry : list) dispatcher.add_provider(*entry.provider, entry.max_inflight);
+    for (auto& entry : list) dispatcher.add_provider(*entry);
   }
 
   std::vector<ProviderCheck> checks() {
     std::vector<ProviderCheck> out;
     for (auto& entry : list) {
-      out.push_back({std::string(entry.provider->kind()) + ":" + entry.provider->app(),
-                     [&provider = *entry.provider]() {
+      out.push_back({std::string(entry->kind()) + ":" + entry->app(),
+                     [&provider = *entry]() {
                        auto health = provider.health();
                        return health.ok ? std::string() : health.error;
                      }});
@@ -151,7 +147,7 @@ struct Providers {
 
   void refresh_gauges(metrics::PushgwMetrics& metrics) {
     for (auto& entry : list) {
-      const auto& p = *entry.provider;
+      const auto& p = *entry;
       const std::string platform(job::to_string(p.platform()));
       const h2::PoolStats stats = p.pool_stats();
       metrics.h2_connections.with({p.app(), platform, "connecting"}).set(static_cast<double>(stats.connecting));
@@ -162,7 +158,7 @@ struct Providers {
   }
 
   asio::awaitable<void> stop(std::chrono::milliseconds deadline) {
-    for (auto& entry : list) co_await entry.provider->stop(deadline);
+    for (auto& entry : list) co_await entry->stop(deadline);
   }
 };
 

@@ -28,11 +28,4 @@ std::unique_ptr<provider::Provider> make_provider(const config::Config& cfg, con
   return nullptr;
 }
 
-std::size_t max_inflight(const config::Config& cfg, const std::string& app, job::Platform platform) {
-  const config::AppConfig& settings = cfg.apps.at(app);
-  if (platform == job::Platform::ios && settings.apns) return settings.apns->max_inflight;
-  if (platform == job::Platform::android && settings.fcm) return settings.fcm->max_inflight;
-  return 0;
-}
-
 }  // namespace pushgw::app

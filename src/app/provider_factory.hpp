@@ -19,7 +19,4 @@ namespace pushgw::app {
 std::unique_ptr<provider::Provider> make_provider(const config::Config& cfg, const std::string& app,
                                                   job::Platform platform, boost::asio::any_io_executor executor);
 
-// The provider's max_inflight from the configuration.
-std::size_t max_inflight(const config::Config& cfg, const std::string& app, job::Platform platform);
-
 }  // namespace pushgw::app

@@ -78,7 +78,7 @@ int send_one(const config::Config& cfg, const SendOptions& options) {
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {
-          outcome = co_await provider->async_send(provider->prepare(n), options.token, asio::use_awaitable);
+          outcome = co_await provider->async_send({}, provider->prepare(n), options.token, asio::use_awaitable);
           co_await provider->stop(std::chrono::seconds(2));
         },
         [&](std::exception_ptr) { io.stop(); });

@@ -79,7 +79,9 @@ struct Dispatcher::Impl {
   struct Provider {
     provider::Provider* target = nullptr;
     asio::any_io_executor executor;              // target->executor()
-    std::unique_ptr<common::Semaphore> permits;  // on `executor`
+    // target->send_permits(): the provider pool's max_inflight, the one count of its sends in
+    // flight; null for a provider that was not started (its sends fail at once).
+    common::Semaphore* permits = nullptr;
     std::unique_ptr<Handoff> to_provider;        // onto `executor`
     // This provider's series, found once rather than per send.
     metrics::Gauge* inflight = nullptr;
@@ -120,10 +122,12 @@ struct Dispatcher::Impl {
     logger->warn("lane {}: dead-lettered a job ({}): {}", letter.lane, queue::to_string(reason), letter.error);
   }
 
-  // One notification's sends on its provider's executor: one send per token, at most
-  // max_inflight of this provider's at once, every result filled, then `finished` once. Sends
-  // start from callbacks, also after waiting for a permit (a notification used to cost a
-  // co_spawn, a wait group and its timer here, and each token that waited a coroutine).
+  // One notification's sends on its provider's executor: one send per token, each holding one
+  // of the provider's permits (at most its pool's max_inflight at once), every result filled,
+  // then `finished` once. A fan-out waits for a permit as one waiter, not one per token (a
+  // request built and queued per token would hold workers × tokens of memory). Sends start
+  // from callbacks, also after waiting for a permit (a notification used to cost a co_spawn, a
+  // wait group and its timer here, and each token that waited a coroutine).
   struct FanOut : std::enable_shared_from_this<FanOut> {
     using Finished = std::function<void(std::exception_ptr)>;
     FanOut(Impl& impl, Provider& provider, const job::Notification& n, std::vector<TokenResult>& results,
@@ -145,25 +149,29 @@ struct Dispatcher::Impl {
     void pump() {
       pumping = true;
       while (next < results.size()) {
+        common::Semaphore* permits = provider.permits;
+        if (!permits) {
+          start_send(results[next++], common::Permit());
+          continue;
+        }
         // The callback (an allocation) is made only when the permit is not free now.
-        const bool now = provider.permits->try_acquire() ||
-                         provider.permits->acquire_or_queue([self = shared_from_this()] {
-                           self->start_send(self->results[self->next++]);
+        const bool now = permits->try_acquire() || permits->acquire_or_queue([self = shared_from_this(), permits] {
+                           self->start_send(self->results[self->next++], permits->adopt());
                            self->pump();
                          });
         if (!now) break;
-        start_send(results[next++]);
+        start_send(results[next++], permits->adopt());
       }
       pumping = false;
       finish_if_done();
     }
 
-    void start_send(TokenResult& result) {
+    void start_send(TokenResult& result, common::Permit permit) {
       ++pending;
       provider.inflight->inc();
       const auto start = steady_clock::now();
       try {
-        provider.target->async_send(prepared, result.token, [self = shared_from_this(), &result, start](
+        provider.target->async_send(std::move(permit), prepared, result.token, [self = shared_from_this(), &result, start](
                                                                  job::SendOutcome outcome) {
           self->answered(result, start, std::move(outcome));
         });
@@ -180,7 +188,6 @@ struct Dispatcher::Impl {
       provider.duration->observe(std::chrono::duration<double>(steady_clock::now() - start).count());
       provider.outcomes[static_cast<std::size_t>(result.outcome.kind)]->inc();
       if (result.outcome.unanswered) provider.unanswered->inc();
-      provider.permits->release();
       --pending;
       finish_if_done();
     }
@@ -470,11 +477,11 @@ Dispatcher::Dispatcher(asio::any_io_executor executor, queue::JobStore& store, f
 
 Dispatcher::~Dispatcher() = default;
 
-void Dispatcher::add_provider(provider::Provider& target, std::size_t max_inflight) {
+void Dispatcher::add_provider(provider::Provider& target) {
   Impl::Provider provider;
   provider.target = &target;
   provider.executor = target.executor();
-  provider.permits = std::make_unique<common::Semaphore>(provider.executor, std::max<std::size_t>(max_inflight, 1));
+  provider.permits = target.send_permits();
   provider.to_provider = std::make_unique<Handoff>(provider.executor);
   const std::string& app = target.app();
   const job::Platform platform = target.platform();

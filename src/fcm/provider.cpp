@@ -54,7 +54,7 @@ struct Provider::Impl {
 
   // The send once the access token (or why there is none) is known. `self` is this Impl, kept
   // alive by the request in flight.
-  void send_with(const job::Notification& n, const std::string& token, TokenResponse access,
+  void send_with(common::Permit permit, const job::Notification& n, const std::string& token, TokenResponse access,
                  provider::SendHandler done, std::shared_ptr<Impl> self) {
     if (auto* failure = std::get_if<TokenError>(&access)) {
       job::SendOutcome outcome;
@@ -81,8 +81,9 @@ struct Provider::Impl {
     h2_request.timeout = config.request_timeout;
     h2_request.headers.reserve(request.headers.size());
     for (auto& [name, value] : request.headers) h2_request.headers.push_back(h2::Header{std::move(name), std::move(value)});
-    pool->async_request(std::move(h2_request), [self = std::move(self), access_token = std::move(access_token), token,
-                                         done = std::move(done)](h2::Result result) {
+    pool->async_request(std::move(permit), std::move(h2_request),
+                        [self = std::move(self), access_token = std::move(access_token), token,
+                         done = std::move(done)](h2::Result result) {
       done(self->outcome_of(result, access_token, token));
     });
   }
@@ -244,8 +245,8 @@ std::shared_ptr<const provider::Prepared> Provider::prepare(const job::Notificat
 // Per token: an access token (from the cache, at once unless one must be fetched), the request
 // built for this token, one pool request, the answer classified. No coroutine unless a fetch
 // is needed.
-void Provider::send(std::shared_ptr<const provider::Prepared> any_prepared, const std::string& token,
-                    provider::SendHandler done) {
+void Provider::send(common::Permit permit, std::shared_ptr<const provider::Prepared> any_prepared,
+                    const std::string& token, provider::SendHandler done) {
   auto impl = impl_;
   if (!impl->pool || impl->stopping) return done(retry_outcome(impl->pool ? "FCM provider stopping" : "FCM provider not started"));
   if (token.empty()) {
@@ -257,15 +258,18 @@ void Provider::send(std::shared_ptr<const provider::Prepared> any_prepared, cons
   // Made by prepare() above: the static cast is safe.
   auto prepared = std::static_pointer_cast<const FcmPrepared>(std::move(any_prepared));
   auto& tokens = impl->tokens;
-  tokens.async_token([impl = std::move(impl), prepared = std::move(prepared), token = std::string(token),
-                      done = std::move(done)](TokenResponse access) mutable {
-    impl->send_with(prepared->notification, token, std::move(access), std::move(done), impl);
+  // The permit stays held while an access token is fetched: the send is under way.
+  tokens.async_token([impl = std::move(impl), permit = std::move(permit), prepared = std::move(prepared),
+                      token = std::string(token), done = std::move(done)](TokenResponse access) mutable {
+    impl->send_with(std::move(permit), prepared->notification, token, std::move(access), std::move(done), impl);
   });
 }
 
 provider::Health Provider::health() const {
   return provider::health_of(impl_->credential_state, {}, impl_->pool.get(), impl_->account.describe());
 }
+
+common::Semaphore* Provider::send_permits() { return impl_->pool ? &impl_->pool->permits() : nullptr; }
 
 h2::PoolStats Provider::pool_stats() const { return impl_->pool ? impl_->pool->stats() : h2::PoolStats{}; }
 

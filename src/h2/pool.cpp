@@ -11,6 +11,7 @@
 #include <boost/asio/ssl.hpp>
 #include <spdlog/spdlog.h>
 
+#include "pushgw/common/async.hpp"
 #include "pushgw/common/backoff.hpp"
 #include "pushgw/h2/tls.hpp"
 
@@ -54,10 +55,10 @@ struct Pool::Impl : std::enable_shared_from_this<Impl> {
 
   bool started = false;
   bool stopping = false;
-  // max_inflight: a request holds a permit from its send to its result. Requests beyond it wait
-  // here, oldest first, without a coroutine each.
-  std::size_t permits_in_use = 0;
-  std::deque<Op> waiting_for_permit;
+  // max_inflight, the one count of requests in flight: a request holds a permit from its send
+  // to its result. A caller passes one it took (a fan-out waits once, not per request), or the
+  // request waits here for one, oldest first, without a coroutine.
+  common::Semaphore permits{ex, std::max<std::size_t>(cfg.max_inflight, 1)};
   // Requests holding a permit while no connection is ready, for up to connect_timeout each
   // (one timeout for all, so the deque stays in give_up order).
   std::deque<Op> waiting_for_connection;
@@ -157,17 +158,23 @@ struct Pool::Impl : std::enable_shared_from_this<Impl> {
     void operator()(Result result) { pool->on_result(std::move(op), std::move(result)); }
   };
 
-  // Every request starts here, on the pool's executor.
-  void accept(Op op) {
+  // Every request starts here, on the pool's executor: with the caller's permit, or once the
+  // pool's oldest waiter gets one.
+  void accept(Op op, common::Permit permit) {
     if (stopping || !started) return fail_soon(std::move(op), make_error_code(error::closed));
-    if (permits_in_use >= cfg.max_inflight || !waiting_for_permit.empty()) {
-      waiting_for_permit.push_back(std::move(op));  // first come, first served
-      ++stat_waiting;
-      return;
+    if (permit && !permit.of(permits)) return fail_soon(std::move(op), make_error_code(error::bad_request));
+    if (permit || permits.try_acquire()) {
+      permit.detach();  // given back by finish()
+      ++stat_in_flight;
+      return send(std::move(op));
     }
-    ++permits_in_use;
-    ++stat_in_flight;
-    send(std::move(op));
+    ++stat_waiting;
+    permits.acquire_or_queue([this, keep = shared_from_this(), op = std::move(op)]() mutable {
+      --stat_waiting;
+      ++stat_in_flight;
+      if (stopping) return finish(std::move(op), Result{make_error_code(error::closed), {}});
+      send(std::move(op));
+    });
   }
 
   // With a permit: on the ready connection with the fewest in flight, or wait for one.
@@ -225,11 +232,16 @@ struct Pool::Impl : std::enable_shared_from_this<Impl> {
     finish(std::move(op), std::move(result));
   }
 
-  // Hands the result over and gives the permit to the oldest waiting request.
+  // Hands the result over and gives the permit back (to the oldest waiter, if any).
   void finish(Op op, Result result) {
-    --stat_in_flight;
-    release_permit();
+    give_back_permit();
     op.done(std::move(result));
+  }
+
+  void give_back_permit() {
+    --stat_in_flight;
+    permits.release();
+    if (permits.in_use() == 0) idle_timer.cancel();
   }
 
   // A result for a request that never got a permit, from a posted function as every result.
@@ -237,32 +249,15 @@ struct Pool::Impl : std::enable_shared_from_this<Impl> {
     asio::post(ex, [done = std::move(op.done), ec] { done(Result{ec, {}}); });
   }
 
-  void release_permit() {
-    if (!waiting_for_permit.empty() && !stopping) {
-      Op next = std::move(waiting_for_permit.front());  // the permit goes to it
-      waiting_for_permit.pop_front();
-      --stat_waiting;
-      ++stat_in_flight;
-      return send(std::move(next));
-    }
-    --permits_in_use;
-    if (permits_in_use == 0) idle_timer.cancel();
-  }
-
-  // Every waiting request fails with `closed` (stopping).
+  // Every request waiting for a connection fails with `closed` (stopping); those waiting for a
+  // permit fail as they get one.
   void fail_waiting() {
-    for (auto* queue : {&waiting_for_permit, &waiting_for_connection}) {
-      std::deque<Op> failed;
-      failed.swap(*queue);
-      stat_waiting -= failed.size();
-      const bool holds_permits = queue == &waiting_for_connection;
-      for (auto& op : failed) {
-        if (holds_permits) {
-          --stat_in_flight;
-          release_permit();
-        }
-        fail_soon(std::move(op), make_error_code(error::closed));
-      }
+    std::deque<Op> failed;
+    failed.swap(waiting_for_connection);
+    stat_waiting -= failed.size();
+    for (auto& op : failed) {
+      give_back_permit();
+      fail_soon(std::move(op), make_error_code(error::closed));
     }
   }
 
@@ -297,8 +292,10 @@ struct Pool::Impl : std::enable_shared_from_this<Impl> {
     fail_waiting();
     connection_wait_timer.cancel();
     const auto until = Clock::now() + deadline;
-    while (permits_in_use > 0 && Clock::now() < until) {
-      idle_timer.expires_at(until);
+    while (permits.in_use() > 0 && Clock::now() < until) {
+      // Woken by the last result; a permit given back elsewhere (a send its provider refused
+      // without a request) wakes nobody, hence the short steps.
+      idle_timer.expires_at(std::min(until, Clock::now() + milliseconds(20)));
       co_await idle_timer.async_wait(asio::as_tuple(asio::use_awaitable));
     }
     close_everything();
@@ -323,11 +320,15 @@ asio::awaitable<void> Pool::stop(milliseconds deadline) {
   }
 }
 
-void Pool::start_request(Request request, ResultHandler done) {
+void Pool::start_request(common::Permit permit, Request request, ResultHandler done) {
   Impl::Op op{std::move(request), std::move(done)};
-  if (common::running_in(impl_->ex)) return impl_->accept(std::move(op));
-  asio::post(impl_->ex, [impl = impl_, op = std::move(op)]() mutable { impl->accept(std::move(op)); });
+  if (common::running_in(impl_->ex)) return impl_->accept(std::move(op), std::move(permit));
+  asio::post(impl_->ex, [impl = impl_, op = std::move(op), permit = std::move(permit)]() mutable {
+    impl->accept(std::move(op), std::move(permit));
+  });
 }
+
+common::Semaphore& Pool::permits() { return impl_->permits; }
 
 const asio::any_io_executor& Pool::executor() const { return impl_->ex; }
 

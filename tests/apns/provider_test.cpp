@@ -77,7 +77,7 @@ struct ProviderTest : ::testing::Test {
   // `n` and `token` outlive the send: run() returns only once it has completed.
   job::SendOutcome send(Provider& provider, const std::string& token, job::Notification n = alert()) {
     n.tokens = {token};
-    return test::run_until_done(io, provider.async_send(provider.prepare(n), token, asio::use_awaitable));
+    return test::run_until_done(io, provider.async_send({}, provider.prepare(n), token, asio::use_awaitable));
   }
 
   void stop(Provider& provider) { test::run_until_done(io, provider.stop(1000ms)); }
@@ -298,7 +298,7 @@ TEST_F(ProviderTest, SendBeforeStartIsARetry) {
   auto n = alert();
   const std::string token = device_token("aa");
   n.tokens = {token};
-  const auto outcome = test::run_until_done(io, provider.async_send(provider.prepare(n), token, asio::use_awaitable));
+  const auto outcome = test::run_until_done(io, provider.async_send({}, provider.prepare(n), token, asio::use_awaitable));
   EXPECT_EQ(outcome.kind, OutcomeKind::retry);
   EXPECT_THAT(outcome.reason, HasSubstr("not started"));
 }

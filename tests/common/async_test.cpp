@@ -82,6 +82,35 @@ TEST(Semaphore, QueuedCallbacksAndCoroutinesShareOneOrderAndCallbacksRunPosted) 
   EXPECT_FALSE(permits.try_acquire());  // callback-2 holds the only permit
 }
 
+TEST(Permit, GivesItsPermitBackOnceWhenDestroyedMovedFromOrDetached) {
+  asio::io_context io;
+  Semaphore permits(io.get_executor(), 2);
+  Semaphore other(io.get_executor(), 1);
+  {
+    ASSERT_TRUE(permits.try_acquire());
+    Permit first = permits.adopt();
+    EXPECT_TRUE(first);
+    EXPECT_TRUE(first.of(permits));
+    EXPECT_FALSE(first.of(other));
+    Permit moved = std::move(first);
+    EXPECT_FALSE(first);  // NOLINT(bugprone-use-after-move): moved-from holds nothing
+    EXPECT_EQ(permits.in_use(), 1u);
+    ASSERT_TRUE(permits.try_acquire());
+    Permit second = permits.adopt();
+    moved = std::move(second);  // the one `moved` held goes back now
+    EXPECT_EQ(permits.in_use(), 1u);
+  }
+  EXPECT_EQ(permits.in_use(), 0u);  // and the other at the end of the scope
+  ASSERT_TRUE(permits.try_acquire());
+  Permit detached = permits.adopt();
+  detached.detach();  // its new owner gives it back itself
+  detached.reset();
+  EXPECT_EQ(permits.in_use(), 1u);
+  permits.release();
+  EXPECT_EQ(permits.in_use(), 0u);
+  EXPECT_FALSE(Permit());
+}
+
 TEST(AwaitCallback, ResumesWithTheValueEvenWhenDoneRunsInsideStart) {
   asio::io_context io;
   std::vector<int> got;

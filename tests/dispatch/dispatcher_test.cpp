@@ -33,7 +33,8 @@ class FakeProvider final : public provider::Provider {
  public:
   using Answer = std::function<void(const std::string& token, provider::SendHandler done)>;
   FakeProvider(asio::any_io_executor executor, std::string app, std::function<void()> on_prepare, Answer answer)
-      : provider::Provider(std::move(executor), job::Platform::ios, "fake", std::move(app)),
+      : provider::Provider(executor, job::Platform::ios, "fake", std::move(app)),
+        permits_(std::move(executor), 10),
         on_prepare_(std::move(on_prepare)),
         answer_(std::move(answer)) {}
 
@@ -44,14 +45,24 @@ class FakeProvider final : public provider::Provider {
     return std::make_shared<provider::Prepared>();
   }
   provider::Health health() const override { return {}; }
+  common::Semaphore* send_permits() override { return &permits_; }
   h2::PoolStats pool_stats() const override { return {}; }
+  std::size_t permits_in_use() const { return permits_.in_use(); }
 
  protected:
-  void send(std::shared_ptr<const provider::Prepared>, const std::string& token, provider::SendHandler done) override {
-    answer_(token, std::move(done));
+  // Holds the send's permit until the answer, as a pool does.
+  void send(common::Permit permit, std::shared_ptr<const provider::Prepared>, const std::string& token,
+            provider::SendHandler done) override {
+    EXPECT_TRUE(permit.of(permits_)) << "the dispatcher sends with one of the provider's permits";
+    auto held = std::make_shared<common::Permit>(std::move(permit));
+    answer_(token, [held, done = std::move(done)](job::SendOutcome outcome) {
+      held->reset();
+      done(std::move(outcome));
+    });
   }
 
  private:
+  common::Semaphore permits_;
   std::function<void()> on_prepare_;
   Answer answer_;
 };
@@ -73,7 +84,7 @@ class DispatcherTest : public ::testing::Test {
     dispatcher_ = std::make_unique<Dispatcher>(io_.get_executor(), *store_, *inactive_, metrics_,
                                                DispatcherConfig::from_config(cfg, "pod-1"));
     provider_ = make_provider(io_.get_executor());
-    dispatcher_->add_provider(*provider_, 10);
+    dispatcher_->add_provider(*provider_);
   }
 
   // A provider whose sends run on `executor`: 'a…' delivered, 'b…' dead, 'c…' retry with
@@ -192,7 +203,7 @@ TEST_F(DispatcherTest, SendsRunOnTheProvidersExecutorAndEachNotificationIsPrepar
   cfg.apps["other"].apns.emplace();
   Dispatcher dispatcher(io_.get_executor(), *store_, *inactive_, metrics_, DispatcherConfig::from_config(cfg, "pod-1"));
   auto other = make_provider(provider_io.get_executor(), "other");
-  dispatcher.add_provider(*other, 10);
+  dispatcher.add_provider(*other);
 
   std::vector<std::string> tokens;
   for (int i = 0; i < 50; ++i) {
@@ -231,6 +242,50 @@ TEST_F(DispatcherTest, SendsRunOnTheProvidersExecutorAndEachNotificationIsPrepar
   EXPECT_EQ(json::parse(retry->element[0]->str)["title"], "t");
 }
 
+// Issue 14: the provider's permits (its pool's max_inflight) are the one bound on its sends;
+// a job with more tokens than permits waits for them and sends the rest as answers come back.
+TEST_F(DispatcherTest, SendsHoldTheProvidersPermitsAndWaitForThemBeyondItsMaxInflight) {
+  config::Config cfg;
+  cfg.apps["held"].apns.emplace();
+  Dispatcher dispatcher(io_.get_executor(), *store_, *inactive_, metrics_, DispatcherConfig::from_config(cfg, "pod-1"));
+  std::vector<provider::SendHandler> unanswered;
+  FakeProvider held(io_.get_executor(), "held", [] {}, [&](const std::string&, provider::SendHandler done) {
+    unanswered.push_back(std::move(done));  // answered by the test
+  });
+  dispatcher.add_provider(held);
+
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 25; ++i) tokens.push_back(std::string(60, 'a') + std::to_string(1000 + i));
+  const json element = {{"platform", "ios"}, {"app", "held"}, {"title", "t"}, {"tokens", tokens}};
+  sync_.command({"LPUSH", keys_.processing(queue::Lane::default_lane(), "pod-1"), element.dump()});
+  bool done = false;
+  asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
+    co_await dispatcher.handle(queue::Lane::default_lane(), element.dump());
+    done = true;
+  }, asio::detached);
+
+  std::size_t answered = 0;
+  // The FakeProvider has 10 permits: each round, 10 sends wait for their answers, no more.
+  for (const std::size_t expected : {10u, 10u, 5u}) {
+    ASSERT_TRUE(test::run_until(io_, [&] { return unanswered.size() == expected; })) << unanswered.size();
+    io_.poll();  // anything else runnable now runs: no 11th send may start
+    EXPECT_EQ(unanswered.size(), expected);
+    EXPECT_EQ(held.permits_in_use(), expected);
+    auto batch = std::move(unanswered);
+    unanswered.clear();
+    for (auto& answer : batch) {
+      job::SendOutcome ok;
+      ok.status = 200;
+      answer(std::move(ok));
+      ++answered;
+    }
+  }
+  ASSERT_TRUE(test::run_until(io_, [&] { return done; }));
+  EXPECT_EQ(answered, 25u);
+  EXPECT_EQ(held.permits_in_use(), 0u);
+  EXPECT_EQ(sync_.llen(keys_.processing(queue::Lane::default_lane(), "pod-1")), 0);
+}
+
 // Issue 13, class 1: an element that cannot be decoded, for any reason, is dead-lettered as
 // malformed with the error, and leaves the processing list.
 TEST_F(DispatcherTest, ElementsThatCannotBeDecodedForAnyReasonAreDeadLetteredAsMalformed) {
@@ -264,7 +319,7 @@ TEST_F(DispatcherTest, AnUnexpectedFailureIsRetriedThenDeadLetteredNeverLeftInPr
   Dispatcher failing(io_.get_executor(), *store_, *inactive_, metrics_, DispatcherConfig::from_config(cfg, "pod-1"));
   FakeProvider broken(io_.get_executor(), "demo", [] { throw std::logic_error("a bug in prepare"); },
                       [](const std::string&, provider::SendHandler) {});
-  failing.add_provider(broken, 10);
+  failing.add_provider(broken);
 
   std::string element = json({{"platform", "ios"}, {"tokens", {token('a')}}, {"title", "t"}}).dump();
   for (int attempt = 1; attempt <= 2; ++attempt) {

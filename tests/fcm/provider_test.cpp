@@ -78,7 +78,7 @@ struct FcmProviderTest : ::testing::Test {
   // `n` and `token` outlive the send: run() returns only once it has completed.
   job::SendOutcome send(Provider& provider, const std::string& token, job::Notification n = alert()) {
     n.tokens = {token};
-    return test::run_until_done(io, provider.async_send(provider.prepare(n), token, asio::use_awaitable));
+    return test::run_until_done(io, provider.async_send({}, provider.prepare(n), token, asio::use_awaitable));
   }
 
   // Sends to every token at once and collects the outcomes in order.
@@ -88,7 +88,7 @@ struct FcmProviderTest : ::testing::Test {
     for (std::size_t i = 0; i < tokens.size(); ++i) {
       notifications[i].message = "message " + std::to_string(i);
       notifications[i].tokens = {tokens[i]};
-      futures.push_back(asio::co_spawn(io, provider.async_send(provider.prepare(notifications[i]), tokens[i], asio::use_awaitable), asio::use_future));
+      futures.push_back(asio::co_spawn(io, provider.async_send({}, provider.prepare(notifications[i]), tokens[i], asio::use_awaitable), asio::use_future));
     }
     const bool all_done = test::run_until(io, [&] {
       return std::all_of(futures.begin(), futures.end(), [](auto& f) { return f.wait_for(0s) == std::future_status::ready; });
@@ -354,7 +354,7 @@ TEST_F(FcmProviderTest, SendBeforeStartIsARetry) {
   job::Notification n = alert();
   const std::string token = "device-token-1";
   n.tokens = {token};
-  const auto outcome = test::run_until_done(io, provider.async_send(provider.prepare(n), token, asio::use_awaitable));
+  const auto outcome = test::run_until_done(io, provider.async_send({}, provider.prepare(n), token, asio::use_awaitable));
   EXPECT_EQ(outcome.kind, OutcomeKind::retry);
   EXPECT_THAT(outcome.reason, HasSubstr("not started"));
   EXPECT_EQ(provider.tokens_fetched(), 0u);

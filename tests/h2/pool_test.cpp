@@ -96,6 +96,36 @@ TEST(H2Pool, MaxInflightBoundsTheRequestsInFlight) {
   EXPECT_GT(most_waiting, 0u);  // callers did wait for permits
 }
 
+// A caller that holds the pool's permits (a fan-out) sends with them; the pool counts them as
+// its own and gives each back with its result. A permit of another semaphore is refused.
+TEST(H2Pool, RequestsSentWithTheCallersPermitsAreCountedAndGivenBack) {
+  SimServer sim;
+  asio::io_context io;
+  Pool pool(io.get_executor(), pool_config(sim, 1, 3));
+  ASSERT_TRUE(pool.start());
+  common::Semaphore& permits = pool.permits();
+  EXPECT_EQ(permits.capacity(), 3u);
+
+  const auto results = run_until_done(io, [&]() -> asio::awaitable<std::vector<Result>> {
+    co_await wait_all_ready(pool);
+    std::vector<Result> out;
+    EXPECT_TRUE(permits.try_acquire());
+    EXPECT_EQ(permits.in_use(), 1u);
+    out.push_back(co_await pool.async_request(permits.adopt(), sim.apns_request(device_token(1)), asio::use_awaitable));
+    EXPECT_EQ(permits.in_use(), 0u);  // given back with the result
+    common::Semaphore elsewhere(co_await asio::this_coro::executor, 1);
+    EXPECT_TRUE(elsewhere.try_acquire());
+    out.push_back(co_await pool.async_request(elsewhere.adopt(), sim.apns_request(device_token(2)), asio::use_awaitable));
+    EXPECT_EQ(elsewhere.in_use(), 0u);  // not kept either
+    co_return out;
+  }());
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0].response.status, 200);
+  EXPECT_EQ(results[1].ec, error::bad_request);
+  EXPECT_EQ(sim.stats().unique, 1u);
+  EXPECT_EQ(pool.stats().in_flight, 0u);
+}
+
 TEST(H2Pool, GoawayMidBurstDeliversEveryRequestExactlyOnce) {
   SimServer sim(behaviour([](auto& b) { b.goaway_after = 100; b.latency_ms = 2; }));
   asio::io_context io;
@@ -177,7 +207,7 @@ TEST(H2Pool, ADroppedConnectionFailsItsInFlightRequestsAndThePoolReconnects) {
   sim.server->behaviour().set(behaviour([](auto& b) { b.stream_ramp = false; }));
   const Result after = run_until_done(io, [&]() -> asio::awaitable<Result> {
     co_await wait_all_ready(pool);
-    co_return co_await pool.async_request(sim.apns_request(device_token(999)), asio::use_awaitable);
+    co_return co_await pool.async_request({}, sim.apns_request(device_token(999)), asio::use_awaitable);
   }());
   EXPECT_FALSE(after.ec) << after.ec.message();
   EXPECT_GE(pool.stats().reconnects, 1u);
@@ -201,7 +231,7 @@ TEST(H2Pool, WithoutAReachableServerRequestsFailWithTheConnectError) {
   ASSERT_TRUE(pool.start());
   Request request;
   request.path = "/3/device/" + device_token(1);
-  const Result result = run_until_done(io, pool.async_request(request, asio::use_awaitable));
+  const Result result = run_until_done(io, pool.async_request({}, request, asio::use_awaitable));
   EXPECT_EQ(result.ec, error::connect_failed) << result.ec.message();
   EXPECT_GE(pool.stats().connecting, 1u);
 }
@@ -216,7 +246,7 @@ TEST(H2Pool, StartRejectsAnUnusableConfiguration) {
   EXPECT_FALSE(pool.start(&error));
   EXPECT_NE(error.find("/nonexistent/ca.pem"), std::string::npos) << error;
   // A pool that did not start refuses requests.
-  EXPECT_EQ(run_until_done(io, pool.async_request(Request{}, asio::use_awaitable)).ec, error::closed);
+  EXPECT_EQ(run_until_done(io, pool.async_request({}, Request{}, asio::use_awaitable)).ec, error::closed);
 }
 
 TEST(H2Pool, StopLetsInFlightRequestsFinishAndRefusesNewOnes) {
@@ -231,14 +261,14 @@ TEST(H2Pool, StopLetsInFlightRequestsFinishAndRefusesNewOnes) {
     asio::co_spawn(
         co_await asio::this_coro::executor,
         [&]() -> asio::awaitable<void> {
-          in_flight = co_await pool.async_request(sim.apns_request(device_token(1)), asio::use_awaitable);
+          in_flight = co_await pool.async_request({}, sim.apns_request(device_token(1)), asio::use_awaitable);
           in_flight_done = true;
         },
         asio::detached);
     // The server has the whole request (it answers after its 200 ms latency).
     EXPECT_TRUE(co_await eventually_async([&] { return sim.stats().received == 1; }));
     co_await pool.stop(5s);
-    refused = co_await pool.async_request(sim.apns_request(device_token(2)), asio::use_awaitable);
+    refused = co_await pool.async_request({}, sim.apns_request(device_token(2)), asio::use_awaitable);
     EXPECT_TRUE(co_await eventually_async([&] { return in_flight_done; }));
   }());
   ASSERT_FALSE(in_flight.ec) << in_flight.ec.message();
@@ -256,7 +286,7 @@ TEST(H2Pool, RequestsFromAnotherThreadsExecutorHopOver) {
   ASSERT_TRUE(pool.start());
 
   asio::io_context caller_io;
-  const Result result = run_until_done(caller_io, pool.async_request(sim.apns_request(device_token(5)), asio::use_awaitable));
+  const Result result = run_until_done(caller_io, pool.async_request({}, sim.apns_request(device_token(5)), asio::use_awaitable));
   EXPECT_FALSE(result.ec) << result.ec.message();
   EXPECT_EQ(result.response.status, 200);
   guard.reset();

@@ -11,10 +11,13 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 #include <boost/asio.hpp>
 
 #include "pushgw/h2/connection.hpp"
+#include "pushgw/h2/pool.hpp"
 #include "pushgw/sim/server.hpp"
 #include "sim/tls_fixture.hpp"
 #include "support/asio_wait.hpp"
@@ -39,6 +42,17 @@ inline std::string outcome_token(const std::string& prefix) {
 }
 
 // Sends every request at once on `client` (a Connection or a Pool) and collects the results.
+// One request through `client`, a Connection or a Pool (whose requests then wait for one of its
+// permits). `request` must outlive a deferred operation (co_await it in the same expression).
+template <class Client, class RequestRef, class CompletionToken>
+auto send_request(Client& client, RequestRef&& request, CompletionToken&& completion) {
+  if constexpr (std::is_same_v<Client, h2::Pool>) {
+    return client.async_request({}, std::forward<RequestRef>(request), std::forward<CompletionToken>(completion));
+  } else {
+    return client.async_request(request, std::forward<CompletionToken>(completion));
+  }
+}
+
 template <class Client>
 boost::asio::awaitable<std::vector<h2::Result>> send_concurrently(
     Client& client, std::vector<h2::Request> requests) {
@@ -50,7 +64,7 @@ boost::asio::awaitable<std::vector<h2::Result>> send_concurrently(
     boost::asio::co_spawn(
         ex,
         [&, i]() -> boost::asio::awaitable<void> {
-          results[i] = co_await client.async_request(std::move(requests[i]), boost::asio::use_awaitable);
+          results[i] = co_await send_request(client, requests[i], boost::asio::use_awaitable);
           if (--remaining == 0) all_done.cancel();
         },
         boost::asio::detached);
@@ -86,7 +100,7 @@ boost::asio::awaitable<SubmitRecord> submit_all(Client& client, std::vector<h2::
   boost::asio::steady_timer all_done(ex, std::chrono::steady_clock::time_point::max());
   for (std::size_t i = 0; i < requests.size(); ++i) {
     inside = true;
-    client.async_request(std::move(requests[i]), [&, i](h2::Result result) {
+    send_request(client, std::move(requests[i]), [&, i](h2::Result result) {
       if (inside) ++record.calls_inside_submit;
       if (record.calls[i]++ == 0 && --remaining == 0) all_done.cancel();
       record.results[i] = std::move(result);

@@ -71,12 +71,13 @@ class Provider final : public provider::Provider {
   std::shared_ptr<const provider::Prepared> prepare(const job::Notification& n) const override;
 
   provider::Health health() const override;
+  common::Semaphore* send_permits() override;
   h2::PoolStats pool_stats() const override;
   // How many provider tokens have been minted (0 with certificate auth).
   std::uint64_t tokens_minted() const;
 
  protected:
-  void send(std::shared_ptr<const provider::Prepared> prepared, const std::string& device_token,
+  void send(common::Permit permit, std::shared_ptr<const provider::Prepared> prepared, const std::string& device_token,
             provider::SendHandler done) override;
 
  private:

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -56,6 +57,37 @@ class WaitGroup {
   boost::asio::any_io_executor executor_;
   std::vector<boost::asio::steady_timer*> waiters_;
   std::size_t count_ = 0;
+};
+
+class Semaphore;
+
+// One permit of a Semaphore as an object: given back when destroyed, unless its new owner took
+// it over with detach() (and gives it back itself). Move-only; on the semaphore's executor.
+class Permit {
+ public:
+  Permit() = default;
+  Permit(Permit&& other) noexcept : owner_(std::exchange(other.owner_, nullptr)) {}
+  Permit& operator=(Permit&& other) noexcept {
+    if (this != &other) {
+      reset();
+      owner_ = std::exchange(other.owner_, nullptr);
+    }
+    return *this;
+  }
+  Permit(const Permit&) = delete;
+  Permit& operator=(const Permit&) = delete;
+  ~Permit() { reset(); }
+
+  explicit operator bool() const { return owner_ != nullptr; }
+  bool of(const Semaphore& semaphore) const { return owner_ == &semaphore; }
+  inline void reset();
+  // The permit is now the caller's to release(); this object holds nothing.
+  void detach() { owner_ = nullptr; }
+
+ private:
+  friend class Semaphore;
+  explicit Permit(Semaphore* owner) : owner_(owner) {}
+  Semaphore* owner_ = nullptr;
 };
 
 // A counting semaphore with FIFO waiters: acquire(n) waits for n permits, release(n) hands
@@ -120,6 +152,12 @@ class Semaphore {
     }
   }
 
+  // One permit taken with try_acquire(), acquire(1) or handed to acquire_or_queue()'s
+  // callback, as an object to pass along with the work it allows.
+  Permit adopt() { return Permit(this); }
+  std::size_t capacity() const { return capacity_; }
+  std::size_t in_use() const { return capacity_ - available_; }
+
  private:
   struct Waiter {
     std::size_t need;
@@ -131,6 +169,10 @@ class Semaphore {
   std::size_t available_;
   std::deque<Waiter> waiters_;
 };
+
+void Permit::reset() {
+  if (owner_) std::exchange(owner_, nullptr)->release();
+}
 
 // Awaits a callback-style operation from a coroutine: `start(done)` begins it, and the operation
 // calls done(T) exactly once, on this coroutine's executor (inside start() is fine). The

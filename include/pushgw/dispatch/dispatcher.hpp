@@ -4,7 +4,7 @@
 //   decode (malformed → dead-letter with the parse error) → per notification: validate
 //   (→ dead-letter), send_at in the future (→ retry ZSET), idempotency claim (`id` already sent
 //   → skipped), drop tokens marked inactive (one HMGET) → fan out one send per token under
-//   the provider's max_inflight → plan (plan.hpp) → mark dead tokens → ack: remove the
+//   the provider pool's max_inflight → plan (plan.hpp) → mark dead tokens → ack: remove the
 //   element and write its retries and dead letters in one script.
 //
 // Redis being unreachable never loses the job: each step is retried with backoff until it
@@ -59,9 +59,10 @@ class Dispatcher {
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
 
-  // Registers a provider (for its app and platform); at most `max_inflight` of its sends at
-  // once. It must outlive the dispatcher's jobs. Call before the first handle().
-  void add_provider(provider::Provider& provider, std::size_t max_inflight);
+  // Registers a started provider (for its app and platform); its sends in flight are bounded by
+  // its own permits (send_permits()). It must outlive the dispatcher's jobs. Call before the
+  // first handle().
+  void add_provider(provider::Provider& provider);
 
   // The queue::JobHandler.
   boost::asio::awaitable<void> handle(queue::Lane lane, std::string element);

@@ -64,12 +64,13 @@ class Provider final : public provider::Provider {
   std::shared_ptr<const provider::Prepared> prepare(const job::Notification& n) const override;
 
   provider::Health health() const override;
+  common::Semaphore* send_permits() override;
   h2::PoolStats pool_stats() const override;
   // How many access tokens have been fetched successfully.
   std::uint64_t tokens_fetched() const;
 
  protected:
-  void send(std::shared_ptr<const provider::Prepared> prepared, const std::string& token,
+  void send(common::Permit permit, std::shared_ptr<const provider::Prepared> prepared, const std::string& token,
             provider::SendHandler done) override;
 
  private:

@@ -5,8 +5,9 @@
 //
 //   prepare(n)                  once per notification, no I/O, any thread: what the sends of
 //                               all its tokens share (payload, headers, credentials)
-//   async_send(prepared, token, completion)
-//                               one token; the outcome (never an exception) to `completion`:
+//   async_send(permit, prepared, token, completion)
+//                               one token, holding one of send_permits() (the pool's
+//                               max_inflight); the outcome (never an exception) to `completion`:
 //                               a plain callback (the dispatcher's fan-out: no coroutine frame
 //                               per token), asio::use_awaitable, or any other completion token
 //   health(), pool_stats()      for /readyz and /metrics, from any thread
@@ -32,6 +33,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include "pushgw/common/async.hpp"
 #include "pushgw/common/completion.hpp"
 #include "pushgw/h2/pool.hpp"
 #include "pushgw/job/notification.hpp"
@@ -72,14 +74,23 @@ class Provider {
 
   virtual std::shared_ptr<const Prepared> prepare(const job::Notification& n) const = 0;
 
-  // Sends the prepared notification to `token`; `token` is not referenced after this returns.
+  // The permits that bound this provider's sends in flight (max_inflight, owned by its
+  // connection pool), on executor(); nullptr before start(). A caller that starts many sends
+  // (the dispatcher's fan-out) takes permits here itself, waiting once rather than per send,
+  // and passes one with each.
+  virtual common::Semaphore* send_permits() = 0;
+
+  // Sends the prepared notification to `token` with `permit` (one of send_permits(); empty:
+  // the send waits for one, oldest first); `token` is not referenced after this returns.
   template <class CompletionToken>
-  auto async_send(std::shared_ptr<const Prepared> prepared, const std::string& token, CompletionToken&& completion) {
+  auto async_send(common::Permit permit, std::shared_ptr<const Prepared> prepared, const std::string& token,
+                  CompletionToken&& completion) {
     return boost::asio::async_initiate<CompletionToken, void(job::SendOutcome)>(
-        [this](auto handler, std::shared_ptr<const Prepared> prepared, const std::string* token) {
-          start_send(std::move(prepared), *token, common::report_to<job::SendOutcome>(std::move(handler), executor()));
+        [this](auto handler, common::Permit permit, std::shared_ptr<const Prepared> prepared, const std::string* token) {
+          start_send(std::move(permit), std::move(prepared), *token,
+                     common::report_to<job::SendOutcome>(std::move(handler), executor()));
         },
-        completion, std::move(prepared), &token);
+        completion, std::move(permit), std::move(prepared), &token);
   }
 
   virtual Health health() const = 0;
@@ -88,7 +99,8 @@ class Provider {
  protected:
   // One send, on executor(): `done` gets the outcome exactly once, on executor(), possibly
   // before send() returns. `token` is not referenced after send() returns.
-  virtual void send(std::shared_ptr<const Prepared> prepared, const std::string& token, SendHandler done) = 0;
+  virtual void send(common::Permit permit, std::shared_ptr<const Prepared> prepared, const std::string& token,
+                    SendHandler done) = 0;
 
  private:
   boost::asio::any_io_executor executor_;
@@ -98,13 +110,15 @@ class Provider {
 
   // send() on executor(): at once when the caller runs there, else posted (with a copy of the
   // token, which the caller may drop as soon as async_send returns).
-  void start_send(std::shared_ptr<const Prepared> prepared, const std::string& token, SendHandler done) {
+  void start_send(common::Permit permit, std::shared_ptr<const Prepared> prepared, const std::string& token,
+                  SendHandler done) {
     if (common::running_in(executor())) {
-      send(std::move(prepared), token, std::move(done));
+      send(std::move(permit), std::move(prepared), token, std::move(done));
       return;
     }
-    boost::asio::post(executor(), [this, prepared = std::move(prepared), token, done = std::move(done)]() mutable {
-      send(std::move(prepared), token, std::move(done));
+    boost::asio::post(executor(), [this, permit = std::move(permit), prepared = std::move(prepared), token,
+                                   done = std::move(done)]() mutable {
+      send(std::move(permit), std::move(prepared), token, std::move(done));
     });
   }
 };
