@@ -63,7 +63,7 @@ struct Pool::Impl : std::enable_shared_from_this<Impl> {
   // (one timeout for all, so the deque stays in give_up order).
   std::deque<Op> waiting_for_connection;
   asio::steady_timer connection_wait_timer{ex, Clock::time_point::max()};  // at the front's give_up
-  asio::steady_timer idle_timer{ex, Clock::time_point::max()};  // stop(): cancelled when the last permit is back
+  asio::steady_timer idle_timer{ex, Clock::time_point::max()};  // stop(): cancelled when the last request in flight is done
   error_code last_connect_error;
   // Why the latest connection attempt failed ("" once one succeeds), for stats() from any
   // thread: /readyz and provider_healthy must say so while no connection can be made.
@@ -241,7 +241,7 @@ struct Pool::Impl : std::enable_shared_from_this<Impl> {
   void give_back_permit() {
     --stat_in_flight;
     permits.release();
-    if (permits.in_use() == 0) idle_timer.cancel();
+    if (stat_in_flight == 0) idle_timer.cancel();
   }
 
   // A result for a request that never got a permit, from a posted function as every result.
@@ -292,10 +292,9 @@ struct Pool::Impl : std::enable_shared_from_this<Impl> {
     fail_waiting();
     connection_wait_timer.cancel();
     const auto until = Clock::now() + deadline;
-    while (permits.in_use() > 0 && Clock::now() < until) {
-      // Woken by the last result; a permit given back elsewhere (a send its provider refused
-      // without a request) wakes nobody, hence the short steps.
-      idle_timer.expires_at(std::min(until, Clock::now() + milliseconds(20)));
+    // The requests the pool took (permits held by callers that have not sent are not its own).
+    while (stat_in_flight > 0 && Clock::now() < until) {
+      idle_timer.expires_at(until);
       co_await idle_timer.async_wait(asio::as_tuple(asio::use_awaitable));
     }
     close_everything();

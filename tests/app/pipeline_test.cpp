@@ -491,8 +491,11 @@ TEST_F(PipelineTest, ReadyzReportsProviderConnectionFailuresWithTheReason) {
   untrusted.wait_ready = false;
   Daemon daemon(untrusted);
   ASSERT_TRUE(eventually([&] {
+    // Both providers' pools have failed once (APNs' and FCM's attempts race each other).
     const auto ready = get(daemon.port(), "/readyz");
-    return ready.status == 503 && ready.body.find("certificate verify failed") != std::string::npos;
+    return ready.status == 503 && ready.body.find("\"apns:demo\":\"cannot connect") != std::string::npos &&
+           ready.body.find("\"fcm:demo\":\"cannot connect") != std::string::npos &&
+           ready.body.find("certificate verify failed") != std::string::npos;
   }, 30s)) << get(daemon.port(), "/readyz").body << "\n" << daemon.log();
   const json checks = json::parse(get(daemon.port(), "/readyz").body).at("checks");
   EXPECT_EQ(checks.at("redis"), "ok");
