@@ -41,6 +41,8 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("PUSHGW_BUILD_DIR", os.path.join(ROOT, "build"))
+# The simulator may come from another build (bench/ab runs two daemons against one simulator).
+SIM = os.environ.get("PUSHGW_SIM", os.path.join(BUILD, "pushgw-sim"))
 
 
 def free_port():
@@ -179,7 +181,7 @@ class Stack:
                     "--appendonly", "no", "--dir", self.dir], "redis.log")
         wait_port(self.redis_port)
         self.redis = Resp(self.redis_port)
-        self.spawn([os.path.join(BUILD, "pushgw-sim"), "--listen", f"127.0.0.1:{self.sim_port}",
+        self.spawn([SIM, "--listen", f"127.0.0.1:{self.sim_port}",
                     "--cert", f"{self.dir}/sim-cert.pem", "--key", f"{self.dir}/sim-key.pem",
                     "--apns-key", f"{self.dir}/apns-key.p8", "--apns-key-id", "ABC123DEFG",
                     "--apns-team-id", "DEF123GHIJ", "--fcm-service-account", f"{self.dir}/fcm-service-account.json",
@@ -400,7 +402,7 @@ def run_ceiling(args):
         # A simulator of its own without the stream ramp (1 stream until the first authorised
         # request, as APNs): h2load opens its streams before it reads the server's SETTINGS.
         port = free_port()
-        argv = [os.path.join(BUILD, "pushgw-sim"), "--listen", f"127.0.0.1:{port}", "--cert",
+        argv = [SIM, "--listen", f"127.0.0.1:{port}", "--cert",
                 f"{stack.dir}/sim-cert.pem", "--key", f"{stack.dir}/sim-key.pem", "--no-stream-ramp"]
         if args.auth == "token":
             # It checks every provider token, as for the daemon and the peers.

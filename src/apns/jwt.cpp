@@ -1,12 +1,12 @@
 #include "pushgw/apns/jwt.hpp"
 
 #include <array>
+#include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 #include <openssl/ec.h>
 #include <openssl/objects.h>
-#include <openssl/pem.h>
 
 #include "pushgw/common/base64url.hpp"
 #include "pushgw/common/openssl.hpp"
@@ -60,48 +60,34 @@ SigningKey SigningKey::load_p8_file(const std::string& path) {
 }
 
 SigningKey SigningKey::from_pem(const std::string& pem, std::string_view source) {
-  if (pem.find("-----BEGIN ENCRYPTED PRIVATE KEY-----") != std::string::npos) {
-    fail(error::encrypted_key, source,
-         "the private key is encrypted; APNs .p8 keys are stored unencrypted");
+  auto loaded = openssl::PrivateKey::from_pem(pem, "EC");
+  if (auto* failure = std::get_if<openssl::PrivateKey::Failure>(&loaded)) {
+    switch (failure->problem) {
+      case openssl::PrivateKey::Problem::encrypted:
+        fail(error::encrypted_key, source, "the private key is encrypted; APNs .p8 keys are stored unencrypted");
+      case openssl::PrivateKey::Problem::not_pem:
+        fail(error::not_a_pem_private_key, source,
+             failure->detail.empty() ? "not a PEM private key (expected a \"-----BEGIN PRIVATE KEY-----\" block, as "
+                                       "in the .p8 file Apple issues)"
+                                     : "not a PEM private key (" + failure->detail + ")");
+      case openssl::PrivateKey::Problem::wrong_type:
+        fail(error::not_an_ec_p256_key, source,
+             "not an EC P-256 key (found a " + failure->detail + " key; APNs tokens are signed with ES256)");
+    }
   }
-  if (pem.find("PRIVATE KEY-----") == std::string::npos) {
-    fail(error::not_a_pem_private_key, source,
-         "not a PEM private key (expected a \"-----BEGIN PRIVATE KEY-----\" block, as in the "
-         ".p8 file Apple issues)");
-  }
-  auto bio = openssl::memory_bio(pem);
-  EVP_PKEY* raw = PEM_read_bio_PrivateKey_ex(bio.get(), nullptr, &openssl::password_callback,
-                                             nullptr, nullptr, nullptr);
-  if (raw == nullptr) {
-    fail(error::not_a_pem_private_key, source,
-         "not a PEM private key (" + openssl::take_openssl_error() + ")");
-  }
-  std::shared_ptr<EVP_PKEY> key(raw, openssl::PkeyFree{});
-  if (!EVP_PKEY_is_a(raw, "EC")) {
-    fail(error::not_an_ec_p256_key, source,
-         std::string("not an EC P-256 key (found a ") + EVP_PKEY_get0_type_name(raw) +
-             " key; APNs tokens are signed with ES256)");
-  }
-  if (!is_p256(raw)) {
+  auto& key = std::get<openssl::PrivateKey>(loaded);
+  if (!is_p256(key.get())) {
     fail(error::not_an_ec_p256_key, source,
          "not an EC P-256 key (the EC key is on another curve; ES256 needs P-256)");
   }
-  ERR_clear_error();
   return SigningKey(std::move(key));
 }
 
 std::string SigningKey::sign_es256(std::string_view data) const {
-  openssl::MdCtxPtr context(EVP_MD_CTX_new());
-  std::array<unsigned char, 80> der{};  // a P-256 DER signature is at most 72 bytes
-  std::size_t der_length = der.size();
-  if (!context ||
-      EVP_DigestSignInit(context.get(), nullptr, EVP_sha256(), nullptr, key_.get()) != 1 ||
-      EVP_DigestSign(context.get(), der.data(), &der_length,
-                     reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1) {
-    throw CredentialsError(error::signing_failed,
-                           "ES256 signing failed: " + openssl::take_openssl_error());
-  }
-  auto jose = der_to_jose(der.data(), der_length);
+  std::string reason;
+  const auto der = key_.sign_sha256(data, &reason);
+  if (!der) throw CredentialsError(error::signing_failed, "ES256 signing failed: " + reason);
+  auto jose = der_to_jose(reinterpret_cast<const unsigned char*>(der->data()), der->size());
   if (!jose) {
     throw CredentialsError(error::signing_failed,
                            "ES256 signing failed: OpenSSL returned a malformed signature");
@@ -110,14 +96,10 @@ std::string SigningKey::sign_es256(std::string_view data) const {
 }
 
 std::string SigningKey::public_key_pem() const {
-  openssl::BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PUBKEY(bio.get(), key_.get()) != 1) {
-    throw CredentialsError(error::signing_failed,
-                           "cannot export the public key: " + openssl::take_openssl_error());
-  }
-  char* data = nullptr;
-  const long length = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<std::size_t>(length));
+  std::string reason;
+  auto pem = key_.public_key_pem(&reason);
+  if (!pem) throw CredentialsError(error::signing_failed, "cannot export the public key: " + reason);
+  return std::move(*pem);
 }
 
 std::string make_provider_token(const SigningKey& key, std::string_view key_id,

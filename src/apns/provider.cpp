@@ -74,7 +74,7 @@ struct Provider::Impl {
   const ProviderOptions options;
   std::shared_ptr<spdlog::logger> logger;
   std::optional<TokenCache> tokens;  // token auth only
-  std::unique_ptr<h2::Pool> pool;    // created by start()
+  std::shared_ptr<h2::Pool> pool;    // start_pool()'s, by start()
   provider::CredentialState credential_state;
 };
 
@@ -98,9 +98,8 @@ bool Provider::start(std::string* error) {
     };
   }
 
-  auto pool = std::make_unique<h2::Pool>(impl.executor, std::move(*pool_config));
-  if (!pool->start(error)) return false;
-  impl.pool = std::move(pool);
+  impl.pool = start_pool(std::move(*pool_config), error);
+  if (!impl.pool) return false;
   impl.logger->info("{}: sending to {} over {} connection(s), {}", impl.app_label(), impl.config.endpoint,
                     impl.config.connections, impl.credentials.describe());
   if (impl.credentials.certificate) {
@@ -109,11 +108,6 @@ bool Provider::start(std::string* error) {
     }
   }
   return true;
-}
-
-boost::asio::awaitable<void> Provider::stop(std::chrono::milliseconds deadline) {
-  auto impl = impl_;
-  if (impl->pool) co_await impl->pool->stop(deadline);
 }
 
 std::shared_ptr<const provider::Prepared> Provider::prepare(const job::Notification& n) const {
@@ -187,10 +181,6 @@ provider::Health Provider::health() const {
                                   : std::string();
   return provider::health_of(impl.credential_state, expired, impl.pool.get(), impl.credentials.describe());
 }
-
-common::Semaphore* Provider::send_permits() { return impl_->pool ? &impl_->pool->permits() : nullptr; }
-
-h2::PoolStats Provider::pool_stats() const { return impl_->pool ? impl_->pool->stats() : h2::PoolStats{}; }
 
 std::uint64_t Provider::tokens_minted() const { return impl_->tokens ? impl_->tokens->tokens_minted() : 0; }
 

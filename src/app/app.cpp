@@ -238,8 +238,8 @@ int run_daemon(const config::Config& cfg) {
                                   dispatch::DispatcherConfig::from_config(cfg, instance));
   providers.register_with(dispatcher);
   queue::Consumer consumer(io.get_executor(), store, {cfg.queue, redis_client_config(cfg, "pushgw")},
-                           [&dispatcher](queue::Lane lane, std::string element) {
-                             return dispatcher.handle(lane, std::move(element));
+                           [&dispatcher](queue::Lane lane, std::string element, asio::cancellation_slot stop) {
+                             return dispatcher.handle(lane, std::move(element), stop);
                            });
   queue::Maintenance maintenance(io.get_executor(), store, instances, cfg.queue,
                                  [&metrics](queue::Lane, std::size_t requeued, std::size_t) {
@@ -291,7 +291,6 @@ int run_daemon(const config::Config& cfg) {
           co_await server.shutdown(cfg.shutdown_timeout);
           if (workers_started) {
             co_await consumer.stop(deadline);
-            dispatcher.stop();
             co_await maintenance.stop();
           }
           co_await providers.stop(std::chrono::milliseconds(500));

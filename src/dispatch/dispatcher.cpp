@@ -95,17 +95,29 @@ struct Dispatcher::Impl {
       : executor(executor), store(store), inactive(inactive), metrics(metrics), config(std::move(config)),
         to_main(this->executor), rng(std::random_device{}()), logger(log::get("dispatch")) {}
 
-  // Retries a Redis step with backoff until it succeeds; false when the instance is stopping.
+  // One element being handled: where it came from, what its ack will write, and its stop
+  // signal (the consumer's, emitted at the shutdown deadline).
+  struct Job {
+    Job(queue::Lane lane, asio::cancellation_slot stop) : lane(lane), cancel(stop) {}
+    bool cancelled() const { return cancel.cancelled() != asio::cancellation_type::none; }
+
+    queue::Lane lane;
+    queue::AckPlan ack;
+    asio::cancellation_state cancel;
+  };
+
+  // Retries a Redis step with backoff until it succeeds; false once the job is cancelled (its
+  // sleep ends at once; a step under way is let finish, so its outcome is known).
   // `failed`: the caller's own first attempt failed so (the hot path tries once itself, which
   // saves this coroutine and the step's when Redis answers).
   template <class Step>
-  asio::awaitable<bool> until_done(Step step, const char* what, error_code failed = {}) {
+  asio::awaitable<bool> until_done(Job& job, Step step, const char* what, error_code failed = {}) {
     const error_code ec = co_await common::retry_until_done(
-        std::move(step), common::Backoff{milliseconds(100), milliseconds(2000)}, [this] { return stopping; },
+        std::move(step), common::Backoff{milliseconds(100), milliseconds(2000)}, [&job] { return job.cancelled(); },
         [this, what](const error_code& ec, unsigned failures) {
           if (failures == 1) logger->warn("{}: {}; retrying until Redis answers", what, ec.message());
         },
-        failed);
+        failed, job.cancel.slot());
     co_return !ec;
   }
 
@@ -232,10 +244,12 @@ struct Dispatcher::Impl {
     if (auto failure = co_await common::await_callback<std::exception_ptr>(start)) std::rethrow_exception(failure);
   }
 
-  // Handles notification `n` of an element; adds what the ack must write to `ack`.
+  // Handles notification `n` of an element; adds what the ack must write to `job.ack`.
   // check_size: the element is big enough that its payload could exceed a provider's limit.
-  asio::awaitable<bool> process(queue::Lane lane, job::Notification& n, const std::string& path,
-                                const std::string& derived_id, bool check_size, queue::AckPlan& ack) {
+  asio::awaitable<bool> process(Job& job, job::Notification& n, const std::string& path,
+                                const std::string& derived_id, bool check_size) {
+    const queue::Lane lane = job.lane;
+    queue::AckPlan& ack = job.ack;
     const std::int64_t now = unix_ms();
     if (!n.job) {
       n.job.emplace();
@@ -263,7 +277,7 @@ struct Dispatcher::Impl {
     if (n.id) {
       bool claimed = false;
       const bool done = co_await until_done(
-          [&]() -> asio::awaitable<error_code> {
+          job, [&]() -> asio::awaitable<error_code> {
             auto [ec, ok] = co_await store.claim(n.app, *n.id, n.job->id, config.idempotency_ttl);
             claimed = ok;
             co_return ec;
@@ -286,7 +300,7 @@ struct Dispatcher::Impl {
     std::vector<bool> inactive_flags = std::move(lookup_flags);
     if (lookup_ec) {
       const bool looked_up = co_await until_done(
-          [&]() -> asio::awaitable<error_code> {
+          job, [&]() -> asio::awaitable<error_code> {
             auto [ec, flags] = co_await lookup();
             inactive_flags = std::move(flags);
             co_return ec;
@@ -322,7 +336,7 @@ struct Dispatcher::Impl {
     Plan plan = plan_after_sends(n, results, config.retries, unix_ms(), jitter(rng));
     if (!plan.dead_tokens.empty()) {
       const bool marked = co_await until_done(
-          [&] { return inactive.mark(n.app, platform, plan.dead_tokens); },
+          job, [&] { return inactive.mark(n.app, platform, plan.dead_tokens); },
           "marking dead tokens inactive");
       if (!marked) co_return false;
       for (const auto& dead : plan.dead_tokens) {
@@ -349,7 +363,7 @@ struct Dispatcher::Impl {
   }
 
   // Stamps those job ids (call only when needs_stamp()); replaces `element` with the stamped text.
-  asio::awaitable<bool> stamp_job_ids(queue::Lane lane, std::string& element,
+  asio::awaitable<bool> stamp_job_ids(Job& job, std::string& element,
                                       std::vector<job::Notification>& notifications) {
     const std::int64_t now = unix_ms();
     for (auto& n : notifications) {
@@ -360,7 +374,7 @@ struct Dispatcher::Impl {
     }
     std::string stamped = queue::encode_element(notifications);
     const bool replaced = co_await until_done(
-        [&] { return store.replace(lane, element, stamped); },
+        job, [&] { return store.replace(job.lane, element, stamped); },
         "stamping a job id");
     if (!replaced) co_return false;
     element = std::move(stamped);
@@ -368,19 +382,20 @@ struct Dispatcher::Impl {
   }
 
   // Decodes the element and handles each of its notifications, adding what the ack must write.
-  // False when a Redis step gave up because the instance stops: the element then stays in the
+  // False when a Redis step gave up because the job was cancelled: the element then stays in the
   // processing list, and nothing of the ack plan may be written.
-  asio::awaitable<bool> handle_element(queue::Lane lane, std::string& element, queue::AckPlan& ack) {
+  asio::awaitable<bool> handle_element(Job& job, std::string& element) {
+    const queue::Lane lane = job.lane;
     auto decoded = job::decode_job_string(element);
     if (auto* e = std::get_if<job::FieldError>(&decoded)) {
-      dead_letter(ack, lane, element, queue::DeadReason::malformed,
+      dead_letter(job.ack, lane, element, queue::DeadReason::malformed,
                   (e->path.empty() ? std::string() : e->path + ": ") + e->message);
       metrics.jobs.with({"dead_lettered"}).inc();
       co_return true;
     }
     auto& notifications = std::get<std::vector<job::Notification>>(decoded);
     if (needs_stamp(notifications)) {
-      const bool stamped = co_await stamp_job_ids(lane, element, notifications);
+      const bool stamped = co_await stamp_job_ids(job, element, notifications);
       if (!stamped) co_return false;
     }
     // Hashing the element is only needed for notifications without `job` (producer
@@ -399,7 +414,7 @@ struct Dispatcher::Impl {
       const bool single = notifications.size() == 1;
       const std::string path = single ? std::string() : job::index_path("notifications", i);
       const std::string id = single ? derived : derived + "#" + std::to_string(i);
-      const bool processed = co_await process(lane, notifications[i], path, id, check_size, ack);
+      const bool processed = co_await process(job, notifications[i], path, id, check_size);
       if (!processed) co_return false;
     }
     co_return true;
@@ -430,14 +445,16 @@ struct Dispatcher::Impl {
     return ack;
   }
 
-  asio::awaitable<void> handle(queue::Lane lane, std::string element) {
+  asio::awaitable<void> handle(queue::Lane lane, std::string element, asio::cancellation_slot stop) {
     const std::string_view lane_name = lane.name();
-    queue::AckPlan ack;
+    Job job(lane, stop);
+    queue::AckPlan& ack = job.ack;
     std::string failure;
     try {
-      const bool handled = co_await handle_element(lane, element, ack);
+      const bool handled = co_await handle_element(job, element);
       if (!handled) {
-        // The element stays in the processing list and goes back to the queue.
+        // Cancelled while waiting for Redis: nothing of the ack plan is written, and the
+        // element stays in the processing list, from which the consumer puts it back.
         logger->info("lane {}: job {} left for requeueing at shutdown", lane_name, log_job_id(element));
         co_return;
       }
@@ -455,7 +472,7 @@ struct Dispatcher::Impl {
     auto first_ack = send_ack();
     const error_code ack_ec = co_await std::move(first_ack);
     bool acked = true;
-    if (ack_ec) acked = co_await until_done(send_ack, "ack", ack_ec);
+    if (ack_ec) acked = co_await until_done(job, send_ack, "ack", ack_ec);
     if (!acked) logger->info("lane {}: job not acked before shutdown; it goes back to the queue", lane_name);
   }
 
@@ -467,7 +484,6 @@ struct Dispatcher::Impl {
   std::map<std::pair<std::string, job::Platform>, Provider> providers;
   Handoff to_main;  // sends finished on a provider's thread come back through it
   std::mt19937_64 rng;
-  bool stopping = false;
   std::shared_ptr<spdlog::logger> logger;
 };
 
@@ -497,10 +513,8 @@ void Dispatcher::add_provider(provider::Provider& target) {
   impl_->providers[{app, platform}] = std::move(provider);
 }
 
-asio::awaitable<void> Dispatcher::handle(queue::Lane lane, std::string element) {
-  return impl_->handle(lane, std::move(element));
+asio::awaitable<void> Dispatcher::handle(queue::Lane lane, std::string element, asio::cancellation_slot stop) {
+  return impl_->handle(lane, std::move(element), stop);
 }
-
-void Dispatcher::stop() { impl_->stopping = true; }
 
 }  // namespace pushgw::dispatch

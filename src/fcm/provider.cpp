@@ -177,7 +177,7 @@ struct Provider::Impl {
   provider::CredentialState credential_state;
   std::shared_ptr<asio::ssl::context> token_tls;  // created by start()
   AccessTokenCache tokens;
-  std::unique_ptr<h2::Pool> pool;                 // created by start()
+  std::shared_ptr<h2::Pool> pool;                 // start_pool()'s, by start()
   std::atomic<bool> stopping{false};
 };
 
@@ -204,8 +204,8 @@ bool Provider::start(std::string* error) {
   }
   auto pool_config = provider::pool_config(impl.config, impl.options, error);
   if (!pool_config) return false;
-  auto pool = std::make_unique<h2::Pool>(impl.executor, std::move(*pool_config));
-  if (!pool->start(error)) return false;
+  auto pool = start_pool(std::move(*pool_config), error);
+  if (!pool) return false;
   impl.token_tls = std::move(token_tls);
   impl.pool = std::move(pool);
   impl.logger->info("{}: sending to {} over {} connection(s), {}, access tokens from {}", impl.app_label(),
@@ -213,10 +213,10 @@ bool Provider::start(std::string* error) {
   return true;
 }
 
+// Sends that wait for an access token see `stopping` and end as retries; the pool drains.
 asio::awaitable<void> Provider::stop(std::chrono::milliseconds deadline) {
-  auto impl = impl_;
-  impl->stopping = true;
-  if (impl->pool) co_await impl->pool->stop(deadline);
+  impl_->stopping = true;
+  co_await provider::Provider::stop(deadline);
 }
 
 namespace {
@@ -268,10 +268,6 @@ void Provider::send(common::Permit permit, std::shared_ptr<const provider::Prepa
 provider::Health Provider::health() const {
   return provider::health_of(impl_->credential_state, {}, impl_->pool.get(), impl_->account.describe());
 }
-
-common::Semaphore* Provider::send_permits() { return impl_->pool ? &impl_->pool->permits() : nullptr; }
-
-h2::PoolStats Provider::pool_stats() const { return impl_->pool ? impl_->pool->stats() : h2::PoolStats{}; }
 
 std::uint64_t Provider::tokens_fetched() const { return impl_->tokens.tokens_fetched(); }
 

@@ -4,9 +4,9 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <variant>
 
 #include <nlohmann/json.hpp>
-#include <openssl/pem.h>
 
 #include "pushgw/common/openssl.hpp"
 #include "pushgw/fcm/error.hpp"
@@ -21,10 +21,6 @@ namespace {
   throw CredentialsError(code, std::string(source) + ": " + std::string(what));
 }
 
-// Never prompts on the terminal (OpenSSL's default would block a daemon waiting for stdin):
-// an encrypted key simply fails to load.
-int no_password(char* /*buffer*/, int /*size*/, int /*rwflag*/, void* /*userdata*/) { return -1; }
-
 std::string required_string(const nlohmann::json& doc, const char* field, std::string_view source) {
   const auto it = doc.find(field);
   if (it == doc.end()) fail(error::missing_field, source, std::string(field) + ": missing");
@@ -37,55 +33,38 @@ std::string required_string(const nlohmann::json& doc, const char* field, std::s
 }  // namespace
 
 RsaKey RsaKey::from_pem(const std::string& pem, std::string_view source) {
-  if (pem.find("-----BEGIN ENCRYPTED PRIVATE KEY-----") != std::string::npos) {
-    fail(error::not_an_rsa_key, source,
-         "private_key: the key is encrypted; service-account keys are stored unencrypted");
+  auto loaded = openssl::PrivateKey::from_pem(pem, "RSA");
+  if (auto* failure = std::get_if<openssl::PrivateKey::Failure>(&loaded)) {
+    std::string what;
+    switch (failure->problem) {
+      case openssl::PrivateKey::Problem::encrypted:
+        what = "the key is encrypted; service-account keys are stored unencrypted";
+        break;
+      case openssl::PrivateKey::Problem::not_pem:
+        what = failure->detail.empty() ? "not a PEM private key (expected a \"-----BEGIN PRIVATE KEY-----\" block)"
+                                       : "not a PEM private key (" + failure->detail + ")";
+        break;
+      case openssl::PrivateKey::Problem::wrong_type:
+        what = "not an RSA key (found a " + failure->detail + " key; OAuth assertions are signed with RS256)";
+        break;
+    }
+    fail(error::not_an_rsa_key, source, "private_key: " + what);
   }
-  if (pem.find("PRIVATE KEY-----") == std::string::npos) {
-    fail(error::not_an_rsa_key, source,
-         "private_key: not a PEM private key (expected a \"-----BEGIN PRIVATE KEY-----\" block)");
-  }
-  openssl::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  EVP_PKEY* raw = bio ? PEM_read_bio_PrivateKey_ex(bio.get(), nullptr, &no_password, nullptr, nullptr, nullptr)
-                      : nullptr;
-  if (raw == nullptr) {
-    fail(error::not_an_rsa_key, source, "private_key: not a PEM private key (" + openssl::take_openssl_error() + ")");
-  }
-  std::shared_ptr<EVP_PKEY> key(raw, openssl::PkeyFree{});
-  if (!EVP_PKEY_is_a(raw, "RSA")) {
-    fail(error::not_an_rsa_key, source,
-         std::string("private_key: not an RSA key (found a ") + EVP_PKEY_get0_type_name(raw) +
-             " key; OAuth assertions are signed with RS256)");
-  }
-  ERR_clear_error();
-  return RsaKey(std::move(key));
+  return RsaKey(std::move(std::get<openssl::PrivateKey>(loaded)));
 }
 
 std::string RsaKey::sign_rs256(std::string_view data) const {
-  openssl::MdCtxPtr context(EVP_MD_CTX_new());
-  std::size_t length = 0;
-  const auto* input = reinterpret_cast<const unsigned char*>(data.data());
-  std::string signature;
-  bool ok = context && EVP_DigestSignInit(context.get(), nullptr, EVP_sha256(), nullptr, key_.get()) == 1 &&
-            EVP_DigestSign(context.get(), nullptr, &length, input, data.size()) == 1;
-  if (ok) {
-    signature.resize(length);
-    ok = EVP_DigestSign(context.get(), reinterpret_cast<unsigned char*>(signature.data()), &length, input,
-                        data.size()) == 1;
-  }
-  if (!ok) throw CredentialsError(error::signing_failed, "RS256 signing failed: " + openssl::take_openssl_error());
-  signature.resize(length);
-  return signature;
+  std::string reason;
+  auto signature = key_.sign_sha256(data, &reason);
+  if (!signature) throw CredentialsError(error::signing_failed, "RS256 signing failed: " + reason);
+  return std::move(*signature);
 }
 
 std::string RsaKey::public_key_pem() const {
-  openssl::BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PUBKEY(bio.get(), key_.get()) != 1) {
-    throw CredentialsError(error::signing_failed, "cannot export the public key: " + openssl::take_openssl_error());
-  }
-  char* data = nullptr;
-  const long length = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<std::size_t>(length));
+  std::string reason;
+  auto pem = key_.public_key_pem(&reason);
+  if (!pem) throw CredentialsError(error::signing_failed, "cannot export the public key: " + reason);
+  return std::move(*pem);
 }
 
 std::optional<HttpsUrl> parse_https_url(std::string_view url, std::string* error) {

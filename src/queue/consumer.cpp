@@ -3,6 +3,7 @@
 #include <boost/asio.hpp>
 
 #include <algorithm>
+#include <list>
 
 #include "pushgw/common/async.hpp"
 #include "pushgw/common/retry.hpp"
@@ -157,8 +158,9 @@ struct Consumer::Impl : std::enable_shared_from_this<Impl> {
 
   void start_job(Lane lane, std::string element, std::size_t bytes) {
     jobs.add();
-    asio::co_spawn(executor, run_job(lane, std::move(element), bytes),
-                   [self = shared_from_this(), lane](std::exception_ptr e) {
+    const auto stop = running.emplace(running.end());
+    asio::co_spawn(executor, run_job(lane, std::move(element), bytes, *stop),
+                   [self = shared_from_this(), lane, stop](std::exception_ptr e) {
                      if (e) {
                        try {
                          std::rethrow_exception(e);
@@ -168,19 +170,28 @@ struct Consumer::Impl : std::enable_shared_from_this<Impl> {
                                              lane.name(), ex.what());
                        }
                      }
+                     self->running.erase(stop);
                      self->slots.release(1);
                      self->jobs.done();
                    });
   }
 
+  // One running job's stop signal. `stopped` covers a job whose coroutine has not started yet
+  // (co_spawn starts it later), whose slot has no handler to hear the signal.
+  struct StopSignal {
+    asio::cancellation_signal signal;
+    bool stopped = false;
+  };
+
   // Runs the handler; gives back the job's share of job_bytes however it ends.
-  asio::awaitable<void> run_job(Lane lane, std::string element, std::size_t bytes) {
+  asio::awaitable<void> run_job(Lane lane, std::string element, std::size_t bytes, StopSignal& stop) {
     struct Release {
       common::Semaphore& budget;
       std::size_t n;
       ~Release() { budget.release(n); }
     } release{job_bytes, bytes};
-    auto job = handler(lane, std::move(element));  // named: see GCC 12 and co_await temporaries
+    if (stop.stopped) co_return;  // stopped before it started: it is put back untouched
+    auto job = handler(lane, std::move(element), stop.signal.slot());  // named: see GCC 12 and co_await temporaries
     co_await std::move(job);
   }
 
@@ -217,6 +228,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Impl> {
   std::array<std::unique_ptr<redis::Client>, Lane::kCount> blocking;  // by Lane::index()
   common::WaitGroup fetchers;
   common::WaitGroup jobs;
+  std::list<StopSignal> running;  // one per job in `jobs`, erased when it ends
   std::array<bool, Lane::kCount> failing{};
   bool stopping = false;
   std::shared_ptr<spdlog::logger> logger;
@@ -263,8 +275,19 @@ asio::awaitable<bool> Consumer::stop(steady_clock::time_point deadline) {
   co_await impl.fetchers.wait();
   const bool finished = co_await impl.jobs.wait(deadline);
   if (!finished) {
-    impl.logger->warn("{} job(s) still running at the shutdown deadline; they go back to the queue",
+    impl.logger->warn("{} job(s) still running at the shutdown deadline; they are stopped and go back to the queue",
                       impl.jobs.count());
+    // A job waiting for Redis returns at once, without an ack; one with sends in flight once
+    // they are answered or time out. (Emitting completes nothing inline, so no job ends, and
+    // erases its signal, during this loop.)
+    for (auto& stop : impl.running) {
+      stop.stopped = true;
+      stop.signal.emit(asio::cancellation_type::terminal);
+    }
+    if (!co_await impl.jobs.wait(steady_clock::now() + milliseconds(2000))) {
+      impl.logger->warn("{} job(s) still running after their stop signal; their elements are put back anyway",
+                        impl.jobs.count());
+    }
   }
   const bool requeued = co_await impl.requeue_own(std::max(deadline, steady_clock::now() + milliseconds(2000)));
   for (auto& client : impl.blocking) {

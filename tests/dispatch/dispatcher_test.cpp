@@ -342,6 +342,38 @@ TEST_F(DispatcherTest, AnUnexpectedFailureIsRetriedThenDeadLetteredNeverLeftInPr
 
 // Issue 13, class 9: a producer's job over a provider's payload limit is dead-lettered as
 // invalid before anything is sent.
+// Issue 14: stopping is a per-job cancellation, not an exception. A job retrying a Redis step
+// (here the inactive-token lookup, which fails for as long as its key has the wrong type)
+// returns on its own stop signal, sends nothing and writes no ack: its element stays in the
+// processing list, for the consumer to put back.
+TEST_F(DispatcherTest, AJobRetryingARedisStepReturnsOnItsStopSignalWithoutSendingOrAcking) {
+  const queue::Lane lane = queue::Lane::default_lane();
+  const std::string element = json({{"platform", "ios"}, {"tokens", {token('a')}}, {"title", "t"}}).dump();
+  sync_.command({"SET", keys_.feedback().inactive("demo", "ios"), "not a hash"});
+  sync_.command({"LPUSH", keys_.processing(lane, "pod-1"), element});
+  asio::cancellation_signal stop;
+  bool done = false;
+  asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
+    co_await dispatcher_->handle(lane, element, stop.slot());
+    done = true;
+  }, asio::detached);
+  // Listening once its coroutine runs; retrying once the lookup failed (counted by Redis).
+  ASSERT_TRUE(test::run_until(io_, [&] {
+    return stop.slot().has_handler() &&
+           std::string(sync_.command({"INFO", "errorstats"})->str).find("errorstat_WRONGTYPE") != std::string::npos;
+  }));
+  EXPECT_FALSE(done);
+  stop.emit(asio::cancellation_type::terminal);
+  ASSERT_TRUE(test::run_until(io_, [&] { return done; }));
+  EXPECT_TRUE(sent_.empty());
+  EXPECT_EQ(sync_.lrange(keys_.processing(lane, "pod-1")), std::vector<std::string>{element});
+  EXPECT_EQ(sync_.zcard(keys_.lane(lane).retry), 0);
+  EXPECT_EQ(sync_.llen(keys_.lane(lane).dead), 0);
+  for (const char* outcome : {"completed", "retried", "dead_lettered"}) {
+    EXPECT_EQ(metrics_.jobs.with({outcome}).value(), 0) << outcome;
+  }
+}
+
 TEST_F(DispatcherTest, PayloadsOverTheProvidersLimitAreDeadLetteredAsInvalidUnsent) {
   handle(json({{"platform", "ios"}, {"tokens", {token('a')}}, {"title", std::string(10 * 1024 * 1024, 't')}}).dump());
   handle(json({{"platform", "android"}, {"tokens", {"fcm-1"}}, {"title", std::string(5000, 't')}}).dump());

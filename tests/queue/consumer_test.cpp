@@ -60,7 +60,7 @@ TEST_F(ConsumerTest, HandlesEveryJobOnceWithNoMoreThanTheWorkersAtOnce) {
   push(Lane::default_lane(), 50);
   std::vector<std::string> handled;
   std::size_t running = 0, most = 0;
-  Consumer consumer(io_.get_executor(), *store_, config(4), [&](Lane lane, std::string element) -> asio::awaitable<void> {
+  Consumer consumer(io_.get_executor(), *store_, config(4), [&](Lane lane, std::string element, asio::cancellation_slot) -> asio::awaitable<void> {
     ++running;
     most = std::max(most, running);
     asio::steady_timer t(io_, 5ms);
@@ -88,7 +88,7 @@ TEST_F(ConsumerTest, BigJobsRunWithinTheByteBudgetAndSmallOnesUpToTheWorkers) {
   c.queue.in_progress_bytes = 2500;
   std::size_t handled = 0, running = 0, running_bytes = 0, most_small = 0, most_bytes = 0;
   bool huge_alone = true, eight_small_ran = false;
-  Consumer consumer(io_.get_executor(), *store_, c, [&](Lane lane, std::string element) -> asio::awaitable<void> {
+  Consumer consumer(io_.get_executor(), *store_, c, [&](Lane lane, std::string element, asio::cancellation_slot) -> asio::awaitable<void> {
     ++running;
     running_bytes += element.size();
     most_bytes = std::max(most_bytes, running_bytes);
@@ -118,7 +118,7 @@ TEST_F(ConsumerTest, BusyLanesShareWorkersByWeight) {
   push(Lane::bulk(), 100);
   push(Lane::high(), 100);
   std::vector<std::string> order;
-  Consumer consumer(io_.get_executor(), *store_, config(1), [&](Lane lane, std::string element) -> asio::awaitable<void> {
+  Consumer consumer(io_.get_executor(), *store_, config(1), [&](Lane lane, std::string element, asio::cancellation_slot) -> asio::awaitable<void> {
     order.push_back(std::string(lane.name()));
     co_await store_->ack(lane, element, AckPlan{});
   });
@@ -129,13 +129,17 @@ TEST_F(ConsumerTest, BusyLanesShareWorkersByWeight) {
   EXPECT_LE(high, 44) << "bulk must still get its share";
 }
 
-TEST_F(ConsumerTest, StopPutsUnfinishedJobsBackAtTheHeadOfTheQueue) {
+// At the deadline each running job gets its own stop signal and returns before stop() puts its
+// element back: no handler is left running beside the requeued copy.
+TEST_F(ConsumerTest, StopSignalsJobsStillRunningAtTheDeadlineAndPutsThemBackAtTheHeadOfTheQueue) {
   push(Lane::default_lane(), 3);
-  std::size_t started = 0;
-  Consumer consumer(io_.get_executor(), *store_, config(8), [&](Lane, std::string) -> asio::awaitable<void> {
+  std::size_t started = 0, signalled = 0, returned = 0;
+  Consumer consumer(io_.get_executor(), *store_, config(8), [&](Lane, std::string, asio::cancellation_slot stop) -> asio::awaitable<void> {
     ++started;
     asio::steady_timer t(io_, 1h);  // never finishes before the deadline
-    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    auto [ec] = co_await t.async_wait(asio::bind_cancellation_slot(stop, asio::as_tuple(asio::use_awaitable)));
+    if (ec == asio::error::operation_aborted) ++signalled;
+    ++returned;
   });
   consumer.start();
   run_until([&] { return started == 3; });
@@ -146,6 +150,8 @@ TEST_F(ConsumerTest, StopPutsUnfinishedJobsBackAtTheHeadOfTheQueue) {
   }, asio::detached);
   run_until([&] { return stopped; });
   EXPECT_FALSE(finished);  // the jobs were still running at the deadline
+  EXPECT_EQ(signalled, 3u);
+  EXPECT_EQ(returned, 3u) << "stop() returns after the signalled jobs did";
   EXPECT_EQ(sync_.llen(Keys().processing(Lane::default_lane(), "pod-1")), 0);
   EXPECT_EQ(sync_.lrange(Keys().lane(Lane::default_lane()).queue).size(), 3u);
 }

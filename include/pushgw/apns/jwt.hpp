@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include <openssl/types.h>
+#include "pushgw/common/private_key.hpp"
 
 namespace pushgw::apns {
 
@@ -36,8 +36,8 @@ class SigningKey {
   std::string public_key_pem() const;
 
  private:
-  explicit SigningKey(std::shared_ptr<EVP_PKEY> key) : key_(std::move(key)) {}
-  std::shared_ptr<EVP_PKEY> key_;
+  explicit SigningKey(common::openssl::PrivateKey key) : key_(std::move(key)) {}
+  common::openssl::PrivateKey key_;
 };
 
 // Builds and signs a provider token issued at `issued_at_s` (unix seconds).

@@ -65,14 +65,11 @@ class Provider final : public provider::Provider {
   ~Provider() override;
 
   bool start(std::string* error) override;
-  boost::asio::awaitable<void> stop(std::chrono::milliseconds deadline) override;
 
   // A PreparedSend: payload, headers and provider token, or the refusal every token gets.
   std::shared_ptr<const provider::Prepared> prepare(const job::Notification& n) const override;
 
   provider::Health health() const override;
-  common::Semaphore* send_permits() override;
-  h2::PoolStats pool_stats() const override;
   // How many provider tokens have been minted (0 with certificate auth).
   std::uint64_t tokens_minted() const;
 

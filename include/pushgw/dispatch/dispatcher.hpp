@@ -8,8 +8,9 @@
 //   element and write its retries and dead letters in one script.
 //
 // Redis being unreachable never loses the job: each step is retried with backoff until it
-// works or the instance shuts down (then the element is still in the processing list and goes
-// back to the queue). Nothing here throws for bad input, and an unexpected failure while
+// works or the job's stop signal is emitted (the consumer does at the shutdown deadline; then
+// nothing is acked, and the element is still in the processing list and goes back to the
+// queue). Nothing here throws for bad input, and an unexpected failure while
 // handling an element counts against that element (tried again later, dead-lettered after
 // max_failures), never against the worker or the instance.
 //
@@ -26,6 +27,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 
 #include "pushgw/config/config.hpp"
 #include "pushgw/feedback/inactive_tokens.hpp"
@@ -64,11 +66,11 @@ class Dispatcher {
   // first handle().
   void add_provider(provider::Provider& provider);
 
-  // The queue::JobHandler.
-  boost::asio::awaitable<void> handle(queue::Lane lane, std::string element);
-
-  // Makes pending Redis retries give up (shutdown): the job stays in the processing list.
-  void stop();
+  // The queue::JobHandler. A cancellation emitted on `stop` makes the job's Redis retries give
+  // up (a step under way finishes first): the job then returns without an ack, its element left
+  // in the processing list.
+  boost::asio::awaitable<void> handle(queue::Lane lane, std::string element,
+                                      boost::asio::cancellation_slot stop = {});
 
  private:
   struct Impl;

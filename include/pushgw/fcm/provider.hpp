@@ -64,8 +64,6 @@ class Provider final : public provider::Provider {
   std::shared_ptr<const provider::Prepared> prepare(const job::Notification& n) const override;
 
   provider::Health health() const override;
-  common::Semaphore* send_permits() override;
-  h2::PoolStats pool_stats() const override;
   // How many access tokens have been fetched successfully.
   std::uint64_t tokens_fetched() const;
 

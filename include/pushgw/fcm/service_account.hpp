@@ -18,7 +18,7 @@
 #include <string>
 #include <string_view>
 
-#include <openssl/types.h>
+#include "pushgw/common/private_key.hpp"
 
 namespace pushgw::fcm {
 
@@ -37,8 +37,8 @@ class RsaKey {
   std::string public_key_pem() const;
 
  private:
-  explicit RsaKey(std::shared_ptr<EVP_PKEY> key) : key_(std::move(key)) {}
-  std::shared_ptr<EVP_PKEY> key_;
+  explicit RsaKey(common::openssl::PrivateKey key) : key_(std::move(key)) {}
+  common::openssl::PrivateKey key_;
 };
 
 // The parts of an https URL with a path, e.g. token_uri "https://oauth2.googleapis.com/token".

@@ -69,19 +69,20 @@ class Provider {
   // malformed endpoint, an unreadable ca_file...); connection failures are retried in the
   // background and shown by health(), not errors here.
   virtual bool start(std::string* error) = 0;
-  // Stops taking sends; in-flight ones may finish until `deadline`.
-  virtual boost::asio::awaitable<void> stop(std::chrono::milliseconds deadline) = 0;
+  // Stops taking sends; in-flight ones may finish until `deadline`. By default: stops the pool.
+  virtual boost::asio::awaitable<void> stop(std::chrono::milliseconds deadline);
 
   virtual std::shared_ptr<const Prepared> prepare(const job::Notification& n) const = 0;
 
   // The permits that bound this provider's sends in flight (max_inflight, owned by its
   // connection pool), on executor(); nullptr before start(). A caller that starts many sends
   // (the dispatcher's fan-out) takes permits here itself, waiting once rather than per send,
-  // and passes one with each.
-  virtual common::Semaphore* send_permits() = 0;
+  // and passes one with each. By default: the pool's.
+  virtual common::Semaphore* send_permits() { return pool_ ? &pool_->permits() : nullptr; }
 
   // Sends the prepared notification to `token` with `permit` (one of send_permits(); empty:
-  // the send waits for one, oldest first); `token` is not referenced after this returns.
+  // the send waits for one, oldest first). `token` is read when the operation starts (at once
+  // with a callback, at the co_await with use_awaitable) and not referenced after that.
   template <class CompletionToken>
   auto async_send(common::Permit permit, std::shared_ptr<const Prepared> prepared, const std::string& token,
                   CompletionToken&& completion) {
@@ -94,9 +95,16 @@ class Provider {
   }
 
   virtual Health health() const = 0;
-  virtual h2::PoolStats pool_stats() const = 0;
+  // By default: the pool's (none before start()).
+  virtual h2::PoolStats pool_stats() const { return pool_ ? pool_->stats() : h2::PoolStats{}; }
 
  protected:
+  // For a provider whose sends go over HTTP/2 (APNs, FCM): creates and starts its pool on
+  // executor(), which stop(), send_permits() and pool_stats() then use. Null with *error set
+  // when the pool cannot start (a malformed endpoint, an unreadable ca_file).
+  std::shared_ptr<h2::Pool> start_pool(h2::PoolConfig config, std::string* error);
+  const h2::Pool* pool() const { return pool_.get(); }
+
   // One send, on executor(): `done` gets the outcome exactly once, on executor(), possibly
   // before send() returns. `token` is not referenced after send() returns.
   virtual void send(common::Permit permit, std::shared_ptr<const Prepared> prepared, const std::string& token,
@@ -107,9 +115,10 @@ class Provider {
   job::Platform platform_;
   std::string_view kind_;  // a literal
   std::string app_;
+  std::shared_ptr<h2::Pool> pool_;  // set by start_pool()
 
   // send() on executor(): at once when the caller runs there, else posted (with a copy of the
-  // token, which the caller may drop as soon as async_send returns).
+  // token, which the caller may drop once the operation has started).
   void start_send(common::Permit permit, std::shared_ptr<const Prepared> prepared, const std::string& token,
                   SendHandler done) {
     if (common::running_in(executor())) {

@@ -19,6 +19,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 
 #include "pushgw/config/config.hpp"
 #include "pushgw/queue/job_store.hpp"
@@ -31,7 +32,10 @@ namespace pushgw::queue {
 // Handles one job taken from `lane`. It must ack the element itself; the
 // worker is free again when the awaitable completes. It should not throw (an exception is
 // logged and the element stays in the processing list until shutdown or a reaper returns it).
-using JobHandler = std::function<boost::asio::awaitable<void>(Lane lane, std::string element)>;
+// `stop` is the job's own stop signal, emitted when the job is still running at the shutdown
+// deadline: the handler should then return soon without acking (the element goes back).
+using JobHandler = std::function<boost::asio::awaitable<void>(Lane lane, std::string element,
+                                                              boost::asio::cancellation_slot stop)>;
 
 struct ConsumerConfig {
   config::QueueConfig queue;
@@ -47,10 +51,11 @@ class Consumer {
 
   // Connects the blocking connections and starts the fetch loops.
   void start();
-  // Stops taking jobs, lets the running ones finish until `deadline`, then puts every job
-  // still in this instance's processing lists back at the head of its queue (unchanged: they
-  // were not started, or their sends were cut short by the deadline). True when every job
-  // finished or went back.
+  // Stops taking jobs, lets the running ones finish until `deadline`, then emits the stop
+  // signal of each job still running and waits (briefly) for them to return, then puts every
+  // job still in this instance's processing lists back at the head of its queue (unchanged:
+  // they were not started, or were stopped before their ack). True when every job finished or
+  // went back.
   boost::asio::awaitable<bool> stop(std::chrono::steady_clock::time_point deadline);
 
  private:
