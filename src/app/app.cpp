@@ -12,6 +12,7 @@
 #include <deque>
 #include <iostream>
 #include <list>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -19,6 +20,8 @@
 #include "provider_factory.hpp"
 #include "pushgw/dispatch/dispatcher.hpp"
 #include "pushgw/feedback/inactive_tokens.hpp"
+#include "pushgw/feedback/mark_expiry.hpp"
+#include "pushgw/feedback/webhook.hpp"
 #include "pushgw/http/server.hpp"
 #include "pushgw/log/log.hpp"
 #include "pushgw/metrics/metrics.hpp"
@@ -246,7 +249,19 @@ int run_daemon(const config::Config& cfg) {
                                    metrics.jobs.with({"requeued"}).inc(static_cast<double>(requeued));
                                  });
 
-  FrontDoor front_door(cfg, redis, metrics, registry, store, providers.checks(),
+  std::vector<std::pair<std::string, std::string>> inactive_hashes;  // (app, platform) with a provider
+  for (const auto& [name, app] : cfg.apps) {
+    if (app.apns) inactive_hashes.emplace_back(name, job::to_string(job::Platform::ios));
+    if (app.fcm) inactive_hashes.emplace_back(name, job::to_string(job::Platform::android));
+  }
+  feedback::MarkExpiry mark_expiry(io.get_executor(), inactive, std::move(inactive_hashes), cfg.feedback.inactive_ttl,
+                                   metrics);
+  std::optional<feedback::WebhookSender> webhook;
+  if (!cfg.feedback.webhook.url.empty()) {
+    webhook.emplace(io.get_executor(), worker_redis, keys.feedback(), instances, cfg.feedback.webhook, metrics);
+  }
+
+  FrontDoor front_door(cfg, redis, metrics, registry, store, inactive, providers.checks(),
                        [&]() { providers.refresh_gauges(metrics); });
   http::Server server(io.get_executor(), server_config(cfg), front_door.routes(),
                       request_observer(metrics));
@@ -258,6 +273,8 @@ int run_daemon(const config::Config& cfg) {
   }
   redis.start();
   worker_redis.start();
+  mark_expiry.start();
+  if (webhook) webhook->start();
   log_start(cfg, redis_config.endpoint, server.port());
   logger->info("instance {}: {} worker(s), {} send thread(s), lanes high/default/bulk weighted {}/{}/{}", instance,
                cfg.queue.workers, cfg.queue.send_threads, cfg.queue.weight_high, cfg.queue.weight_default,
@@ -293,6 +310,8 @@ int run_daemon(const config::Config& cfg) {
             co_await consumer.stop(deadline);
             co_await maintenance.stop();
           }
+          if (webhook) co_await webhook->stop();
+          co_await mark_expiry.stop();
           co_await providers.stop(std::chrono::milliseconds(500));
           worker_redis.stop();
           redis.stop();

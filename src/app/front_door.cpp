@@ -7,6 +7,7 @@
 
 #include "pushgw/api/gorush.hpp"
 #include "pushgw/api/push_request.hpp"
+#include "pushgw/api/token_request.hpp"
 #include "pushgw/common/quote.hpp"
 #include "pushgw/job/codec.hpp"
 #include "pushgw/job/split.hpp"
@@ -49,13 +50,14 @@ Response api_error(const api::ApiError& e) { return Response::json(e.status, job
 
 FrontDoor::FrontDoor(const config::Config& config, redis::Client& redis,
                      metrics::PushgwMetrics& metrics, metrics::Registry& registry,
-                     queue::JobStore& store, std::vector<ProviderCheck> checks,
-                     std::function<void()> before_scrape)
+                     queue::JobStore& store, feedback::InactiveTokens& inactive,
+                     std::vector<ProviderCheck> checks, std::function<void()> before_scrape)
     : config_(config),
       redis_(redis),
       metrics_(metrics),
       registry_(registry),
       store_(store),
+      inactive_(inactive),
       checks_(std::move(checks)),
       before_scrape_(std::move(before_scrape)),
       validation_(job::ValidationContext::from_config(config)),
@@ -68,6 +70,8 @@ std::vector<http::Route> FrontDoor::routes() {
   return {
       {"POST", "/push", true, bind(&FrontDoor::push)},
       {"POST", "/api/push", true, bind(&FrontDoor::gorush_push)},
+      {"GET", std::string(api::kTokensRoute), true, bind(&FrontDoor::token_state)},
+      {"DELETE", std::string(api::kTokensRoute), true, bind(&FrontDoor::token_reactivate)},
       {"GET", "/healthz", false,
        [](const Request&) -> asio::awaitable<Response> { co_return Response::json(200, R"({"status":"ok"})"); }},
       {"GET", "/readyz", false, bind(&FrontDoor::ready)},
@@ -103,6 +107,32 @@ asio::awaitable<Response> FrontDoor::gorush_push(const Request& request) {
     co_return store_failure(stored, true);
   }
   co_return Response::json(api::kGorushSuccessStatus, job::dump_compact(api::gorush_success_response(push)));
+}
+
+asio::awaitable<Response> FrontDoor::token_state(const Request& request) {
+  auto parsed = api::parse_token_request(request.target, validation_);
+  if (auto* error = std::get_if<api::ApiError>(&parsed)) co_return api_error(*error);
+  const auto& wanted = std::get<api::TokenRequest>(parsed);
+  auto [ec, mark] = co_await inactive_.state(wanted.app, job::to_string(wanted.platform), wanted.token);
+  if (ec) co_return Response::error(503, "cannot read the token's state from Redis: " + ec.message());
+  if (!mark) co_return Response::json(200, R"({"active":true})");
+  co_return Response::json(200, job::dump_compact({{"active", false}, {"reason", mark->reason}, {"at", mark->at_ms}}));
+}
+
+asio::awaitable<Response> FrontDoor::token_reactivate(const Request& request) {
+  auto parsed = api::parse_token_request(request.target, validation_);
+  if (auto* error = std::get_if<api::ApiError>(&parsed)) co_return api_error(*error);
+  const auto& wanted = std::get<api::TokenRequest>(parsed);
+  auto [ec, was_marked] = co_await inactive_.reactivate(wanted.app, job::to_string(wanted.platform), wanted.token, unix_ms());
+  if (ec) co_return Response::error(503, "the token was not reactivated: " + ec.message());
+  if (was_marked) {
+    log::get("api")->info("app {} {}: token {} reactivated", wanted.app, job::to_string(wanted.platform),
+                          log::token(wanted.token));
+  }
+  Response response;
+  response.status = 204;
+  response.content_type.clear();
+  co_return response;
 }
 
 // 503: nothing was stored, a retry cannot duplicate. 504: Redis got the request but did not

@@ -1,5 +1,6 @@
 #pragma once
 // The front door's routes: POST /push and /api/push store notifications as Redis jobs;
+// GET and DELETE /tokens/{platform}/{token} read and clear a token's inactive mark;
 // /healthz, /readyz and /metrics serve operators. Validation and the JSON shapes live in the
 // api module; this file only wires them to Redis and HTTP.
 
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "pushgw/config/config.hpp"
+#include "pushgw/feedback/inactive_tokens.hpp"
 #include "pushgw/http/server.hpp"
 #include "pushgw/job/notification.hpp"
 #include "pushgw/job/validate.hpp"
@@ -32,8 +34,8 @@ class FrontDoor {
   // `store` answers the queue depths; `before_scrape` refreshes the gauges that other
   // components own (provider connections and health) before /metrics renders.
   FrontDoor(const config::Config& config, redis::Client& redis, metrics::PushgwMetrics& metrics,
-            metrics::Registry& registry, queue::JobStore& store, std::vector<ProviderCheck> checks,
-            std::function<void()> before_scrape);
+            metrics::Registry& registry, queue::JobStore& store, feedback::InactiveTokens& inactive,
+            std::vector<ProviderCheck> checks, std::function<void()> before_scrape);
 
   std::vector<http::Route> routes();
 
@@ -44,6 +46,8 @@ class FrontDoor {
 
   boost::asio::awaitable<http::Response> push(const http::Request& request);
   boost::asio::awaitable<http::Response> gorush_push(const http::Request& request);
+  boost::asio::awaitable<http::Response> token_state(const http::Request& request);
+  boost::asio::awaitable<http::Response> token_reactivate(const http::Request& request);
   boost::asio::awaitable<http::Response> ready(const http::Request& request);
   boost::asio::awaitable<http::Response> metrics_text(const http::Request& request);
 
@@ -58,6 +62,7 @@ class FrontDoor {
   metrics::PushgwMetrics& metrics_;
   metrics::Registry& registry_;
   queue::JobStore& store_;
+  feedback::InactiveTokens& inactive_;
   std::vector<ProviderCheck> checks_;
   std::function<void()> before_scrape_;
   job::ValidationContext validation_;

@@ -21,6 +21,7 @@
 #include <system_error>
 #include <utility>
 
+#include "pushgw/common/url.hpp"
 #include "text.hpp"
 
 namespace pushgw::config {
@@ -512,9 +513,30 @@ void read_retries(TreeReader& r, const Value& v, RetriesConfig& retries) {
   }
 }
 
+void read_webhook(TreeReader& r, const Value& v, WebhookConfig& webhook) {
+  r.read_map(v, {
+      {"url", [&](const Value& f) {
+         r.read_string(f, webhook.url);
+         std::string why;
+         if (!webhook.url.empty() && !common::parse_url(webhook.url, &why)) r.error(f.path, f.line, why);
+       }},
+      {"secret", [&](const Value& f) { r.read_string(f, webhook.secret); }},
+      {"batch", [&](const Value& f) { r.read_count(f, webhook.batch); }},
+      {"interval", [&](const Value& f) { r.read_duration(f, webhook.interval, Zero::rejected); }},
+      {"timeout", [&](const Value& f) { r.read_duration(f, webhook.timeout, Zero::rejected); }},
+  });
+  if (!webhook.url.empty() && webhook.secret.empty()) {
+    const std::string path = v.path + ".secret";
+    r.error(path, r.line(path, v.line),
+            "is required with feedback.webhook.url: every request is signed with it (HMAC-SHA256)");
+  }
+}
+
 void read_feedback(TreeReader& r, const Value& v, FeedbackConfig& feedback) {
   r.read_map(v, {
       {"max_events", [&](const Value& f) { r.read_count(f, feedback.max_events); }},
+      {"inactive_ttl", [&](const Value& f) { r.read_duration(f, feedback.inactive_ttl, Zero::rejected); }},
+      {"webhook", [&](const Value& f) { read_webhook(r, f, feedback.webhook); }},
   });
 }
 

@@ -3,11 +3,13 @@
 
 #include <string_view>
 
+#include "pushgw/common/url.hpp"
 #include "pushgw/config/config.hpp"
 #include "text.hpp"
 
 namespace pushgw::config {
 
+using common::percent_decode;
 using detail::in_quotes;
 
 namespace {
@@ -15,31 +17,6 @@ namespace {
 std::nullopt_t fail(std::string* error, std::string message) {
   if (error) *error = std::move(message);
   return std::nullopt;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::optional<std::string> percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out += text[i];
-      continue;
-    }
-    if (i + 2 >= text.size()) return std::nullopt;  // needs two hex digits
-    const int high = hex_value(text[i + 1]);
-    const int low = hex_value(text[i + 2]);
-    if (high < 0 || low < 0) return std::nullopt;
-    out += static_cast<char>(high * 16 + low);
-    i += 2;
-  }
-  return out;
 }
 
 bool starts_with_ignoring_case(std::string_view text, std::string_view lower_prefix) {

@@ -121,19 +121,20 @@ std::optional<milliseconds> parse_duration(const std::string& text, std::string*
     if (unit.empty()) {
       if (i == text.size() && number_start == 0) {
         return fail(error, "needs a unit: write " + in_quotes(text + "s") + " for seconds or " +
-                               in_quotes(text + "ms") + " for milliseconds (units: ms, s, m, h)");
+                               in_quotes(text + "ms") + " for milliseconds (units: ms, s, m, h, d)");
       }
       return fail(error, "needs a unit after " + in_quotes(number) + " in " + in_quotes(text) +
-                             " (units: ms, s, m, h)");
+                             " (units: ms, s, m, h, d)");
     }
     std::int64_t unit_ms = 0;
     if (unit == "ms") unit_ms = 1;
     else if (unit == "s") unit_ms = 1000;
     else if (unit == "m") unit_ms = 60 * 1000;
     else if (unit == "h") unit_ms = 3600 * 1000;
+    else if (unit == "d") unit_ms = 86400 * 1000;
     else {
       return fail(error, "has unknown unit " + in_quotes(unit) + " in " + in_quotes(text) +
-                             "; use ms, s, m or h");
+                             "; use ms, s, m, h or d");
     }
 
     // Digit limits keep every product below 2^63; the sum is capped at max_ms below.

@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "pushgw/common/openssl.hpp"
+#include "pushgw/common/url.hpp"
 #include "pushgw/fcm/error.hpp"
-#include "pushgw/h2/endpoint.hpp"
 
 namespace pushgw::fcm {
 
@@ -70,24 +70,17 @@ std::string RsaKey::public_key_pem() const {
 std::optional<HttpsUrl> parse_https_url(std::string_view url, std::string* error) {
   std::string ignored;
   if (error == nullptr) error = &ignored;
-  constexpr std::string_view kScheme = "https://";
-  if (url.substr(0, kScheme.size()) != kScheme) {
+  if (url.substr(0, 8) != "https://") {
     *error = "must start with https://";
     return std::nullopt;
   }
-  if (url.find_first_of("?#") != std::string_view::npos) {
+  auto parsed = common::parse_url(url, error);
+  if (!parsed) return std::nullopt;
+  if (parsed->has_query) {
     *error = "must have no query or fragment";
     return std::nullopt;
   }
-  const std::size_t slash = url.find('/', kScheme.size());
-  const std::string_view authority = url.substr(0, slash);
-  const auto endpoint = h2::parse_https_endpoint(authority, error);
-  if (!endpoint) return std::nullopt;
-  HttpsUrl parsed;
-  parsed.host = endpoint->host;
-  parsed.port = endpoint->port;
-  parsed.path = slash == std::string_view::npos ? std::string("/") : std::string(url.substr(slash));
-  return parsed;
+  return HttpsUrl{std::move(parsed->host), parsed->port, std::move(parsed->target)};
 }
 
 std::string ServiceAccount::describe() const {

@@ -1,17 +1,31 @@
 #include "pushgw/feedback/inactive_tokens.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <chrono>
 
 #include <boost/asio.hpp>
 #include <nlohmann/json.hpp>
 
 #include "pushgw/common/async.hpp"
 #include "pushgw/job/codec.hpp"
+#include "pushgw/queue/scripts.hpp"
 
 namespace pushgw::feedback {
 
 namespace asio = boost::asio;
 using boost::system::error_code;
+
+namespace {
+
+std::int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+error_code unexpected() { return redis::make_error_code(redis::error::unexpected_reply); }
+
+}  // namespace
 
 std::string inactive_value(const DeadToken& dead) {
   nlohmann::json value = {{"reason", dead.reason}, {"at", dead.at_ms}};
@@ -60,14 +74,15 @@ asio::awaitable<void> InactiveTokens::lookup_call(const std::string& key, std::v
     if (!ec) {
       const auto& reply = result.replies.at(0);
       if (reply.type != redis::Reply::Type::array || reply.elements.size() != argv.size() - 2) {
-        ec = redis::make_error_code(redis::error::unexpected_reply);
+        ec = unexpected();
       } else {
+        const std::int64_t now = unix_ms();
         flags.reserve(reply.elements.size());
-        for (const auto& element : reply.elements) flags.push_back(!element.is_nil());
+        for (const auto& element : reply.elements) flags.push_back(!element.is_nil() && !expired(element.str, now));
       }
     }
   } catch (const std::exception&) {
-    ec = redis::make_error_code(redis::error::unexpected_reply);  // out of memory: each caller retries its job
+    ec = unexpected();  // out of memory: each caller retries its job
   }
   std::size_t at = 0;
   for (auto& lookup : lookups) {
@@ -80,36 +95,106 @@ asio::awaitable<void> InactiveTokens::lookup_call(const std::string& key, std::v
   }
 }
 
+std::optional<std::int64_t> InactiveTokens::marked_at(std::string_view value) {
+  constexpr std::string_view kAt = "\"at\":";
+  const auto at = value.find(kAt);
+  if (at == std::string_view::npos) return std::nullopt;
+  std::int64_t ms = 0;
+  const char* first = value.data() + at + kAt.size();
+  const auto [end, ec] = std::from_chars(first, value.data() + value.size(), ms);
+  if (ec != std::errc() || end == first) return std::nullopt;
+  return ms;
+}
+
+bool InactiveTokens::expired(std::string_view value, std::int64_t now_ms) const {
+  const auto at = marked_at(value);
+  return at && *at < now_ms - config_.inactive_ttl.count();
+}
+
 asio::awaitable<error_code> InactiveTokens::mark(std::string_view app, std::string_view platform,
                                                  const std::vector<DeadToken>& dead) {
   if (dead.empty()) co_return error_code{};
-  const std::string hash = keys_.inactive(app, platform);
-  const std::string& list = keys_.events();
-  std::vector<std::string> values;
-  std::vector<std::string> events;
+  std::vector<std::string> args;
+  args.reserve(dead.size() * 3);
   for (const auto& d : dead) {
-    values.push_back(inactive_value(d));
-    events.push_back(feedback_event(app, platform, d));
+    args.push_back(d.token);
+    args.push_back(inactive_value(d));
+    args.push_back(d.invalid_since_ms ? std::to_string(*d.invalid_since_ms) : std::string());
   }
-  std::vector<std::string_view> hset{"HSET", hash};
+  const std::vector<std::string> keys{keys_.inactive(app, platform), keys_.reactivated(app, platform)};
+  auto [ec, marked] = co_await queue::eval_script(redis_, queue::mark_script(), keys, args);
+  if (ec) co_return ec;
+  if (marked.type != redis::Reply::Type::array) co_return unexpected();
+  if (marked.elements.empty()) co_return error_code{};
+
+  // The events of the tokens marked, in a second step: the events list lives in another slot.
+  const std::string& list = keys_.events();
+  std::vector<std::string> events;
   std::vector<std::string_view> lpush{"LPUSH", list};
-  for (std::size_t i = 0; i < dead.size(); ++i) {
-    hset.push_back(dead[i].token);
-    hset.push_back(values[i]);
-    lpush.push_back(events[i]);
+  events.reserve(marked.elements.size());
+  for (const auto& position : marked.elements) {
+    const auto i = static_cast<std::size_t>(position.integer - 1);
+    if (position.type != redis::Reply::Type::integer || i >= dead.size()) co_return unexpected();
+    events.push_back(feedback_event(app, platform, dead[i]));
   }
-  // A pipeline, not MULTI: the hash and the list may live on different Cluster nodes, and
-  // marking twice (after a retry) is harmless.
+  lpush.insert(lpush.end(), events.begin(), events.end());
   redis::Request request;
-  request.push_argv(hset);
   request.push_argv(lpush);
   request.push("LTRIM", list, "0", std::to_string(config_.max_events - 1));
   auto result = co_await redis_.exec(std::move(request));
   if (result.ec) co_return result.ec;
   for (const auto& reply : result.replies) {
-    if (reply.is_error()) co_return redis::make_error_code(redis::error::unexpected_reply);
+    if (reply.is_error()) co_return unexpected();
   }
   co_return error_code{};
+}
+
+asio::awaitable<InactiveTokens::StateResult> InactiveTokens::state(std::string_view app, std::string_view platform,
+                                                                  const std::string& token) {
+  redis::Request request;
+  request.push("HGET", keys_.inactive(app, platform), token);
+  auto result = co_await redis_.exec(std::move(request));
+  if (result.ec) co_return StateResult{result.ec, std::nullopt};
+  const auto& reply = result.replies.at(0);
+  if (reply.is_nil() || expired(reply.str, unix_ms())) co_return StateResult{};
+  if (reply.type != redis::Reply::Type::string) co_return StateResult{unexpected(), std::nullopt};
+  Mark mark;
+  mark.at_ms = marked_at(reply.str).value_or(0);
+  const auto value = nlohmann::json::parse(reply.str, nullptr, /*allow_exceptions=*/false);
+  if (value.is_object() && value.contains("reason") && value["reason"].is_string()) {
+    mark.reason = value["reason"].get<std::string>();
+  }
+  co_return StateResult{error_code{}, std::move(mark)};
+}
+
+asio::awaitable<std::pair<error_code, bool>> InactiveTokens::reactivate(std::string_view app, std::string_view platform,
+                                                                        const std::string& token, std::int64_t now_ms) {
+  const std::vector<std::string> keys{keys_.inactive(app, platform), keys_.reactivated(app, platform)};
+  const std::vector<std::string> args{token, std::to_string(now_ms)};  // named: GCC 12 and co_await temporaries
+  auto [ec, reply] = co_await queue::eval_script(redis_, queue::reactivate_script(), keys, args);
+  if (ec) co_return std::pair{ec, false};
+  if (reply.type != redis::Reply::Type::integer) co_return std::pair{unexpected(), false};
+  co_return std::pair{error_code{}, reply.integer == 1};
+}
+
+asio::awaitable<std::pair<error_code, std::size_t>> InactiveTokens::expire_marks(std::string_view app,
+                                                                                 std::string_view platform,
+                                                                                 std::int64_t now_ms) {
+  const std::string cutoff = std::to_string(now_ms - config_.inactive_ttl.count());
+  std::size_t marks_removed = 0;
+  // The marks' JSON has "at":<ms>; a reactivation record is the bare number.
+  for (const bool marks : {true, false}) {
+    const std::vector<std::string> keys{marks ? keys_.inactive(app, platform) : keys_.reactivated(app, platform)};
+    std::vector<std::string> args{"0", cutoff, "500", marks ? "\"at\":(%d+)" : "^(%d+)$"};
+    do {
+      auto [ec, page] = co_await queue::eval_script(redis_, queue::expire_script(), keys, args);
+      if (ec) co_return std::pair{ec, marks_removed};
+      if (page.type != redis::Reply::Type::array || page.elements.size() != 2) co_return std::pair{unexpected(), marks_removed};
+      args[0] = page.elements[0].str;  // the next cursor
+      if (marks) marks_removed += static_cast<std::size_t>(page.elements[1].integer);
+    } while (args[0] != "0");
+  }
+  co_return std::pair{error_code{}, marks_removed};
 }
 
 }  // namespace pushgw::feedback

@@ -182,7 +182,7 @@ Request request_head(const bhttp::request<bhttp::string_body>& in, const std::st
 bhttp::response<bhttp::string_body> to_beast(const Response& in, unsigned version, bool keep_alive) {
   bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(in.status), version};
   out.set(bhttp::field::server, "pushgw");
-  if (!in.body.empty() || in.status >= 200) out.set(bhttp::field::content_type, in.content_type);
+  if (!in.content_type.empty() && (!in.body.empty() || in.status >= 200)) out.set(bhttp::field::content_type, in.content_type);
   for (const auto& [name, value] : in.headers) out.set(name, value);
   out.keep_alive(keep_alive);
   out.body() = in.body;
@@ -421,7 +421,7 @@ struct RouteMatch {
 RouteMatch match_route(const std::vector<Route>& routes, const Request& request) {
   RouteMatch match;
   for (const auto& route : routes) {
-    if (route.path != request.path) continue;
+    if (!route_matches(route.path, request.path)) continue;
     if (route.method == request.method) return RouteMatch{&route, {}};
     match.allow += (match.allow.empty() ? "" : ", ") + route.method;
   }

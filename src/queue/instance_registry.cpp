@@ -32,8 +32,9 @@ asio::awaitable<error_code> InstanceRegistry::sign_off() {
   co_return result.ec;
 }
 
-asio::awaitable<std::pair<error_code, bool>> InstanceRegistry::take_reaper_lease(std::chrono::milliseconds ttl) {
-  std::vector<std::string> keys{keys_.reaper_lease()};
+asio::awaitable<std::pair<error_code, bool>> InstanceRegistry::take_lease(const std::string& key,
+                                                                          std::chrono::milliseconds ttl) {
+  std::vector<std::string> keys{key};
   std::vector<std::string> args{instance_, std::to_string(ttl.count())};
   auto [ec, reply] = co_await eval_script(redis_, lease_script(), keys, args);
   if (ec) co_return std::pair{ec, false};

@@ -28,10 +28,17 @@ std::string named_key(std::string_view prefix, std::string_view kind, std::strin
 }  // namespace
 
 FeedbackKeys::FeedbackKeys(std::string_view prefix)
-    : prefix_(prefix), events_(std::string(prefix) + ":feedback") {}
+    : prefix_(prefix),
+      events_(std::string(prefix) + ":feedback"),
+      webhook_batch_("{" + events_ + "}:webhook:batch"),
+      webhook_lease_("{" + events_ + "}:webhook:lease") {}
 
 std::string FeedbackKeys::inactive(std::string_view app, std::string_view platform) const {
   return named_key(prefix_, "inactive", app, platform);
+}
+
+std::string FeedbackKeys::reactivated(std::string_view app, std::string_view platform) const {
+  return "{" + inactive(app, platform) + "}:reactivated";
 }
 
 Keys::Keys(std::string prefix)

@@ -108,6 +108,54 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 )lua";
 
+// Marks dead tokens unless the backend reactivated one after the provider's "invalid since"
+// (an APNs 410 older than a DELETE /tokens/...: the device registered the token again). One
+// HMGET and one HSET per 1000 tokens, not a call per token (Lua's unpack has a limit too).
+constexpr std::string_view kMark = R"lua(
+local n = #ARGV / 3
+local marked = {}
+for first = 1, n, 1000 do
+  local last = math.min(first + 999, n)
+  local tokens = {}
+  for i = first, last do tokens[#tokens + 1] = ARGV[3 * i - 2] end
+  local back = redis.call('HMGET', KEYS[2], unpack(tokens))
+  local fields = {}
+  for i = first, last do
+    local since = ARGV[3 * i]
+    local at = back[i - first + 1]
+    if since == '' or not at or tonumber(at) <= tonumber(since) then
+      fields[#fields + 1] = ARGV[3 * i - 2]
+      fields[#fields + 1] = ARGV[3 * i - 1]
+      marked[#marked + 1] = i
+    end
+  end
+  if #fields > 0 then redis.call('HSET', KEYS[1], unpack(fields)) end
+end
+return marked
+)lua";
+
+constexpr std::string_view kReactivate = R"lua(
+local was = redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return was
+)lua";
+
+// One HSCAN page of a hash whose values carry a unix-ms time (ARGV[4], a Lua pattern with one
+// capture); fields older than ARGV[2] are deleted. A value without one is left alone.
+constexpr std::string_view kExpire = R"lua(
+local page = redis.call('HSCAN', KEYS[1], ARGV[1], 'COUNT', ARGV[3])
+local removed = 0
+local fields = page[2]
+for i = 1, #fields, 2 do
+  local at = tonumber(string.match(fields[i + 1], ARGV[4]))
+  if at and at < tonumber(ARGV[2]) then
+    redis.call('HDEL', KEYS[1], fields[i])
+    removed = removed + 1
+  end
+end
+return {page[1], removed}
+)lua";
+
 bool is_noscript(const redis::Reply& reply) {
   return reply.is_error() && reply.str.rfind("NOSCRIPT", 0) == 0;
 }
@@ -140,6 +188,18 @@ const Script& claim_script() {
 }
 const Script& lease_script() {
   static const Script s = make("lease", kLease);
+  return s;
+}
+const Script& mark_script() {
+  static const Script s = make("mark", kMark);
+  return s;
+}
+const Script& reactivate_script() {
+  static const Script s = make("reactivate", kReactivate);
+  return s;
+}
+const Script& expire_script() {
+  static const Script s = make("expire", kExpire);
   return s;
 }
 

@@ -37,13 +37,13 @@ std::string duration_error(const std::string& text) {
 
 TEST(ParseDuration, BareNumberAsksForAUnit) {
   EXPECT_EQ(duration_error("10"),
-            "needs a unit: write \"10s\" for seconds or \"10ms\" for milliseconds (units: ms, s, m, h)");
+            "needs a unit: write \"10s\" for seconds or \"10ms\" for milliseconds (units: ms, s, m, h, d)");
   EXPECT_THAT(duration_error("1m30"), HasSubstr("needs a unit after \"30\" in \"1m30\""));
 }
 
 TEST(ParseDuration, RejectsOtherMistakes) {
   EXPECT_THAT(duration_error(""), HasSubstr("is empty"));
-  EXPECT_THAT(duration_error("10sec"), HasSubstr("unknown unit \"sec\" in \"10sec\"; use ms, s, m or h"));
+  EXPECT_THAT(duration_error("10sec"), HasSubstr("unknown unit \"sec\" in \"10sec\"; use ms, s, m, h or d"));
   EXPECT_THAT(duration_error("10S"), HasSubstr("unknown unit \"S\""));
   EXPECT_THAT(duration_error("-1s"), HasSubstr("must not be negative"));
   EXPECT_THAT(duration_error("10 s"), HasSubstr("no spaces"));
@@ -56,6 +56,9 @@ TEST(ParseDuration, RejectsOtherMistakes) {
 
 TEST(ParseDuration, AcceptsTheMaximum) {
   EXPECT_EQ(parse_duration("8760h", nullptr), 8760h);
+  EXPECT_EQ(parse_duration("90d", nullptr), 90 * 24h);  // feedback.inactive_ttl's default
+  EXPECT_EQ(parse_duration("365d", nullptr), 8760h);
+  EXPECT_FALSE(parse_duration("366d", nullptr));
 }
 
 // --- parse_size ---

@@ -374,6 +374,51 @@ TEST_F(DispatcherTest, AJobRetryingARedisStepReturnsOnItsStopSignalWithoutSendin
   }
 }
 
+// Issue 16: a job's Redis commands, those its scripts make included, do not grow with its
+// tokens or its dead tokens (the lookup, the marks, their events and the ack are batched).
+TEST_F(DispatcherTest, AJobsRedisCommandsDoNotGrowWithItsTokens) {
+  const queue::Lane lane = queue::Lane::default_lane();
+  // Tokens 'a…' are delivered, 'b…' dead; each job's tokens are new.
+  const auto job_of = [](int n, int first) {
+    json tokens = json::array();
+    for (int i = first; i < first + n; ++i) {
+      char hex[65];
+      std::snprintf(hex, sizeof hex, "%064x", i);
+      std::string t(hex);
+      t[0] = i % 10 < 3 ? 'b' : 'a';
+      tokens.push_back(t);
+    }
+    return json({{"platform", "ios"}, {"tokens", tokens}, {"title", "t"}}).dump();
+  };
+  const auto commands = [&] {
+    const auto info = sync_.command({"INFO", "commandstats"});
+    const std::string stats(info->str, info->len);
+    long long total = 0;
+    for (std::size_t at = stats.find(":calls="); at != std::string::npos; at = stats.find(":calls=", at + 1)) {
+      if (stats.compare(stats.rfind('\n', at) + 1, 13, "cmdstat_info:") == 0) continue;
+      total += std::stoll(stats.substr(at + 7));
+    }
+    return total;
+  };
+  handle(job_of(10, 0));  // loads the scripts
+  std::vector<long long> counts;
+  for (auto [n, first] : {std::pair{10, 1000}, std::pair{400, 2000}}) {
+    const std::string element = job_of(n, first);
+    sync_.command({"LPUSH", keys_.processing(lane, "pod-1"), element});
+    sync_.command({"CONFIG", "RESETSTAT"});
+    bool done = false;
+    asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
+      co_await dispatcher_->handle(lane, element);
+      done = true;
+    }, asio::detached);
+    ASSERT_TRUE(test::run_until(io_, [&] { return done; }));
+    counts.push_back(commands());
+  }
+  EXPECT_EQ(counts[0], counts[1]);
+  EXPECT_EQ(sync_.command({"HLEN", keys_.feedback().inactive("demo", "ios")})->integer, 3 + 3 + 120);
+  EXPECT_EQ(sync_.llen(keys_.processing(lane, "pod-1")), 0);
+}
+
 TEST_F(DispatcherTest, PayloadsOverTheProvidersLimitAreDeadLetteredAsInvalidUnsent) {
   handle(json({{"platform", "ios"}, {"tokens", {token('a')}}, {"title", std::string(10 * 1024 * 1024, 't')}}).dump());
   handle(json({{"platform", "android"}, {"tokens", {"fcm-1"}}, {"title", std::string(5000, 't')}}).dump());

@@ -6,6 +6,7 @@
 
 #include <boost/asio.hpp>
 
+#include "support/asio_wait.hpp"
 #include "support/redis_server.hpp"
 
 namespace pushgw::feedback {
@@ -55,8 +56,10 @@ TEST(InactiveTokens, MarkedTokensAreFoundAndReportedAndTheListIsCapped) {
     auto [ec, before] = co_await registry.lookup("demo", "ios", tokens);
     EXPECT_FALSE(ec);
     EXPECT_EQ(before, (std::vector<bool>{false, false, false}));
-    std::vector<DeadToken> dead{{"t1", "Unregistered", 1, std::nullopt}, {"t3", "BadDeviceToken", 2, std::nullopt},
-                                {"t4", "BadDeviceToken", 3, std::nullopt}};
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch()).count();
+    std::vector<DeadToken> dead{{"t1", "Unregistered", now, std::nullopt}, {"t3", "BadDeviceToken", now, std::nullopt},
+                                {"t4", "BadDeviceToken", now, std::nullopt}};
     EXPECT_FALSE(co_await registry.mark("demo", "ios", dead));
     auto [ec2, after] = co_await registry.lookup("demo", "ios", tokens);
     EXPECT_EQ(after, (std::vector<bool>{true, false, true}));
@@ -123,6 +126,137 @@ TEST(InactiveTokens, ConcurrentLookupsShareHmgetsAndEachGetsItsOwnAnswer) {
                                static_cast<int>(InactiveTokens::kMaxTokensPerLookup);
   EXPECT_GE(calls, at_least) << stats;
   EXPECT_LE(calls, at_least + 2) << stats;
+}
+
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Commands Redis ran since the last CONFIG RESETSTAT, from INFO commandstats.
+long long commands_run(test::SyncRedis& sync) {
+  const auto info = sync.command({"INFO", "commandstats"});
+  const std::string stats(info->str, info->len);
+  long long total = 0;
+  for (std::size_t at = stats.find(":calls="); at != std::string::npos; at = stats.find(":calls=", at + 1)) {
+    if (stats.compare(stats.rfind('\n', at) + 1, 13, "cmdstat_info:") == 0) continue;  // our own
+    total += std::stoll(stats.substr(at + 7));
+  }
+  return total;
+}
+
+asio::awaitable<void> connected(redis::Client& client) {
+  co_await test::eventually_async([&] { return client.connected(); });
+}
+
+TEST(InactiveTokens, AMarkOlderThanTheTtlCountsForNothingAndTheSweepRemovesIt) {
+  RedisOnLoopback r;
+  auto& [server, sync, io, client] = r;
+  config::FeedbackConfig feedback;
+  feedback.inactive_ttl = 1h;
+  InactiveTokens registry(client, queue::Keys().feedback(), feedback);
+  const auto keys = queue::Keys().feedback();
+  const std::int64_t now = now_ms();
+  sync.command({"HSET", keys.inactive("demo", "ios"), "fresh", inactive_value({"fresh", "Unregistered", now - 1000, {}}),
+                "old", inactive_value({"old", "Unregistered", now - 2 * 3600 * 1000, {}}), "by-hand", "1"});
+  sync.command({"HSET", keys.reactivated("demo", "ios"), "back-old", std::to_string(now - 2 * 3600 * 1000),
+                "back-new", std::to_string(now)});
+
+  test::run_until_done(io, [&]() -> asio::awaitable<void> {
+    co_await connected(client);
+    const std::vector<std::string> tokens{"fresh", "old", "by-hand", "never"};
+    auto [ec, flags] = co_await registry.lookup("demo", "ios", tokens);
+    EXPECT_FALSE(ec);
+    EXPECT_EQ(flags, (std::vector<bool>{true, false, true, false})) << "a value without \"at\" never expires";
+
+    auto [ec2, fresh] = co_await registry.state("demo", "ios", "fresh");
+    EXPECT_TRUE(fresh);
+    if (fresh) {
+      EXPECT_EQ(fresh->reason, "Unregistered");
+      EXPECT_EQ(fresh->at_ms, now - 1000);
+    }
+    auto [ec3, old] = co_await registry.state("demo", "ios", "old");
+    EXPECT_FALSE(old);
+
+    auto [ec4, removed] = co_await registry.expire_marks("demo", "ios", now_ms());
+    EXPECT_FALSE(ec4);
+    EXPECT_EQ(removed, 1u);
+  }());
+  EXPECT_EQ(sync.command({"HKEYS", keys.inactive("demo", "ios")})->elements, 2u);  // fresh, by-hand
+  EXPECT_EQ(sync.command({"HEXISTS", keys.inactive("demo", "ios"), "old"})->integer, 0);
+  EXPECT_EQ(sync.command({"HEXISTS", keys.reactivated("demo", "ios"), "back-old"})->integer, 0);
+  EXPECT_EQ(sync.command({"HEXISTS", keys.reactivated("demo", "ios"), "back-new"})->integer, 1);
+}
+
+// An APNs 410 says since when the token is invalid. A reactivation after that time means the
+// device registered the token again: the 410 (from a send that was already under way) does
+// not mark it. A 410 newer than the reactivation does.
+TEST(InactiveTokens, AReactivationWinsOverAnOlderInvalidSinceAndLosesToANewerOne) {
+  RedisOnLoopback r;
+  auto& [server, sync, io, client] = r;
+  InactiveTokens registry(client, queue::Keys().feedback(), config::FeedbackConfig{});
+  const std::int64_t now = now_ms();
+  test::run_until_done(io, [&]() -> asio::awaitable<void> {
+    co_await connected(client);
+    const std::vector<std::string> token{"t1"};
+    // Named, not temporaries in the co_await expression (GCC 12).
+    const std::vector<DeadToken> bad{{"t1", "BadDeviceToken", now - 5000, std::nullopt}};
+    const std::vector<DeadToken> gone_before{{"t1", "Unregistered", now, now - 2000}};
+    const std::vector<DeadToken> gone_after{{"t1", "Unregistered", now, now - 500}};
+    EXPECT_FALSE(co_await registry.mark("demo", "ios", bad));
+    auto [ec, was_marked] = co_await registry.reactivate("demo", "ios", "t1", now - 1000);
+    EXPECT_FALSE(ec);
+    EXPECT_TRUE(was_marked);
+    auto [ec1, flags] = co_await registry.lookup("demo", "ios", token);
+    EXPECT_EQ(flags, std::vector<bool>{false});
+
+    EXPECT_FALSE(co_await registry.mark("demo", "ios", gone_before));
+    auto [ec2, still_active] = co_await registry.state("demo", "ios", "t1");
+    EXPECT_FALSE(still_active) << "invalid since before the reactivation: not marked";
+
+    EXPECT_FALSE(co_await registry.mark("demo", "ios", gone_after));
+    auto [ec3, marked] = co_await registry.state("demo", "ios", "t1");
+    EXPECT_TRUE(marked);
+    if (marked) {
+      EXPECT_EQ(marked->reason, "Unregistered");
+    }
+
+    auto [ec4, again] = co_await registry.reactivate("demo", "ios", "never-marked", now);
+    EXPECT_FALSE(again);
+  }());
+  // One event per mark made, none for the 410 that lost.
+  const auto events = sync.lrange("pushgw:feedback");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(json::parse(events[0]).at("reason"), "Unregistered");
+  EXPECT_EQ(json::parse(events[1]).at("reason"), "BadDeviceToken");
+}
+
+// Commands as Redis counts them, those a script makes included.
+TEST(InactiveTokens, MarkingDeadTokensCostsTheSameCommandsWhateverTheirNumber) {
+  RedisOnLoopback r;
+  auto& [server, sync, io, client] = r;
+  InactiveTokens registry(client, queue::Keys().feedback(), config::FeedbackConfig{});
+  const auto dead_tokens = [](int n, char tag) {
+    std::vector<DeadToken> dead;
+    for (int i = 0; i < n; ++i) dead.push_back({std::string(1, tag) + std::to_string(i), "Unregistered", 1, 1});  // 410s
+    return dead;
+  };
+  std::vector<long long> commands;
+  test::run_until_done(io, [&]() -> asio::awaitable<void> {
+    co_await connected(client);
+    const auto warm_up = dead_tokens(1, 'w');  // loads the script (EVALSHA, NOSCRIPT, EVAL)
+    EXPECT_FALSE(co_await registry.mark("demo", "ios", warm_up));
+    for (auto [n, tag] : {std::pair{2, 'a'}, std::pair{1000, 'b'}}) {
+      const auto dead = dead_tokens(n, tag);
+      sync.command({"CONFIG", "RESETSTAT"});
+      EXPECT_FALSE(co_await registry.mark("demo", "ios", dead));
+      commands.push_back(commands_run(sync));
+    }
+  }());
+  ASSERT_EQ(commands.size(), 2u);
+  EXPECT_EQ(commands[0], commands[1]);
+  EXPECT_EQ(sync.command({"HLEN", "pushgw:inactive:demo:ios"})->integer, 1003);
 }
 
 }  // namespace

@@ -123,6 +123,16 @@ ServerConfig patient_config() {
   return config;
 }
 
+TEST(RouteMatches, ExactOrEverythingBelowARouteEndingInASlash) {
+  EXPECT_TRUE(route_matches("/push", "/push"));
+  EXPECT_FALSE(route_matches("/push", "/push/x"));
+  EXPECT_TRUE(route_matches("/tokens/", "/tokens/ios/ab"));
+  EXPECT_FALSE(route_matches("/tokens/", "/tokens/"));
+  EXPECT_FALSE(route_matches("/tokens/", "/tokensx/ios"));
+  EXPECT_TRUE(route_matches("/", "/")) << "the root is exact";
+  EXPECT_FALSE(route_matches("/", "/push"));
+}
+
 TEST(Server, RoutesRequestsAndKeepsConnectionsAlive) {
   ServerHarness h(ServerConfig{});
   RawConnection c(h.port());

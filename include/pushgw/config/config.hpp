@@ -125,9 +125,22 @@ struct RetriesConfig {
   bool operator==(const RetriesConfig&) const = default;
 };
 
-// Dead-token reports for backends (the pushgw:feedback list).
+// feedback.webhook: pushgw POSTs the feedback events there, signed (DESIGN.md §5 "Feedback").
+struct WebhookConfig {
+  std::string url;                                 // http(s)://...; "" = off
+  std::string secret;                              // the HMAC-SHA256 key; required with a url
+  std::size_t batch = 100;                         // events per request, at most
+  std::chrono::milliseconds interval{1000};        // how often to look for events when idle
+  std::chrono::milliseconds timeout{5000};         // per request: connect, send, answer
+  bool operator==(const WebhookConfig&) const = default;
+};
+
+// Dead-token reports for backends (the pushgw:feedback list) and the inactive-token marks.
 struct FeedbackConfig {
   std::size_t max_events = 100000;                 // the list is trimmed to this many
+  // A mark older than this no longer counts (the token is sent to again) and is removed.
+  std::chrono::milliseconds inactive_ttl{90LL * 24 * 3600 * 1000};
+  WebhookConfig webhook;
   bool operator==(const FeedbackConfig&) const = default;
 };
 

@@ -48,7 +48,9 @@ using Handler = std::function<boost::asio::awaitable<Response>(const Request&)>;
 
 struct Route {
   std::string method;
-  std::string path;           // exact match
+  // Exact match; one that ends with '/' matches every longer path below it ("/tokens/" takes
+  // "/tokens/ios/ab12"), and the handler reads the rest from Request::path.
+  std::string path;
   bool requires_auth = false; // checked against ServerConfig::api_keys
   Handler handler;
 };
@@ -112,6 +114,14 @@ class Server {
  private:
   std::shared_ptr<Impl> impl_;
 };
+
+// Whether a route's path takes a request's path (see Route::path).
+inline bool route_matches(std::string_view route, std::string_view path) {
+  if (!route.empty() && route.back() == '/' && route.size() > 1) {
+    return path.size() > route.size() && path.substr(0, route.size()) == route;
+  }
+  return route == path;
+}
 
 // True when `presented` equals one of `keys`. Constant time in the key contents: both sides
 // are hashed to fixed-length digests first, and every key is compared.

@@ -38,6 +38,15 @@ struct PushgwMetrics {
   Family<Counter>& tokens_marked_inactive;
   // pushgw_tokens_skipped_inactive_total{platform}: sends skipped for a known-dead token.
   Family<Counter>& tokens_skipped_inactive;
+  // pushgw_inactive_marks_expired_total{platform}: marks removed after feedback.inactive_ttl.
+  Family<Counter>& inactive_marks_expired;
+  // pushgw_feedback_events_waiting: events on pushgw:feedback and in the webhook's batch.
+  Family<Gauge>& feedback_events_waiting;
+  // pushgw_feedback_webhook_requests_total{outcome}: webhook POSTs by outcome (ok, refused: a
+  // non-2xx answer, timeout, unreachable, error).
+  Family<Counter>& webhook_requests;
+  // pushgw_feedback_webhook_events_total: events the webhook acknowledged.
+  Family<Counter>& webhook_events;
   // pushgw_http_requests_total{route,code}.
   Family<Counter>& http_requests;
   // pushgw_http_request_duration_seconds{route}.

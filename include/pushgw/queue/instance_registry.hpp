@@ -33,9 +33,14 @@ class InstanceRegistry {
   // Deletes the heartbeat and leaves the instances set (clean shutdown).
   boost::asio::awaitable<boost::system::error_code> sign_off();
 
-  // The reaper lease, in one script: taken when free, renewed for `ttl` when this instance
-  // holds it (true), refused while another instance holds it (false).
-  boost::asio::awaitable<std::pair<boost::system::error_code, bool>> take_reaper_lease(std::chrono::milliseconds ttl);
+  // A lease named by `key` (the reaper's, the webhook sender's), in one script: taken when
+  // free, renewed for `ttl` when this instance holds it (true), refused while another
+  // instance holds it (false).
+  boost::asio::awaitable<std::pair<boost::system::error_code, bool>> take_lease(const std::string& key,
+                                                                                std::chrono::milliseconds ttl);
+  boost::asio::awaitable<std::pair<boost::system::error_code, bool>> take_reaper_lease(std::chrono::milliseconds ttl) {
+    return take_lease(keys_.reaper_lease(), ttl);
+  }
 
   // Instances in the set whose heartbeat has expired (never this one).
   boost::asio::awaitable<std::pair<boost::system::error_code, std::vector<std::string>>> dead_instances();

@@ -26,12 +26,22 @@ class FeedbackKeys {
   explicit FeedbackKeys(std::string_view prefix);
   // Hash: token → {"reason","at"} of one app and platform.
   std::string inactive(std::string_view app, std::string_view platform) const;
+  // Hash: token → unix ms of its latest reactivation (DELETE /tokens/...), so that an APNs 410
+  // older than that does not mark it again. "{<inactive key>}:reactivated": its hash tag is
+  // the whole inactive key, so both hash to one Cluster slot and one script holds both.
+  std::string reactivated(std::string_view app, std::string_view platform) const;
   // List: feedback events for backends, newest first, capped.
   const std::string& events() const { return events_; }
+  // List: the batch the webhook sender is delivering, oldest first; and the string naming the
+  // instance that sends. Both "{<events key>}:...", in the events list's slot.
+  const std::string& webhook_batch() const { return webhook_batch_; }
+  const std::string& webhook_lease() const { return webhook_lease_; }
 
  private:
   std::string prefix_;
   std::string events_;
+  std::string webhook_batch_;
+  std::string webhook_lease_;
 };
 
 class Keys {

@@ -23,7 +23,8 @@ struct Script {
 };
 
 // KEYS: queue, processing. ARGV: n. Moves up to n elements from the queue's consumer end
-// (right) to the processing list's left; returns them in the order taken.
+// (right) to the processing list's left; returns them in the order taken. (Also the webhook
+// sender's: from the feedback events to its batch list.)
 const Script& take_script();
 
 // KEYS: processing, retry, dead. ARGV: element, z, (score, member) × z, d, entry × d.
@@ -51,9 +52,25 @@ const Script& replace_script();
 // job already claimed it.
 const Script& claim_script();
 
-// KEYS: reaper lease. ARGV: instance, ttl_ms. Takes the lease when it is free, renews it (for
-// ttl_ms from now) when `instance` holds it: 1; 0 when another instance holds it.
+// KEYS: a lease (the reaper's, the webhook sender's). ARGV: instance, ttl_ms. Takes the lease
+// when it is free, renews it (for ttl_ms from now) when `instance` holds it: 1; 0 when another
+// instance holds it.
 const Script& lease_script();
+
+// The feedback keys (queue::FeedbackKeys): each script's keys share one slot.
+
+// KEYS: inactive hash, reactivated hash. ARGV: (token, value, invalid_since_ms or "") × n.
+// HSETs each token's value unless the token was reactivated after its invalid_since. Returns
+// the 1-based positions of the tokens marked.
+const Script& mark_script();
+
+// KEYS: inactive hash, reactivated hash. ARGV: token, now_ms. Removes the token's mark and
+// records the reactivation. Returns 1 when it was marked, else 0.
+const Script& reactivate_script();
+
+// KEYS: a hash. ARGV: cursor, cutoff_ms, count, pattern. One HSCAN page: deletes the fields
+// whose value's time (the pattern's capture) is before cutoff_ms. Returns {next cursor, deleted}.
+const Script& expire_script();
 
 // Runs `script` on `redis`: EVALSHA, then EVAL when Redis answers NOSCRIPT. The reply, or
 // redis::error::unexpected_reply with the error reply when the script failed.
