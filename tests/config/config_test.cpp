@@ -296,6 +296,39 @@ TEST_F(ConfigTest, BadDurations) {
                           IsError("redis.command_timeout", 7, "must be greater than 0")));
 }
 
+TEST_F(ConfigTest, FeedbackWebhookAndTtl) {
+  const Config c = parse_ok(
+      "feedback:\n"
+      "  inactive_ttl: 30d\n"
+      "  webhook:\n"
+      "    url: https://backend.example/hooks/pushgw?team=1\n"
+      "    secret: s\n"
+      "    batch: 50\n"
+      "    interval: 2s\n"
+      + kApp);
+  EXPECT_EQ(c.feedback.inactive_ttl, std::chrono::hours(24 * 30));
+  EXPECT_EQ(c.feedback.webhook.url, "https://backend.example/hooks/pushgw?team=1");
+  EXPECT_EQ(c.feedback.webhook.batch, 50u);
+  EXPECT_EQ(c.feedback.webhook.interval, std::chrono::seconds(2));
+  EXPECT_EQ(c.feedback.webhook.timeout, std::chrono::seconds(5));  // the default
+  EXPECT_EQ(parse_ok(kApp).feedback.webhook.url, "") << "off by default";
+
+  LoadResult result = parse(
+      "feedback:\n"
+      "  webhook:\n"
+      "    url: ftp://backend.example/hook\n"  // 3
+      "    secret: s\n"
+      "    batch: 0\n"                         // 5
+      + kApp);
+  EXPECT_THAT(result.errors,
+              ElementsAre(IsError("feedback.webhook.url", 3, "scheme must be http or https"),
+                          IsError("feedback.webhook.batch", 5, "must be a positive integer")));
+  result = parse("feedback:\n  webhook:\n    url: http://user:pw@backend/hook\n" + kApp);
+  EXPECT_THAT(result.errors, ElementsAre(IsError("feedback.webhook.secret", 2, "is required with feedback.webhook.url"),
+                                         IsError("feedback.webhook.url", 3, "no user info")));
+  EXPECT_EQ(result.errors[1].message.find("pw"), std::string::npos) << "the password is not echoed";
+}
+
 TEST_F(ConfigTest, PingIntervalMayBeZero) {
   const Config c = parse_ok(kApp + "      ping_interval: 0s\n");
   EXPECT_EQ(c.apps.at("demo").fcm->ping_interval, 0ms);

@@ -9,6 +9,7 @@
 
 #include <boost/asio.hpp>
 
+#include <array>
 #include <set>
 
 #include "pushgw/http/server.hpp"
@@ -179,6 +180,55 @@ TEST_F(WebhookTest, ABatchLeftByADeadSenderIsDeliveredFirst) {
   stop(sender);
   EXPECT_EQ(delivered_tokens(), tokens_from(0, 8));
   EXPECT_EQ(received_.batches.front().size(), 3u);
+}
+
+// A "webhook" that is not an HTTP server: it answers garbage, or nothing at all.
+class RawListener {
+ public:
+  RawListener(asio::io_context& io, bool answer_garbage)
+      : acceptor_(io, {asio::ip::make_address("127.0.0.1"), 0}), garbage_(answer_garbage) {
+    accept();
+  }
+  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+ private:
+  void accept() {
+    acceptor_.async_accept([this](boost::system::error_code ec, asio::ip::tcp::socket socket) {
+      if (ec) return;
+      auto held = std::make_shared<asio::ip::tcp::socket>(std::move(socket));
+      sockets_.push_back(held);  // kept open: the silent listener never answers
+      auto buffer = std::make_shared<std::array<char, 4096>>();
+      held->async_read_some(asio::buffer(*buffer), [this, held, buffer](boost::system::error_code, std::size_t) {
+        if (garbage_) {
+          asio::async_write(*held, asio::buffer(std::string_view("this is not HTTP\r\n\r\n")),
+                            [held](boost::system::error_code, std::size_t) { held->close(); });
+        }
+      });
+      accept();
+    });
+  }
+
+  asio::ip::tcp::acceptor acceptor_;
+  bool garbage_;
+  std::vector<std::shared_ptr<asio::ip::tcp::socket>> sockets_;
+};
+
+TEST_F(WebhookTest, GarbageAndSilenceAreCountedRetriesAndTheEventsStay) {
+  for (const bool garbage : {true, false}) {
+    RawListener listener(io_, garbage);
+    push_events(3);
+    queue::InstanceRegistry instance(client_, keys_, garbage ? "pod-g" : "pod-s");
+    auto config = webhook_config(listener.port());
+    config.timeout = 200ms;
+    WebhookSender sender(io_.get_executor(), client_, keys_.feedback(), instance, config, metrics_);
+    sender.start();
+    const char* outcome = garbage ? "error" : "timeout";
+    ASSERT_TRUE(test::run_until(io_, [&] { return metrics_.webhook_requests.with({outcome}).value() >= 1; })) << outcome;
+    stop(sender);
+    EXPECT_EQ(sync_.llen(keys_.feedback().webhook_batch()) + sync_.llen(keys_.feedback().events()), 3) << outcome;
+    EXPECT_EQ(metrics_.webhook_events.with({}).value(), 0);
+    sync_.command({"DEL", keys_.feedback().webhook_batch(), keys_.feedback().webhook_lease()});
+  }
 }
 
 TEST_F(WebhookTest, TwoInstancesDeliverEachEventOnce) {

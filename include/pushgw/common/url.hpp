@@ -75,7 +75,8 @@ inline std::optional<Url> parse_url(std::string_view text, std::string* error = 
     url.has_query = url.target.find('?') != std::string::npos;
   }
   if (authority.find('@') != std::string_view::npos) {
-    return fail("must have no user info (user:password@): put credentials elsewhere, got " + quoted());
+    // The URL is not echoed: it holds a credential.
+    return fail("must have no user info (user:password@): put credentials elsewhere");
   }
 
   std::string_view port_text;
