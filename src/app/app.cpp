@@ -38,20 +38,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-redis::ClientConfig redis_client_config(const config::Config& cfg, const std::string& name) {
-  std::string error;
-  auto endpoint = config::parse_redis_url(cfg.redis.url, &error);
-  if (!endpoint) throw std::invalid_argument("redis.url: " + error);  // validated at load
-  redis::ClientConfig out;
-  out.endpoint = *endpoint;
-  out.connect_timeout = cfg.redis.connect_timeout;
-  out.command_timeout = cfg.redis.command_timeout;
-  out.reconnect_min = cfg.redis.reconnect_min;
-  out.reconnect_max = cfg.redis.reconnect_max;
-  out.name = name;
-  return out;
-}
-
 // config instance_id, or hostname-pid: it names this instance's processing lists.
 std::string instance_name(const config::Config& cfg) {
   if (!cfg.instance_id.empty()) return cfg.instance_id;
@@ -230,9 +216,9 @@ int run_daemon(const config::Config& cfg) {
 
   // The front door and the workers use connections of their own, so a burst of sends never
   // queues behind /push requests or the other way round.
-  const redis::ClientConfig redis_config = redis_client_config(cfg, "pushgw-front-door");
+  const redis::ClientConfig redis_config = redis::client_config(cfg, "pushgw-front-door");
   redis::Client redis(io.get_executor(), redis_config);
-  redis::Client worker_redis(io.get_executor(), redis_client_config(cfg, "pushgw-worker"));
+  redis::Client worker_redis(io.get_executor(), redis::client_config(cfg, "pushgw-worker"));
   const queue::Keys keys(cfg.redis.prefix);
   queue::JobStore store(worker_redis, keys, instance);
   queue::InstanceRegistry instances(worker_redis, keys, instance);
@@ -240,7 +226,7 @@ int run_daemon(const config::Config& cfg) {
   dispatch::Dispatcher dispatcher(io.get_executor(), store, inactive, metrics,
                                   dispatch::DispatcherConfig::from_config(cfg, instance));
   providers.register_with(dispatcher);
-  queue::Consumer consumer(io.get_executor(), store, {cfg.queue, redis_client_config(cfg, "pushgw")},
+  queue::Consumer consumer(io.get_executor(), store, {cfg.queue, redis::client_config(cfg, "pushgw")},
                            [&dispatcher](queue::Lane lane, std::string element, asio::cancellation_slot stop) {
                              return dispatcher.handle(lane, std::move(element), stop);
                            });

@@ -1,10 +1,11 @@
-// pushgw's command line: run the daemon, check a config file.
+// pushgw's command line: run the daemon, check a config file, send one notification, manage dead letters.
 
 #include <CLI/CLI.hpp>
 
 #include <iostream>
 
 #include "pushgw/app/app.hpp"
+#include "pushgw/app/dlq_command.hpp"
 #include "pushgw/config/config.hpp"
 
 #ifndef PUSHGW_VERSION
@@ -37,9 +38,29 @@ int main(int argc, char** argv) {
   send->add_option("--push-type", send_options.push_type, "apns-push-type (default: alert)");
   send->add_option("--data", send_options.data, "custom data, a JSON object");
 
+  auto* dlq = cli.add_subcommand("dlq", "look at, replay or purge dead letters");
+  pushgw::app::DlqOptions dlq_options;
+  std::string dlq_config;
+  dlq->add_option("action", dlq_options.action, "list, replay or purge")->required();
+  dlq->add_option("-c,--config", dlq_config, "config file (YAML) naming Redis")->required();
+  dlq->add_option("--lane", dlq_options.lane, "high, default or bulk (default: every lane)");
+  dlq->add_option("--reason", dlq_options.reason,
+                  "malformed, invalid, rejected, retries_exhausted, redelivered or expired (default: every reason)");
+  dlq->add_option("--limit", dlq_options.limit, "at most this many per lane, oldest first (default: all)");
+  dlq->add_flag("--dry-run", dlq_options.dry_run, "replay, purge: print what would be done, change nothing");
+  dlq->add_flag("--json", dlq_options.json, "list: the entries as JSON lines");
+
   CLI11_PARSE(cli, argc, argv);
 
   if (*check) return pushgw::app::check_config(check_file);
+  if (*dlq) {
+    auto loaded = pushgw::config::load_config(dlq_config);
+    if (!loaded.config) {
+      for (const auto& error : loaded.errors) std::cerr << pushgw::config::format_error(dlq_config, error) << "\n";
+      return 2;
+    }
+    return pushgw::app::dlq(*loaded.config, dlq_options, std::cout, std::cerr);
+  }
   if (*send) {
     if (badge_option->count() > 0) send_options.badge = badge;
     auto loaded = pushgw::config::load_config(send_config);

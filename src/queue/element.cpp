@@ -72,6 +72,13 @@ std::string_view to_string(DeadReason reason) {
   return "unknown";
 }
 
+std::optional<DeadReason> parse_dead_reason(std::string_view name) {
+  for (const DeadReason reason : kDeadReasons) {
+    if (to_string(reason) == name) return reason;
+  }
+  return std::nullopt;
+}
+
 std::string dead_letter_entry(std::string_view element, const DeadLetter& letter) {
   nlohmann::json entry = {{"reason", to_string(letter.reason)},
                           {"error", letter.error},

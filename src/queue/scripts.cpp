@@ -156,6 +156,19 @@ end
 return {page[1], removed}
 )lua";
 
+// Dead letters back to their queue: each entry removed once (from the old end) and, only if it
+// was there, its replay element pushed at the queue's consumer end. Returns how many moved.
+constexpr std::string_view kReplay = R"lua(
+local moved = 0
+for i = 1, #ARGV, 2 do
+  if redis.call('LREM', KEYS[1], -1, ARGV[i]) == 1 then
+    redis.call('RPUSH', KEYS[2], ARGV[i + 1])
+    moved = moved + 1
+  end
+end
+return moved
+)lua";
+
 bool is_noscript(const redis::Reply& reply) {
   return reply.is_error() && reply.str.rfind("NOSCRIPT", 0) == 0;
 }
@@ -188,6 +201,10 @@ const Script& claim_script() {
 }
 const Script& lease_script() {
   static const Script s = make("lease", kLease);
+  return s;
+}
+const Script& replay_script() {
+  static const Script s = make("replay", kReplay);
   return s;
 }
 const Script& mark_script() {

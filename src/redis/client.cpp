@@ -68,6 +68,20 @@ bool is_auth_error(const Reply& reply) {
 
 const boost::system::error_category& error_category() { return common::category_of<error>("pushgw.redis", describe); }
 
+ClientConfig client_config(const config::Config& cfg, std::string name) {
+  std::string error;
+  auto endpoint = config::parse_redis_url(cfg.redis.url, &error);
+  if (!endpoint) throw std::invalid_argument("redis.url: " + error);  // validated at load
+  ClientConfig out;
+  out.endpoint = *endpoint;
+  out.connect_timeout = cfg.redis.connect_timeout;
+  out.command_timeout = cfg.redis.command_timeout;
+  out.reconnect_min = cfg.redis.reconnect_min;
+  out.reconnect_max = cfg.redis.reconnect_max;
+  out.name = std::move(name);
+  return out;
+}
+
 std::chrono::milliseconds reconnect_delay(const ClientConfig& config, unsigned attempt,
                                           double jitter) {
   // Jitter only shortens a reconnect delay: never wait longer than reconnect_max.

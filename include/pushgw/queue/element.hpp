@@ -8,6 +8,7 @@
 // on every delivery: idempotency keys rely on it.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +45,11 @@ enum class DeadReason {
   expired,            // its `expiration` passed before it could be delivered
 };
 std::string_view to_string(DeadReason reason);
+// The reason named `name`; nullopt for another word.
+std::optional<DeadReason> parse_dead_reason(std::string_view name);
+inline constexpr DeadReason kDeadReasons[] = {DeadReason::malformed,         DeadReason::invalid,
+                                              DeadReason::rejected,          DeadReason::retries_exhausted,
+                                              DeadReason::redelivered,       DeadReason::expired};
 
 struct DeadLetter {
   DeadReason reason = DeadReason::malformed;

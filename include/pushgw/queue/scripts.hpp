@@ -57,6 +57,11 @@ const Script& claim_script();
 // instance holds it.
 const Script& lease_script();
 
+// KEYS: dead, queue (one lane). ARGV: (entry, element) × n. For each entry still on the dead
+// list: removes one copy (from the old end) and RPUSHes the element at the queue's consumer
+// end. Returns how many moved.
+const Script& replay_script();
+
 // The feedback keys (queue::FeedbackKeys): each script's keys share one slot.
 
 // KEYS: inactive hash, reactivated hash. ARGV: (token, value, invalid_since_ms or "") × n.

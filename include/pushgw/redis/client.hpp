@@ -43,6 +43,10 @@ struct ClientConfig {
   std::string name = "pushgw";                        // CLIENT SETNAME, visible in CLIENT LIST
 };
 
+// A client of the configured Redis (redis.url and its timeouts), named `name` in CLIENT
+// LIST. The url must have passed config validation.
+ClientConfig client_config(const config::Config& config, std::string name);
+
 // How long to wait before reconnect attempt `attempt` (0 for the first after a failure):
 // reconnect_min doubled per attempt, capped at reconnect_max, then scaled by a jitter factor
 // in [0.5, 1] taken from `jitter` in [0, 1], so that many clients do not reconnect in step.
