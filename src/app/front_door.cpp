@@ -43,6 +43,18 @@ Response unsupported_media_type(const Request& request) {
                                    : std::string("Content-Type must be application/json"));
 }
 
+// A valid W3C `traceparent` gives its trace id to the request's notifications that have none
+// of their own (an invalid header is ignored, as the spec says).
+void apply_traceparent(const Request& request, api::ParsedPush& push) {
+  const auto header = request.header("traceparent");
+  if (!header) return;
+  const auto trace_id = job::trace_id_of_traceparent(*header);
+  if (!trace_id) return;
+  for (auto& n : push.notifications) {
+    if (!n.trace_id) n.trace_id = trace_id;
+  }
+}
+
 // dump_compact: an error body is valid UTF-8 whatever the input it names (dump() would throw).
 Response api_error(const api::ApiError& e) { return Response::json(e.status, job::dump_compact(e.to_json())); }
 
@@ -83,7 +95,8 @@ asio::awaitable<Response> FrontDoor::push(const Request& request) {
   if (!is_json_content(request)) co_return unsupported_media_type(request);
   auto parsed = api::parse_push_request(request.body, validation_);
   if (auto* error = std::get_if<api::ApiError>(&parsed)) co_return api_error(*error);
-  const auto& push = std::get<api::ParsedPush>(parsed);
+  auto& push = std::get<api::ParsedPush>(parsed);
+  apply_traceparent(request, push);
 
   const auto now = unix_ms();
   const auto jobs = api::make_jobs(push, config_.limits.job_split_size, job::random_job_id, now);
@@ -99,7 +112,8 @@ asio::awaitable<Response> FrontDoor::gorush_push(const Request& request) {
   if (auto* error = std::get_if<api::ApiError>(&parsed)) {
     co_return Response::json(error->status, job::dump_compact(api::gorush_error_response(*error)));
   }
-  const auto& push = std::get<api::ParsedPush>(parsed);
+  auto& push = std::get<api::ParsedPush>(parsed);
+  apply_traceparent(request, push);
 
   const auto now = unix_ms();
   const auto jobs = api::make_jobs(push, config_.limits.job_split_size, job::random_job_id, now);
@@ -157,7 +171,15 @@ http::Response FrontDoor::store_failure(const queue::Enqueued& failure, bool gor
 asio::awaitable<queue::Enqueued> FrontDoor::store(const std::vector<job::Notification>& jobs, std::int64_t now_ms) {
   const auto new_jobs = queue::new_jobs(jobs, now_ms);
   auto stored = co_await producer_.enqueue(new_jobs);
-  if (stored.stored == queue::Stored::all) metrics_.jobs.with({"enqueued"}).inc(static_cast<double>(jobs.size()));
+  if (stored.stored == queue::Stored::all) {
+    metrics_.jobs.with({"enqueued"}).inc(static_cast<double>(jobs.size()));
+    for (const auto& j : jobs) {
+      if (j.trace_id && j.job) {
+        log::get("api")->info("trace {}: job {} stored ({} token(s), lane {})", *j.trace_id, j.job->id, j.tokens.size(),
+                              job::lane_of(j));
+      }
+    }
+  }
   co_return stored;
 }
 

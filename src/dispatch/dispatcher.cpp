@@ -244,6 +244,29 @@ struct Dispatcher::Impl {
     if (auto failure = co_await common::await_callback<std::exception_ptr>(start)) std::rethrow_exception(failure);
   }
 
+  // A traced notification's outcomes, with the provider's message id (apns-id, FCM message
+  // name): the first kTracedTokens tokens one line each, then a count per outcome.
+  void log_traced_outcomes(const job::Notification& n, const std::vector<TokenResult>& results) {
+    constexpr std::size_t kTracedTokens = 20;
+    std::array<std::size_t, job::kOutcomeKinds> counts{};
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      const auto& o = results[i].outcome;
+      ++counts[static_cast<std::size_t>(o.kind)];
+      if (i >= kTracedTokens) continue;
+      logger->info("trace {}: job {} token {}: {} (HTTP {}){}{}", *n.trace_id, n.job->id, log::token(results[i].token),
+                   job::to_string(o.kind), o.status, o.provider_id.empty() ? "" : " id " + o.provider_id,
+                   o.reason.empty() ? "" : ": " + common::quote(o.reason, 80));
+    }
+    if (results.size() <= kTracedTokens) return;
+    std::string summary;
+    for (std::size_t kind = 0; kind < counts.size(); ++kind) {
+      if (counts[kind] == 0) continue;
+      summary += (summary.empty() ? "" : ", ") + std::to_string(counts[kind]) + " " +
+                 std::string(job::to_string(static_cast<job::OutcomeKind>(kind)));
+    }
+    logger->info("trace {}: job {}: {} token(s): {}", *n.trace_id, n.job->id, results.size(), summary);
+  }
+
   // Handles notification `n` of an element; adds what the ack must write to `job.ack`.
   // check_size: the element is big enough that its payload could exceed a provider's limit.
   asio::awaitable<bool> process(Job& job, job::Notification& n, const std::string& path,
@@ -330,7 +353,12 @@ struct Dispatcher::Impl {
       metrics.jobs.with({"dead_lettered"}).inc();
       co_return true;
     }
+    if (n.trace_id) {
+      logger->info("trace {}: job {} attempt {} sending to {} token(s) of app {} {}", *n.trace_id, n.job->id,
+                   n.job->attempt + 1, results.size(), n.app, platform);
+    }
     co_await fan_out(provider->second, n, results);
+    if (n.trace_id) log_traced_outcomes(n, results);
 
     std::uniform_real_distribution<double> jitter(0.0, 1.0);
     Plan plan = plan_after_sends(n, results, config.retries, unix_ms(), jitter(rng));
@@ -342,6 +370,10 @@ struct Dispatcher::Impl {
       for (const auto& dead : plan.dead_tokens) {
         metrics.tokens_marked_inactive.with({platform, reason_label(dead.reason)}).inc();
       }
+    }
+    if (n.trace_id && (!plan.retries.empty() || !plan.dead.empty() || !plan.dead_tokens.empty())) {
+      logger->info("trace {}: job {}: {} retry job(s) planned, {} dead-lettered, {} token(s) marked inactive",
+                   *n.trace_id, n.job->id, plan.retries.size(), plan.dead.size(), plan.dead_tokens.size());
     }
     for (const auto& retry : plan.retries) {
       ack.retry.emplace_back(retry.due_ms, job::encode_job_string(retry.job));

@@ -96,11 +96,14 @@ asio::awaitable<void> InactiveTokens::lookup_call(const std::string& key, std::v
 }
 
 std::optional<std::int64_t> InactiveTokens::marked_at(std::string_view value) {
-  constexpr std::string_view kAt = "\"at\":";
+  // pushgw writes compact JSON; a mark written by hand may have spaces around the ':'.
+  constexpr std::string_view kAt = "\"at\"";
   const auto at = value.find(kAt);
   if (at == std::string_view::npos) return std::nullopt;
+  std::size_t i = at + kAt.size();
+  while (i < value.size() && (value[i] == ' ' || value[i] == ':')) ++i;
   std::int64_t ms = 0;
-  const char* first = value.data() + at + kAt.size();
+  const char* first = value.data() + i;
   const auto [end, ec] = std::from_chars(first, value.data() + value.size(), ms);
   if (ec != std::errc() || end == first) return std::nullopt;
   return ms;
@@ -185,7 +188,7 @@ asio::awaitable<std::pair<error_code, std::size_t>> InactiveTokens::expire_marks
   // The marks' JSON has "at":<ms>; a reactivation record is the bare number.
   for (const bool marks : {true, false}) {
     const std::vector<std::string> keys{marks ? keys_.inactive(app, platform) : keys_.reactivated(app, platform)};
-    std::vector<std::string> args{"0", cutoff, "500", marks ? "\"at\":(%d+)" : "^(%d+)$"};
+    std::vector<std::string> args{"0", cutoff, "500", marks ? "\"at\"%s*:%s*(%d+)" : "^(%d+)$"};
     do {
       auto [ec, page] = co_await queue::eval_script(redis_, queue::expire_script(), keys, args);
       if (ec) co_return std::pair{ec, marks_removed};

@@ -245,6 +245,7 @@ const FieldSpec kFields[] = {
     {"id", [](json& v, const std::string& p, Notification& n) { return read_string(v, p, n.id); }},
     {"lane", [](json& v, const std::string& p, Notification& n) { return read_lane(v, p, n.lane); }},
     {"send_at", [](json& v, const std::string& p, Notification& n) { return read_int64(v, p, n.send_at); }},
+    {"trace_id", [](json& v, const std::string& p, Notification& n) { return read_string(v, p, n.trace_id); }},
     {"job", [](json& v, const std::string& p, Notification& n) { return read_job_meta(v, p, n.job); }},
 };
 
@@ -426,6 +427,7 @@ json encode_notification(const Notification& n) {
   put("id", n.id);
   put("lane", n.lane);
   put("send_at", n.send_at);
+  put("trace_id", n.trace_id);
   if (n.job) {
     j["job"] = {{"id", n.job->id},
                 {"enqueued_ms", n.job->enqueued_ms},

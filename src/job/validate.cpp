@@ -261,6 +261,26 @@ std::optional<std::string> check_fcm_token(std::string_view token) {
   return std::nullopt;
 }
 
+bool is_trace_id(std::string_view text) {
+  if (text.size() != 32 || text.find_first_not_of('0') == std::string_view::npos) return false;
+  return text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+std::optional<std::string> trace_id_of_traceparent(std::string_view header) {
+  // version "-" trace-id "-" parent-id "-" flags; a later version may append fields.
+  if (header.size() < 55 || header[2] != '-' || header[35] != '-' || header[52] != '-') return std::nullopt;
+  const std::string_view version = header.substr(0, 2);
+  if (version.find_first_not_of("0123456789abcdef") != std::string_view::npos || version == "ff") return std::nullopt;
+  if (version == "00" && header.size() != 55) return std::nullopt;
+  const std::string_view trace = header.substr(3, 32);
+  const std::string_view parent = header.substr(36, 16);
+  if (!is_trace_id(trace) || parent.find_first_not_of("0123456789abcdef") != std::string_view::npos ||
+      parent.find_first_not_of('0') == std::string_view::npos) {
+    return std::nullopt;
+  }
+  return std::string(trace);
+}
+
 std::optional<std::string> resolve_app(const Notification& n, const ValidationContext& ctx) {
   if (!n.app.empty()) {
     if (ctx.apps.contains(n.app)) return n.app;
@@ -281,6 +301,9 @@ std::optional<FieldError> validate_notification(const Notification& n,
     return FieldError{child_path(path, "collapse_id"),
                       "must be at most 64 bytes (got " + std::to_string(n.collapse_id->size()) +
                           ")"};
+  }
+  if (n.trace_id && !is_trace_id(*n.trace_id)) {
+    return FieldError{child_path(path, "trace_id"), "must be a W3C trace id: 32 lowercase hex digits, not all zero"};
   }
   if (auto e = check_non_negative(n.badge, child_path(path, "badge"))) return e;
   if (auto e = check_unix_seconds(n.expiration, child_path(path, "expiration"))) return e;

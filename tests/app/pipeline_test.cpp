@@ -614,3 +614,51 @@ TEST_F(PipelineTest, ReadyzAndMetricsShowProviderHealth) {
 
 }  // namespace
 }  // namespace pushgw::test
+
+namespace pushgw::test {
+namespace {
+
+// Issue 20: one W3C traceparent followed from the POST through the daemon's log lines (stored,
+// sending, the outcome with the apns-id the simulator answered) to the simulator's count.
+TEST_F(PipelineTest, OneTraceparentIsFollowedFromThePostThroughTheLogsToTheSimulatorsAnswer) {
+  Daemon daemon(options("traced"));
+  const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+  const json body = {{"notifications", {{{"platform", "ios"}, {"tokens", {token(1), token(2)}}, {"title", "t"}}}}};
+  HttpRequest request{"POST", "/push", {{"Content-Type", "application/json"},
+                                        {"traceparent", "00-" + trace + "-00f067aa0ba902b7-01"}}, body.dump()};
+  const auto accepted = http_request(daemon.port(), request);
+  ASSERT_EQ(accepted.status, 202) << accepted.body;
+  const std::string job_id = json::parse(accepted.body).at("job_ids").at(0);
+  // An invalid traceparent is ignored: the request goes through untraced.
+  request.headers[1].second = "00-not-a-trace";
+  request.body = json({{"notifications", {{{"platform", "ios"}, {"tokens", {token(3)}}, {"title", "t"}}}}}).dump();
+  ASSERT_EQ(http_request(daemon.port(), request).status, 202);
+
+  ASSERT_TRUE(eventually([&] { return unique() == 3 && queue_keys(*sync_).empty(); }, 60s)) << daemon.log();
+  const auto traced = [&](const std::string& what) {
+    return eventually([&] {
+      const std::string log = daemon.log();
+      std::istringstream lines(log);
+      for (std::string line; std::getline(lines, line);) {
+        if (line.find("trace " + trace + ": job " + job_id) != std::string::npos && line.find(what) != std::string::npos) {
+          return true;
+        }
+      }
+      return false;
+    }, 10s);
+  };
+  EXPECT_TRUE(traced("stored (2 token(s), lane default)")) << daemon.log();
+  EXPECT_TRUE(traced("sending to 2 token(s) of app demo ios")) << daemon.log();
+  // The simulator echoes the apns-id it was sent: the outcome line names it.
+  EXPECT_TRUE(traced("delivered (HTTP 200) id ")) << daemon.log();
+  const std::string log = daemon.log();
+  EXPECT_EQ(std::count_if(log.begin(), log.end(), [](char c) { return c == '\n'; }) > 0, true);
+  EXPECT_EQ(log.find("trace " + trace + ": job " + job_id + " token " + token(1)), std::string::npos)
+      << "tokens stay redacted in trace lines";
+  std::size_t traced_lines = 0;
+  for (std::size_t at = log.find("trace "); at != std::string::npos; at = log.find("trace ", at + 1)) ++traced_lines;
+  EXPECT_EQ(traced_lines, 4u) << "stored, sending, two outcomes; nothing for the untraced request\n" << log;
+}
+
+}  // namespace
+}  // namespace pushgw::test

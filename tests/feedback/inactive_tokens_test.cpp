@@ -8,6 +8,8 @@
 
 #include "support/asio_wait.hpp"
 #include "support/redis_server.hpp"
+// Last: GCC 12's false -Wmismatched-new-delete on Asio coroutine frames.
+#include "pushgw/common/coroutine_warnings.hpp"
 
 namespace pushgw::feedback {
 namespace {
@@ -159,16 +161,17 @@ TEST(InactiveTokens, AMarkOlderThanTheTtlCountsForNothingAndTheSweepRemovesIt) {
   const auto keys = queue::Keys().feedback();
   const std::int64_t now = now_ms();
   sync.command({"HSET", keys.inactive("demo", "ios"), "fresh", inactive_value({"fresh", "Unregistered", now - 1000, {}}),
-                "old", inactive_value({"old", "Unregistered", now - 2 * 3600 * 1000, {}}), "by-hand", "1"});
+                "old", inactive_value({"old", "Unregistered", now - 2 * 3600 * 1000, {}}), "by-hand", "1",
+                "old-spaced", "{\"reason\": \"x\", \"at\": " + std::to_string(now - 2 * 3600 * 1000) + "}"});
   sync.command({"HSET", keys.reactivated("demo", "ios"), "back-old", std::to_string(now - 2 * 3600 * 1000),
                 "back-new", std::to_string(now)});
 
   test::run_until_done(io, [&]() -> asio::awaitable<void> {
     co_await connected(client);
-    const std::vector<std::string> tokens{"fresh", "old", "by-hand", "never"};
+    const std::vector<std::string> tokens{"fresh", "old", "by-hand", "never", "old-spaced"};
     auto [ec, flags] = co_await registry.lookup("demo", "ios", tokens);
     EXPECT_FALSE(ec);
-    EXPECT_EQ(flags, (std::vector<bool>{true, false, true, false})) << "a value without \"at\" never expires";
+    EXPECT_EQ(flags, (std::vector<bool>{true, false, true, false, false})) << "a value without \"at\" never expires";
 
     auto [ec2, fresh] = co_await registry.state("demo", "ios", "fresh");
     EXPECT_TRUE(fresh);
@@ -181,7 +184,7 @@ TEST(InactiveTokens, AMarkOlderThanTheTtlCountsForNothingAndTheSweepRemovesIt) {
 
     auto [ec4, removed] = co_await registry.expire_marks("demo", "ios", now_ms());
     EXPECT_FALSE(ec4);
-    EXPECT_EQ(removed, 1u);
+    EXPECT_EQ(removed, 2u);
   }());
   EXPECT_EQ(sync.command({"HKEYS", keys.inactive("demo", "ios")})->elements, 2u);  // fresh, by-hand
   EXPECT_EQ(sync.command({"HEXISTS", keys.inactive("demo", "ios"), "old"})->integer, 0);

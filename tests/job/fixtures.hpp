@@ -49,6 +49,7 @@ inline job::Notification full_notification() {
   n.id = "producer-key-1";
   n.lane = "bulk";
   n.send_at = 1700000100;
+  n.trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
   n.job = job::JobMeta{"0123456789abcdef0123456789abcdef", 1700000000123, 2, 1};
   return n;
 }

@@ -240,6 +240,28 @@ TEST(Validate, ApnsPassThroughHeaders) {
   EXPECT_EQ(error_of(n).message, "must be a string");
 }
 
+TEST(Validate, TraceIdAndTraceparent) {
+  auto n = ios();
+  n.trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  EXPECT_FALSE(validate_notification(n, demo_context(), ""));
+  for (const char* bad : {"4BF92F3577B34DA6A3CE929D0E0E4736", "00000000000000000000000000000000", "4bf9", "xyz"}) {
+    n.trace_id = bad;
+    EXPECT_EQ(error_of(n).path, "notifications[2].trace_id") << bad;
+  }
+  EXPECT_EQ(trace_id_of_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+            "4bf92f3577b34da6a3ce929d0e0e4736");
+  // A later version may add fields; version ff, zero ids, upper case and short headers are invalid.
+  EXPECT_EQ(trace_id_of_traceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-more"),
+            "4bf92f3577b34da6a3ce929d0e0e4736");
+  for (const char* bad : {"ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                          "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+                          "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+                          "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+                          "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x", "00-4bf9", ""}) {
+    EXPECT_EQ(trace_id_of_traceparent(bad), std::nullopt) << bad;
+  }
+}
+
 TEST(Validate, ResolveApp) {
   auto ctx = demo_context();
   auto n = ios();

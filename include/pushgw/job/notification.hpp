@@ -50,6 +50,9 @@ struct Notification {
   std::optional<std::string> id;          // producer's idempotency key
   std::optional<std::string> lane;        // "high" | "default" | "bulk"; absent = default
   std::optional<std::int64_t> send_at;    // unix s; delivered no earlier
+  // A W3C trace id (32 lowercase hex digits): from the request's `traceparent` header or set by
+  // the producer; logged with the job id at each stage, so one request can be followed.
+  std::optional<std::string> trace_id;
 
   std::optional<JobMeta> job;             // present once stored by pushgw
 

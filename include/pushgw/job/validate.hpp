@@ -66,6 +66,11 @@ std::optional<std::string> resolve_app(const Notification& n, const ValidationCo
 // Token formats: APNs = even number of hex digits, 64..200; FCM = 1..4096 characters of
 // [A-Za-z0-9_:.-]. Each returns nullopt when valid, else what is wrong.
 std::optional<std::string> check_apns_token(std::string_view token);
+// A W3C trace id: 32 lowercase hex digits, not all zero.
+bool is_trace_id(std::string_view text);
+// The trace id of a W3C `traceparent` header ("00-<trace id>-<parent id>-<flags>"); nullopt
+// for a header that is not valid (the spec says to ignore it then).
+std::optional<std::string> trace_id_of_traceparent(std::string_view header);
 std::optional<std::string> check_fcm_token(std::string_view token);
 
 }  // namespace pushgw::job
