@@ -10,3 +10,7 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/name: {{ .Chart.Name }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
+{{/* The port the daemon listens on, from config.listen, so the probes and the Service follow the config. */}}
+{{- define "pushgw.port" -}}
+{{- required "config.listen must end in :PORT" (regexFind "[0-9]+$" (toString .Values.config.listen)) -}}
+{{- end -}}
