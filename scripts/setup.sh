@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config ccache
   libboost1.81-dev libnghttp2-dev libssl-dev libhiredis-dev
-  nlohmann-json3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev libgtest-dev
+  nlohmann-json3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev libgtest-dev prometheus-cpp-dev
   redis-server redis-tools prometheus nghttp2-client curl openssl
   yamllint python3-yaml python3-jsonschema
 )

@@ -2,9 +2,18 @@
 
 #include "pushgw/common/utf8.hpp"
 
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
+#include <sstream>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -13,6 +22,21 @@
 namespace pushgw::metrics {
 
 namespace {
+
+// A number in an error message.
+std::string format_value(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[64];
+  // Integers up to 2^53 are exact in a double: print them without exponent or fraction.
+  if (v == std::trunc(v) && std::fabs(v) <= 9007199254740992.0) {
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, static_cast<long long>(v));
+    return std::string(buf, end);
+  }
+  // Shortest round-trip digits in %g style, like Go's FormatFloat(v, 'g', -1): "0.0005", "1e+20".
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general);
+  return std::string(buf, end);
+}
 
 bool is_name_start(char c, bool allow_colon) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (allow_colon && c == ':');
@@ -76,31 +100,10 @@ void validate_label_name(std::string_view name) {
   }
 }
 
-std::string format_value(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[64];
-  // Integers up to 2^53 are exact in a double: print them without exponent or fraction.
-  if (v == std::trunc(v) && std::fabs(v) <= 9007199254740992.0) {
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, static_cast<long long>(v));
-    return std::string(buf, end);
-  }
-  // Shortest round-trip digits in %g style, like Go's FormatFloat(v, 'g', -1): "0.0005", "1e+20".
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general);
-  return std::string(buf, end);
-}
-
-std::string escape_label_value(std::string_view value) {
+std::string sanitize_label_value(std::string_view value) {
   std::string out;
   out.reserve(value.size());
-  common::append_utf8_sanitized(out, value, [](std::string& o, char c) {
-    switch (c) {
-      case '\\': o += "\\\\"; break;
-      case '"': o += "\\\""; break;
-      case '\n': o += "\\n"; break;
-      default: o += c;
-    }
-  });
+  common::append_utf8_sanitized(out, value, [](std::string& o, char c) { o += c; });
   return out;
 }
 
@@ -117,41 +120,38 @@ std::string escape_help(std::string_view help) {
   return out;
 }
 
-// ---- metrics ----
+// ---- series ----
 
 void Counter::inc(double v) {
   if (!(v >= 0.0)) {
     throw std::invalid_argument("counter increment must be >= 0, got " + format_value(v));
   }
-  value_.fetch_add(v, std::memory_order_relaxed);
+  series_->Increment(v);
 }
 
-Histogram::Histogram(std::vector<double> upper_bounds)
-    : bounds_(std::move(upper_bounds)),
-      counts_(std::make_unique<std::atomic<std::uint64_t>[]>(bounds_.size() + 1)) {
-  validate_buckets(bounds_);
-}
+double Counter::value() const { return series_->Value(); }
+
+void Gauge::set(double v) { series_->Set(v); }
+void Gauge::inc(double v) { series_->Increment(v); }
+void Gauge::dec(double v) { series_->Decrement(v); }
+double Gauge::value() const { return series_->Value(); }
 
 void Histogram::observe(double v) {
-  // Bucket i counts values in (bounds[i-1], bounds[i]]; NaN goes to +Inf, as in the Go client.
-  const std::size_t index =
-      std::isnan(v) ? bounds_.size()
-                    : static_cast<std::size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), v) - bounds_.begin());
-  counts_[index].fetch_add(1, std::memory_order_relaxed);
-  sum_.fetch_add(v, std::memory_order_relaxed);
+  // prometheus-cpp's bucket search would count NaN in the lowest bucket; count it in +Inf, as
+  // the Go client does (the sum becomes +Inf, where the Go client's becomes NaN).
+  series_->Observe(std::isnan(v) ? std::numeric_limits<double>::infinity() : v);
 }
 
 Histogram::Snapshot Histogram::snapshot() const {
+  // prometheus-cpp reads the buckets, sum and count under one lock.
+  const prometheus::ClientMetric collected = series_->Collect();
   Snapshot s;
-  s.bounds = bounds_;
-  s.cumulative.resize(bounds_.size() + 1);
-  std::uint64_t running = 0;
-  for (std::size_t i = 0; i <= bounds_.size(); ++i) {
-    running += counts_[i].load(std::memory_order_relaxed);
-    s.cumulative[i] = running;
+  for (const auto& bucket : collected.histogram.bucket) {
+    if (std::isfinite(bucket.upper_bound)) s.bounds.push_back(bucket.upper_bound);
+    s.cumulative.push_back(bucket.cumulative_count);
   }
-  s.count = running;
-  s.sum = sum_.load(std::memory_order_relaxed);
+  s.sum = collected.histogram.sample_sum;
+  s.count = collected.histogram.sample_count;
   return s;
 }
 
@@ -161,29 +161,42 @@ std::vector<double> duration_buckets() {
 
 // ---- Family ----
 
+namespace {
+
+// The checks of a new family, made before anything is registered with prometheus-cpp.
 template <class Metric>
-Family<Metric>::Family(std::string name, std::string help, std::vector<std::string> label_names,
-                       std::vector<double> buckets)
-    : name_(std::move(name)), help_(std::move(help)), label_names_(std::move(label_names)), buckets_(std::move(buckets)) {
-  validate_metric_name(name_);
-  for (std::size_t i = 0; i < label_names_.size(); ++i) {
-    validate_label_name(label_names_[i]);
-    if (std::find(label_names_.begin(), label_names_.begin() + static_cast<std::ptrdiff_t>(i), label_names_[i]) !=
-        label_names_.begin() + static_cast<std::ptrdiff_t>(i)) {
-      throw std::invalid_argument("metric " + quoted(name_) + ": label " + quoted(label_names_[i]) + " given twice");
+void validate_family(const std::string& name, const std::vector<std::string>& label_names,
+                     const std::vector<double>& buckets) {
+  validate_metric_name(name);
+  for (std::size_t i = 0; i < label_names.size(); ++i) {
+    validate_label_name(label_names[i]);
+    if (std::find(label_names.begin(), label_names.begin() + static_cast<std::ptrdiff_t>(i), label_names[i]) !=
+        label_names.begin() + static_cast<std::ptrdiff_t>(i)) {
+      throw std::invalid_argument("metric " + quoted(name) + ": label " + quoted(label_names[i]) + " given twice");
     }
     if constexpr (std::is_same_v<Metric, Histogram>) {
-      if (label_names_[i] == "le") {
-        throw std::invalid_argument("histogram " + quoted(name_) + ": label name \"le\" is reserved for buckets");
+      if (label_names[i] == "le") {
+        throw std::invalid_argument("histogram " + quoted(name) + ": label name \"le\" is reserved for buckets");
       }
     }
   }
   if constexpr (std::is_same_v<Metric, Histogram>) {
-    validate_buckets(buckets_);
-  } else if (!buckets_.empty()) {
-    throw std::invalid_argument("metric " + quoted(name_) + ": only histograms have buckets");
+    validate_buckets(buckets);
+  } else if (!buckets.empty()) {
+    throw std::invalid_argument("metric " + quoted(name) + ": only histograms have buckets");
   }
 }
+
+}  // namespace
+
+template <class Metric>
+Family<Metric>::Family(core_family& core, std::string name, std::string help, std::vector<std::string> label_names,
+                       std::vector<double> buckets)
+    : core_(&core),
+      name_(std::move(name)),
+      help_(std::move(help)),
+      label_names_(std::move(label_names)),
+      buckets_(std::move(buckets)) {}
 
 template <class Metric>
 Family<Metric>::~Family() {
@@ -215,26 +228,29 @@ Metric& Family<Metric>::find_or_create(const Values& label_values) {
     }
     return nullptr;
   };
-  if (Node* found = find_in_chain(head.load(std::memory_order_acquire))) return *found->metric;
+  if (Node* found = find_in_chain(head.load(std::memory_order_acquire))) return found->metric;
 
   std::lock_guard lock(create_mutex_);
   Node* const first = head.load(std::memory_order_acquire);
-  if (Node* found = find_in_chain(first)) return *found->metric;  // another thread won the race
+  if (Node* found = find_in_chain(first)) return found->metric;  // another thread won the race
 
-  auto node = std::make_unique<Node>();
-  node->label_values.assign(label_values.begin(), label_values.end());
-  node->hash = hash;
-  if constexpr (std::is_same_v<Metric, Histogram>) {
-    node->metric = std::make_unique<Histogram>(buckets_);
-  } else {
-    node->metric = std::make_unique<Metric>();
-  }
-  node->next = first;
+  // The first time this label set is seen: the one label map, and prometheus-cpp's lookup.
+  prometheus::Labels labels;
+  std::size_t i = 0;
+  for (std::string_view value : label_values) labels.emplace(label_names_[i++], sanitize_label_value(value));
+  auto* series = [&] {
+    if constexpr (std::is_same_v<Metric, Histogram>) {
+      return &core_->Add(labels, prometheus::Histogram::BucketBoundaries(buckets_));
+    } else {
+      return &core_->Add(labels);
+    }
+  }();
+  auto node = std::unique_ptr<Node>(new Node{{label_values.begin(), label_values.end()}, hash, Metric(*series), first});
   nodes_.reserve(nodes_.size() + 1);  // so push_back below cannot throw after release()
   Node* published = node.release();
   nodes_.push_back(published);
   head.store(published, std::memory_order_release);
-  return *published->metric;
+  return published->metric;
 }
 
 template <class Metric>
@@ -247,7 +263,7 @@ void Family<Metric>::for_each(
   }
   std::sort(nodes.begin(), nodes.end(),
             [](const Node* a, const Node* b) { return a->label_values < b->label_values; });
-  for (const Node* node : nodes) fn(node->label_values, *node->metric);
+  for (const Node* node : nodes) fn(node->label_values, node->metric);
 }
 
 template class Family<Counter>;
@@ -272,6 +288,20 @@ constexpr std::string_view type_name() {
 }
 
 template <class Metric>
+constexpr prometheus::MetricType core_type() {
+  if constexpr (std::is_same_v<Metric, Counter>) return prometheus::MetricType::Counter;
+  if constexpr (std::is_same_v<Metric, Gauge>) return prometheus::MetricType::Gauge;
+  if constexpr (std::is_same_v<Metric, Histogram>) return prometheus::MetricType::Histogram;
+}
+
+template <class Metric>
+auto core_builder() {
+  if constexpr (std::is_same_v<Metric, Counter>) return prometheus::BuildCounter();
+  if constexpr (std::is_same_v<Metric, Gauge>) return prometheus::BuildGauge();
+  if constexpr (std::is_same_v<Metric, Histogram>) return prometheus::BuildHistogram();
+}
+
+template <class Metric>
 std::vector<std::string> sample_names_of(const std::string& name) {
   if constexpr (std::is_same_v<Metric, Histogram>) {
     return {name, name + "_bucket", name + "_sum", name + "_count"};
@@ -280,68 +310,9 @@ std::vector<std::string> sample_names_of(const std::string& name) {
   }
 }
 
-// `{a="x",b="y"}` (with an optional extra le pair), or nothing when there are no labels.
-void append_labels(std::string& out, const std::vector<std::string>& names, const std::vector<std::string>& values,
-                   std::string_view le = {}) {
-  if (names.empty() && le.empty()) return;
-  out += '{';
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (i > 0) out += ',';
-    out += names[i];
-    out += "=\"";
-    out += escape_label_value(values[i]);
-    out += '"';
-  }
-  if (!le.empty()) {
-    if (!names.empty()) out += ',';
-    out += "le=\"";
-    out += le;
-    out += '"';
-  }
-  out += '}';
-}
-
-void append_sample(std::string& out, std::string_view name, const std::vector<std::string>& label_names,
-                   const std::vector<std::string>& label_values, std::string_view value, std::string_view le = {}) {
-  out += name;
-  append_labels(out, label_names, label_values, le);
-  out += ' ';
-  out += value;
-  out += '\n';
-}
-
-void render_family(std::string& out, const Family<Counter>& family) {
-  family.for_each([&](const std::vector<std::string>& values, const Counter& c) {
-    append_sample(out, family.name(), family.label_names(), values, format_value(c.value()));
-  });
-}
-
-void render_family(std::string& out, const Family<Gauge>& family) {
-  family.for_each([&](const std::vector<std::string>& values, const Gauge& g) {
-    append_sample(out, family.name(), family.label_names(), values, format_value(g.value()));
-  });
-}
-
-void render_family(std::string& out, const Family<Histogram>& family) {
-  const std::string bucket = family.name() + "_bucket";
-  const std::string sum = family.name() + "_sum";
-  const std::string count = family.name() + "_count";
-  std::vector<std::string> les;
-  for (double b : family.buckets()) les.push_back(format_value(b));
-  les.push_back("+Inf");
-  family.for_each([&](const std::vector<std::string>& values, const Histogram& h) {
-    const Histogram::Snapshot s = h.snapshot();
-    for (std::size_t i = 0; i < s.cumulative.size(); ++i) {
-      append_sample(out, bucket, family.label_names(), values, std::to_string(s.cumulative[i]), les[i]);
-    }
-    append_sample(out, sum, family.label_names(), values, format_value(s.sum));
-    append_sample(out, count, family.label_names(), values, std::to_string(s.count));
-  });
-}
-
 }  // namespace
 
-Registry::Registry() = default;
+Registry::Registry() : core_(std::make_shared<prometheus::Registry>()) {}
 Registry::~Registry() = default;
 
 template <class Metric>
@@ -371,7 +342,7 @@ Family<Metric>& Registry::add(const std::string& name, const std::string& help, 
     return family;
   }
 
-  auto family = std::make_unique<Family<Metric>>(name, help, std::move(label_names), std::move(buckets));
+  validate_family<Metric>(name, label_names, buckets);
   // Two families whose sample lines share a name (a gauge "x_count" next to a histogram "x")
   // would make the exposition ambiguous.
   std::vector<std::string> samples = sample_names_of<Metric>(name);
@@ -383,6 +354,8 @@ Family<Metric>& Registry::add(const std::string& name, const std::string& help, 
       }
     }
   }
+  auto& core = core_builder<Metric>().Name(name).Help(escape_help(help)).Register(*core_);
+  auto family = std::make_unique<Family<Metric>>(core, name, help, std::move(label_names), std::move(buckets));
   Family<Metric>& result = *family;
   auto entry = std::make_unique<Entry>();
   entry->family = std::move(family);
@@ -419,30 +392,38 @@ std::string Registry::render() const {
   // Without the lock: a collector may register metrics or take its time reading /proc.
   for (const auto& collect : collectors) collect();
 
-  std::vector<const Entry*> entries;
+  std::vector<prometheus::MetricFamily> collected = core_->Collect();
+  // prometheus-cpp leaves out families without series and orders them by type; put them in
+  // registration order, with a header-only entry for each family not yet used.
+  std::vector<prometheus::MetricFamily> ordered;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& entry : entries_) entries.push_back(entry.get());
+    ordered.reserve(entries_.size());
+    for (const auto& entry : entries_) {
+      std::visit(
+          [&](const auto& family) {
+            using Metric = typename std::decay_t<decltype(*family)>::metric_type;
+            auto found = std::find_if(collected.begin(), collected.end(),
+                                      [&](const prometheus::MetricFamily& f) { return f.name == family->name(); });
+            if (found != collected.end()) {
+              ordered.push_back(std::move(*found));
+              collected.erase(found);
+            } else {
+              ordered.push_back({family->name(), escape_help(family->help()), core_type<Metric>(), {}});
+            }
+          },
+          entry->family);
+    }
   }
-  std::string out;
-  for (const Entry* entry : entries) {
-    std::visit(
-        [&](const auto& family) {
-          using Metric = typename std::decay_t<decltype(*family)>::metric_type;
-          out += "# HELP ";
-          out += family->name();
-          out += ' ';
-          out += escape_help(family->help());
-          out += "\n# TYPE ";
-          out += family->name();
-          out += ' ';
-          out += type_name<Metric>();
-          out += '\n';
-          render_family(out, *family);
-        },
-        entry->family);
+  // Families registered on core() directly, after ours.
+  for (auto& rest : collected) ordered.push_back(std::move(rest));
+  for (auto& family : ordered) {
+    std::sort(family.metric.begin(), family.metric.end(),
+              [](const prometheus::ClientMetric& a, const prometheus::ClientMetric& b) { return a.label < b.label; });
   }
-  return out;
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, ordered);
+  return std::move(out).str();
 }
 
 }  // namespace pushgw::metrics

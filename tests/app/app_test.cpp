@@ -26,8 +26,8 @@ TEST(Metrics, ExpositionPassesPromtoolAndCountsRequests) {
   auto metrics = get(daemon.port(), "/metrics");
   ASSERT_EQ(metrics.status, 200);
   EXPECT_EQ(metrics.headers["content-type"], "text/plain; version=0.0.4; charset=utf-8");
-  EXPECT_NE(metrics.body.find("pushgw_http_requests_total{route=\"/push\",code=\"202\"} 1"), std::string::npos) << metrics.body;
-  EXPECT_NE(metrics.body.find("pushgw_http_requests_total{route=\"/push\",code=\"400\"} 1"), std::string::npos);
+  EXPECT_NE(metrics.body.find("pushgw_http_requests_total{code=\"202\",route=\"/push\"} 1"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("pushgw_http_requests_total{code=\"400\",route=\"/push\"} 1"), std::string::npos);
   EXPECT_NE(metrics.body.find("pushgw_queue_depth{lane=\"default\"} 1"), std::string::npos);
   EXPECT_NE(metrics.body.find("pushgw_jobs_total{outcome=\"enqueued\"} 1"), std::string::npos);
   EXPECT_NE(metrics.body.find("process_resident_memory_bytes"), std::string::npos);

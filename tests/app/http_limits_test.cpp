@@ -50,7 +50,7 @@ TEST(HttpLimits, UnderAConnectionFloodProbesAreAnsweredAndRefusalsCounted) {
   EXPECT_EQ(get(daemon.port(), "/readyz").status, 200);
   auto metrics = get(daemon.port(), "/metrics");
   ASSERT_EQ(metrics.status, 200);
-  EXPECT_NE(metrics.body.find("pushgw_http_requests_total{route=\"unmatched\",code=\"503\"}"), std::string::npos)
+  EXPECT_NE(metrics.body.find("pushgw_http_requests_total{code=\"503\",route=\"unmatched\"}"), std::string::npos)
       << metrics.body;
 }
 

@@ -1,6 +1,8 @@
 #include "pushgw/metrics/metrics.hpp"
 
 #include <gtest/gtest.h>
+#include <prometheus/metric_family.h>
+#include <prometheus/registry.h>
 
 #include <cmath>
 #include <limits>
@@ -17,19 +19,21 @@ TEST(Counter, RendersHelpTypeAndSeriesSortedByLabels) {
   auto& requests = registry.counter("http_requests_total", "HTTP requests.", {"route", "code"});
   requests.with({"/push", "202"}).inc();
   requests.with({"/push", "202"}).inc(2);
-  requests.with({"/healthz", "200"}).inc();
   requests.with({"/push", "400"}).inc(0.5);
+  requests.with({"/healthz", "200"}).inc();
 
+  // prometheus-cpp writes labels in name order; series are sorted by those labels.
   EXPECT_EQ(registry.render(),
             "# HELP http_requests_total HTTP requests.\n"
             "# TYPE http_requests_total counter\n"
-            "http_requests_total{route=\"/healthz\",code=\"200\"} 1\n"
-            "http_requests_total{route=\"/push\",code=\"202\"} 3\n"
-            "http_requests_total{route=\"/push\",code=\"400\"} 0.5\n");
+            "http_requests_total{code=\"200\",route=\"/healthz\"} 1\n"
+            "http_requests_total{code=\"202\",route=\"/push\"} 3\n"
+            "http_requests_total{code=\"400\",route=\"/push\"} 0.5\n");
 }
 
 TEST(Counter, RejectsNegativeAndNaNIncrements) {
-  Counter counter;
+  Registry registry;
+  Counter& counter = registry.counter("c_total", "x").get();
   EXPECT_THROW(counter.inc(-1), std::invalid_argument);
   EXPECT_THROW(counter.inc(std::nan("")), std::invalid_argument);
   counter.inc(0);
@@ -62,38 +66,42 @@ TEST(Histogram, RendersCumulativeBucketsSumAndCount) {
   EXPECT_EQ(registry.render(),
             "# HELP send_duration_seconds Send time.\n"
             "# TYPE send_duration_seconds histogram\n"
+            "send_duration_seconds_count{platform=\"android\"} 1\n"
+            "send_duration_seconds_sum{platform=\"android\"} 0.75\n"
             "send_duration_seconds_bucket{platform=\"android\",le=\"0.25\"} 0\n"
             "send_duration_seconds_bucket{platform=\"android\",le=\"0.5\"} 0\n"
             "send_duration_seconds_bucket{platform=\"android\",le=\"1\"} 1\n"
             "send_duration_seconds_bucket{platform=\"android\",le=\"+Inf\"} 1\n"
-            "send_duration_seconds_sum{platform=\"android\"} 0.75\n"
-            "send_duration_seconds_count{platform=\"android\"} 1\n"
+            "send_duration_seconds_count{platform=\"ios\"} 4\n"
+            "send_duration_seconds_sum{platform=\"ios\"} 2.75\n"
             "send_duration_seconds_bucket{platform=\"ios\",le=\"0.25\"} 2\n"
             "send_duration_seconds_bucket{platform=\"ios\",le=\"0.5\"} 3\n"
             "send_duration_seconds_bucket{platform=\"ios\",le=\"1\"} 3\n"
-            "send_duration_seconds_bucket{platform=\"ios\",le=\"+Inf\"} 4\n"
-            "send_duration_seconds_sum{platform=\"ios\"} 2.75\n"
-            "send_duration_seconds_count{platform=\"ios\"} 4\n");
+            "send_duration_seconds_bucket{platform=\"ios\",le=\"+Inf\"} 4\n");
 }
 
 TEST(Histogram, SnapshotIsCumulativeAndNaNGoesToInf) {
-  Histogram h({1, 2, 3});
+  Registry registry;
+  Histogram& h = registry.histogram("h_seconds", "h", {}, {1, 2, 3}).get();
   for (double v : {0.5, 1.5, 1.7, 2.5, 2.6, 2.7, 9.0}) h.observe(v);
   h.observe(std::nan(""));
   const Histogram::Snapshot s = h.snapshot();
+  EXPECT_EQ(s.bounds, (std::vector<double>{1, 2, 3}));
   EXPECT_EQ(s.cumulative, (std::vector<std::uint64_t>{1, 3, 6, 8}));
   EXPECT_EQ(s.count, 8u);
-  EXPECT_TRUE(std::isnan(s.sum));
+  EXPECT_TRUE(std::isinf(s.sum));
 }
 
 TEST(Histogram, RejectsBadBuckets) {
-  EXPECT_THROW(Histogram({1, 1}), std::invalid_argument);
-  EXPECT_THROW(Histogram({2, 1}), std::invalid_argument);
-  EXPECT_THROW(Histogram({1, std::numeric_limits<double>::infinity()}), std::invalid_argument);
-  EXPECT_THROW(Histogram({std::nan("")}), std::invalid_argument);
   Registry registry;
+  EXPECT_THROW(registry.histogram("h_seconds", "h", {}, {1, 1}), std::invalid_argument);
   EXPECT_THROW(registry.histogram("h_seconds", "h", {}, {0.5, 0.1}), std::invalid_argument);
+  EXPECT_THROW(registry.histogram("h_seconds", "h", {}, {1, std::numeric_limits<double>::infinity()}),
+               std::invalid_argument);
+  EXPECT_THROW(registry.histogram("h_seconds", "h", {}, {std::nan("")}), std::invalid_argument);
   EXPECT_THROW(registry.histogram("h_seconds", "h", {"le"}), std::invalid_argument);
+  // Nothing half-registered by the failures above.
+  EXPECT_EQ(registry.render(), "");
 }
 
 TEST(Histogram, DefaultDurationBucketsAreIncreasing) {
@@ -101,7 +109,8 @@ TEST(Histogram, DefaultDurationBucketsAreIncreasing) {
   ASSERT_FALSE(b.empty());
   EXPECT_DOUBLE_EQ(b.front(), 0.0005);
   EXPECT_DOUBLE_EQ(b.back(), 10);
-  EXPECT_NO_THROW(Histogram{b});
+  Registry registry;
+  EXPECT_NO_THROW(registry.histogram("d_seconds", "d", {}, b));
 }
 
 TEST(Render, EscapesLabelValuesAndHelp) {
@@ -115,25 +124,32 @@ TEST(Render, EscapesLabelValuesAndHelp) {
 }
 
 TEST(Render, ReplacesInvalidUtf8InLabelValues) {
-  EXPECT_EQ(escape_label_value("ok \xC3\xA9 \xFF end"), "ok \xC3\xA9 \xEF\xBF\xBD end");
-  EXPECT_EQ(escape_label_value("\xE2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // truncated sequence
-  EXPECT_EQ(escape_label_value("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
-  EXPECT_EQ(escape_label_value("\xF0\x9F\x98\x80"), "\xF0\x9F\x98\x80");
+  EXPECT_EQ(sanitize_label_value("ok \xC3\xA9 \xFF end"), "ok \xC3\xA9 \xEF\xBF\xBD end");
+  EXPECT_EQ(sanitize_label_value("\xE2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // truncated sequence
+  EXPECT_EQ(sanitize_label_value("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
+  EXPECT_EQ(sanitize_label_value("\xF0\x9F\x98\x80"), "\xF0\x9F\x98\x80");
+  EXPECT_EQ(sanitize_label_value("quote \" stays"), "quote \" stays");  // escaping is prometheus-cpp's
   EXPECT_EQ(escape_help("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong '/'
+  Registry registry;
+  registry.counter("bad_total", "x", {"v"}).with({"a\xFF" "b"}).inc();
+  EXPECT_NE(registry.render().find("bad_total{v=\"a\xEF\xBF\xBD" "b\"} 1\n"), std::string::npos);
 }
 
-TEST(Render, FormatsValuesAsPrometheusParsesThem) {
-  EXPECT_EQ(format_value(0), "0");
-  EXPECT_EQ(format_value(-0.0), "0");
-  EXPECT_EQ(format_value(42), "42");
-  EXPECT_EQ(format_value(-3), "-3");
-  EXPECT_EQ(format_value(1e15), "1000000000000000");
-  EXPECT_EQ(format_value(0.25), "0.25");
-  EXPECT_EQ(format_value(0.0005), "0.0005");
-  EXPECT_EQ(format_value(1e20), "1e+20");
-  EXPECT_EQ(format_value(std::numeric_limits<double>::infinity()), "+Inf");
-  EXPECT_EQ(format_value(-std::numeric_limits<double>::infinity()), "-Inf");
-  EXPECT_EQ(format_value(std::nan("")), "NaN");
+TEST(Render, WritesValuesAsPrometheusParsesThem) {
+  Registry registry;
+  auto& values = registry.gauge("v", "x", {"k"});
+  values.with({"a_zero"}).set(0);
+  values.with({"b_int"}).set(42);
+  values.with({"c_neg"}).set(-3);
+  values.with({"d_frac"}).set(0.25);
+  values.with({"e_small"}).set(0.0005);
+  values.with({"f_big"}).set(1e20);
+  values.with({"g_inf"}).set(std::numeric_limits<double>::infinity());
+  values.with({"h_ninf"}).set(-std::numeric_limits<double>::infinity());
+  EXPECT_EQ(registry.render(),
+            "# HELP v x\n# TYPE v gauge\n"
+            "v{k=\"a_zero\"} 0\nv{k=\"b_int\"} 42\nv{k=\"c_neg\"} -3\nv{k=\"d_frac\"} 0.25\n"
+            "v{k=\"e_small\"} 0.0005\nv{k=\"f_big\"} 1e+20\nv{k=\"g_inf\"} +Inf\nv{k=\"h_ninf\"} -Inf\n");
 }
 
 TEST(Render, FamiliesInRegistrationOrderAndEmptyFamiliesHaveOnlyHeaders) {
@@ -243,6 +259,19 @@ TEST(Family, ConcurrentUpdatesAndCreationAreConsistent) {
   });
   EXPECT_EQ(series, 50);
   EXPECT_EQ(total, kThreads * kPerThread);
+}
+
+TEST(Registry, FamiliesAndSeriesLiveInPrometheusCppsRegistry) {
+  Registry registry;
+  registry.counter("jobs_total", "Jobs.", {"outcome"}).with({"completed"}).inc(3);
+  registry.gauge("idle", "Idle.");
+  const std::vector<prometheus::MetricFamily> collected = registry.core().Collect();
+  ASSERT_EQ(collected.size(), 1u);  // prometheus-cpp leaves out a family without series
+  EXPECT_EQ(collected[0].name, "jobs_total");
+  ASSERT_EQ(collected[0].metric.size(), 1u);
+  EXPECT_EQ(collected[0].metric[0].counter.value, 3);
+  ASSERT_EQ(collected[0].metric[0].label.size(), 1u);
+  EXPECT_EQ(collected[0].metric[0].label[0].value, "completed");
 }
 
 }  // namespace

@@ -1,8 +1,14 @@
 #pragma once
-// Our small Prometheus client: counters, gauges and histograms with labels, rendered in the
-// text exposition format 0.0.4. Updates are lock-free (atomics), and so is finding the series
-// of a label set that already exists; creating a new label set takes a mutex once. The
-// output passes `promtool check metrics`.
+// pushgw's metrics API on prometheus-cpp core (Debian's prometheus-cpp-dev): its registry owns
+// the families and series, and its TextSerializer writes the exposition (format 0.0.4) that
+// pushgw serves on its own listener. What this layer adds:
+//   - Family::with(values) finds a series by label values without building a label map: an
+//     insert-only, lock-free table in front of prometheus-cpp's map, which is only asked
+//     (under its mutex) the first time a label set is seen. Hot paths keep the reference.
+//   - checks and messages for bad names, label counts and conflicting registrations;
+//   - label values made valid UTF-8 (one bad byte would make Prometheus reject the scrape);
+//   - a family with no series yet still renders its HELP and TYPE lines, families in
+//     registration order, series sorted: the scrape is stable and every name is visible.
 //
 // Usage:
 //   auto& requests = registry.counter("pushgw_http_requests_total", "HTTP requests.", {"route", "code"});
@@ -24,38 +30,51 @@
 #include <string_view>
 #include <vector>
 
+namespace prometheus {
+class Registry;
+class Counter;
+class Gauge;
+class Histogram;
+template <typename T>
+class Family;
+}  // namespace prometheus
+
 namespace pushgw::metrics {
 
-// Only goes up. inc() with a negative or NaN amount throws std::invalid_argument.
+// One series of a counter. Only goes up: inc() with a negative or NaN amount throws
+// std::invalid_argument (prometheus-cpp would ignore it silently).
 class Counter {
  public:
+  using core_type = prometheus::Counter;
+  explicit Counter(prometheus::Counter& series) : series_(&series) {}
   void inc(double v = 1.0);
-  double value() const { return value_.load(std::memory_order_relaxed); }
+  double value() const;
 
  private:
-  std::atomic<double> value_{0.0};
+  prometheus::Counter* series_;
 };
 
 class Gauge {
  public:
-  void set(double v) { value_.store(v, std::memory_order_relaxed); }
-  void inc(double v = 1.0) { value_.fetch_add(v, std::memory_order_relaxed); }
-  void dec(double v = 1.0) { value_.fetch_sub(v, std::memory_order_relaxed); }
-  double value() const { return value_.load(std::memory_order_relaxed); }
+  using core_type = prometheus::Gauge;
+  explicit Gauge(prometheus::Gauge& series) : series_(&series) {}
+  void set(double v);
+  void inc(double v = 1.0);
+  void dec(double v = 1.0);
+  double value() const;
 
  private:
-  std::atomic<double> value_{0.0};
+  prometheus::Gauge* series_;
 };
 
 class Histogram {
  public:
-  // Finite upper bounds in strictly increasing order, without +Inf (always added);
-  // otherwise throws std::invalid_argument.
-  explicit Histogram(std::vector<double> upper_bounds);
-  void observe(double v);
+  using core_type = prometheus::Histogram;
+  explicit Histogram(prometheus::Histogram& series) : series_(&series) {}
+  void observe(double v);  // NaN counts in the +Inf bucket
 
-  // Snapshot for rendering: cumulative counts per bound (+Inf last), sum and count.
-  // count always equals the +Inf bucket, even while other threads observe.
+  // For tests and diagnostics: cumulative counts per bound (+Inf last), sum and count, read
+  // together (count always equals the +Inf bucket, even while other threads observe).
   struct Snapshot {
     std::vector<double> bounds;            // without +Inf
     std::vector<std::uint64_t> cumulative;  // bounds.size() + 1 entries
@@ -65,9 +84,7 @@ class Histogram {
   Snapshot snapshot() const;
 
  private:
-  std::vector<double> bounds_;
-  std::unique_ptr<std::atomic<std::uint64_t>[]> counts_;  // per bucket (not cumulative), +Inf last
-  std::atomic<double> sum_{0.0};
+  prometheus::Histogram* series_;
 };
 
 // Default buckets for durations in seconds: 0.5 ms .. 10 s.
@@ -84,8 +101,11 @@ class Family {
  public:
   using metric_type = Metric;
 
-  Family(std::string name, std::string help, std::vector<std::string> label_names,
-         std::vector<double> buckets = {});
+  using core_family = prometheus::Family<typename Metric::core_type>;
+
+  // Made by Registry, which has checked the names and registered `core`.
+  Family(core_family& core, std::string name, std::string help, std::vector<std::string> label_names,
+         std::vector<double> buckets);
   ~Family();
   Family(const Family&) = delete;
   Family& operator=(const Family&) = delete;
@@ -111,7 +131,7 @@ class Family {
   struct Node {
     std::vector<std::string> label_values;
     std::size_t hash;
-    std::unique_ptr<Metric> metric;
+    Metric metric;  // points at the series prometheus-cpp owns
     Node* next;
   };
   static constexpr std::size_t kBuckets = 64;
@@ -119,6 +139,7 @@ class Family {
   template <class Values>
   Metric& find_or_create(const Values& label_values);
 
+  core_family* core_;
   std::string name_, help_;
   std::vector<std::string> label_names_;
   std::vector<double> buckets_;  // histograms only
@@ -149,12 +170,16 @@ class Registry {
                                std::vector<std::string> label_names = {},
                                std::vector<double> buckets = duration_buckets());
 
+  // The prometheus-cpp registry that owns every family registered here.
+  prometheus::Registry& core() { return *core_; }
+
   // Called at the start of render(), e.g. to refresh process RSS/CPU/fds gauges. Collectors
   // run without the registry lock held, and may run concurrently when scrapes overlap.
   void on_collect(std::function<void()> fn);
 
-  // Prometheus text exposition format 0.0.4: families in registration order, series sorted
-  // by label values. A family with no series yet renders only its HELP and TYPE lines.
+  // Prometheus text exposition format 0.0.4, written by prometheus-cpp's TextSerializer:
+  // families in registration order, series sorted by labels. A family with no series yet
+  // renders only its HELP and TYPE lines.
   std::string render() const;
 
  private:
@@ -163,19 +188,16 @@ class Registry {
   Family<Metric>& add(const std::string& name, const std::string& help,
                       std::vector<std::string> label_names, std::vector<double> buckets);
 
+  std::shared_ptr<prometheus::Registry> core_;
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<Entry>> entries_;  // registration order
   std::vector<std::function<void()>> collectors_;
 };
 
-// Text-format helpers, exposed for tests and for code that renders extra samples.
-// A sample value: integers without exponent, "+Inf", "-Inf", "NaN", otherwise the shortest
-// text that reads back to the same double.
-std::string format_value(double v);
-// A label value, escaped (\\, \", \n); invalid UTF-8 becomes U+FFFD, since one bad byte
-// would make Prometheus reject the whole scrape.
-std::string escape_label_value(std::string_view value);
-// HELP text, escaped (\\, \n); invalid UTF-8 becomes U+FFFD.
+// Label values and HELP text as they go to prometheus-cpp: invalid UTF-8 becomes U+FFFD.
+// prometheus-cpp escapes label values itself but writes HELP as given, so escape_help also
+// escapes \\ and \n as the text format requires.
+std::string sanitize_label_value(std::string_view value);
 std::string escape_help(std::string_view help);
 
 }  // namespace pushgw::metrics
