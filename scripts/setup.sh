@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages pushgw needs to build, test and run, and nothing else.
-# Idempotent: it asks apt only for what is missing and is quiet when everything is present.
+# Installs the Debian packages pushgw needs to build, test and run, and nothing else (plus the
+# browser test's npm modules). Idempotent: it asks apt only for what is missing and is quiet
+# when everything is present.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake pkg-config ccache
@@ -10,6 +12,11 @@ packages=(
   redis-server redis-tools prometheus nghttp2-client curl openssl
   yamllint python3-yaml python3-jsonschema
 )
+# The browser test (headless Chromium driven from Node.js); PUSHGW_SETUP_BROWSER=0 leaves it out
+# (the Docker image's build stage).
+if [ "${PUSHGW_SETUP_BROWSER:-1}" != 0 ]; then
+  packages+=(chromium nodejs)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -18,7 +25,19 @@ for p in "${packages[@]}"; do
   fi
 done
 
+# The browser test's driver (playwright-core, pinned by tests/browser/package-lock.json), from
+# the npm registry; test-only, never part of the daemon's build.
+install_browser_test_modules() {
+  if [ "${PUSHGW_SETUP_BROWSER:-1}" = 0 ] || [ -d tests/browser/node_modules/playwright-core ] ||
+     ! command -v npm >/dev/null; then
+    return 0
+  fi
+  echo "setup: npm ci in tests/browser"
+  (cd tests/browser && npm ci --no-audit --no-fund --silent)
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
+  install_browser_test_modules
   exit 0
 fi
 
@@ -30,4 +49,5 @@ export DEBIAN_FRONTEND=noninteractive
 "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The Debian redis-server package starts a system instance; pushgw's scripts and tests start
 # their own on free ports, so the system one is left as the package configured it.
+install_browser_test_modules
 echo "setup: done"

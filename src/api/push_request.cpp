@@ -45,6 +45,12 @@ std::optional<job::FieldError> check_payload_size(const job::Notification& n, co
       return job::FieldError{path, "APNs payload is " + std::to_string(size) + " bytes, over the limit of " +
                                        std::to_string(limit) + " bytes for push type " + push_type};
     }
+  } else if (n.platform == job::Platform::web) {
+    const auto size = job::web_notification_json(n).size();
+    if (size > job::kWebPayloadLimit) {
+      return job::FieldError{path, "web message (the notification live clients receive) is " + std::to_string(size) +
+                                       " bytes, over the limit of " + std::to_string(job::kWebPayloadLimit) + " bytes"};
+    }
   } else {
     const auto size = fcm::fcm_payload_size(fcm::build_fcm_message(n, "", 0));
     if (size > fcm::kFcmPayloadLimit) {

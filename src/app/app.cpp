@@ -31,6 +31,8 @@
 #include "pushgw/queue/job_store.hpp"
 #include "pushgw/queue/maintenance.hpp"
 #include "pushgw/redis/client.hpp"
+#include "pushgw/web/hub.hpp"
+#include "pushgw/web/service.hpp"
 
 namespace pushgw::app {
 
@@ -103,7 +105,7 @@ struct Providers {
   // and opens no connection, so the providers' reachability is not part of its readiness.
   void start(SendThreads& threads, const config::Config& cfg) {
     for (const auto& [name, app] : cfg.apps) {
-      for (const job::Platform platform : {job::Platform::ios, job::Platform::android}) {
+      for (const job::Platform platform : {job::Platform::ios, job::Platform::android, job::Platform::web}) {
         // Built (credentials loaded and checked) even when it will not be started.
         auto made = make_provider(cfg, name, platform, threads.next());
         if (made && cfg.queue.consume) list.push_back(std::move(made));
@@ -247,10 +249,27 @@ int run_daemon(const config::Config& cfg) {
     webhook.emplace(io.get_executor(), worker_redis, keys.feedback(), instances, cfg.feedback.webhook, metrics);
   }
 
-  FrontDoor front_door(cfg, redis, metrics, registry, store, inactive, providers.checks(),
+  // Live web delivery: one subscriber connection for the instance's channels (part of
+  // readiness: without it live clients are refused); sessions read histories through the
+  // front door's client.
+  std::optional<web::Hub> hub;
+  std::optional<web::Service> live;
+  std::vector<ProviderCheck> checks = providers.checks();
+  if (cfg.web.enabled) {
+    hub.emplace(io.get_executor(), redis::client_config(cfg, "pushgw-web-subscriber"), redis, keys);
+    live.emplace(io.get_executor(), cfg.web, *hub, metrics);
+    checks.push_back({"web", [&hub]() {
+                        return hub->connected() ? std::string()
+                                                : std::string("the live web subscriber connection to Redis is down");
+                      }});
+  }
+  FrontDoor front_door(cfg, redis, metrics, registry, store, inactive, std::move(checks),
                        [&]() { providers.refresh_gauges(metrics); });
-  http::Server server(io.get_executor(), server_config(cfg), front_door.routes(),
-                      request_observer(metrics));
+  std::vector<http::Route> routes = front_door.routes();
+  if (live) {
+    for (auto& route : live->routes()) routes.push_back(std::move(route));
+  }
+  http::Server server(io.get_executor(), server_config(cfg), std::move(routes), request_observer(metrics));
   try {
     server.start();
   } catch (const std::exception& e) {
@@ -261,6 +280,7 @@ int run_daemon(const config::Config& cfg) {
   worker_redis.start();
   mark_expiry.start();
   if (webhook) webhook->start();
+  if (hub) hub->start();
   log_start(cfg, redis_config.endpoint, server.port());
   logger->info("instance {}: {} worker(s), {} send thread(s), lanes high/default/bulk weighted {}/{}/{}", instance,
                cfg.queue.workers, cfg.queue.send_threads, cfg.queue.weight_high, cfg.queue.weight_default,
@@ -291,6 +311,8 @@ int run_daemon(const config::Config& cfg) {
     asio::co_spawn(
         io,
         [&, deadline]() -> asio::awaitable<void> {
+          // Live clients first, with a "going away", so they reconnect to another instance.
+          if (live) co_await live->shutdown(std::chrono::milliseconds(2000));
           co_await server.shutdown(cfg.shutdown_timeout);
           if (workers_started) {
             co_await consumer.stop(deadline);
@@ -299,6 +321,7 @@ int run_daemon(const config::Config& cfg) {
           if (webhook) co_await webhook->stop();
           co_await mark_expiry.stop();
           co_await providers.stop(std::chrono::milliseconds(500));
+          if (hub) hub->stop();
           worker_redis.stop();
           redis.stop();
         },

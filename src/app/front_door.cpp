@@ -8,6 +8,7 @@
 #include "pushgw/api/gorush.hpp"
 #include "pushgw/api/push_request.hpp"
 #include "pushgw/api/token_request.hpp"
+#include "pushgw/common/clock.hpp"
 #include "pushgw/common/quote.hpp"
 #include "pushgw/job/codec.hpp"
 #include "pushgw/job/split.hpp"
@@ -21,11 +22,6 @@ using http::Response;
 
 namespace {
 
-std::int64_t unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // "application/json", optionally with parameters ("; charset=utf-8"), in any case.
 bool is_json_content(const Request& request) {
@@ -98,7 +94,7 @@ asio::awaitable<Response> FrontDoor::push(const Request& request) {
   auto& push = std::get<api::ParsedPush>(parsed);
   apply_traceparent(request, push);
 
-  const auto now = unix_ms();
+  const auto now = common::system_unix_ms();
   const auto jobs = api::make_jobs(push, config_.limits.job_split_size, job::random_job_id, now);
   if (auto stored = co_await store(jobs, now); stored.stored != queue::Stored::all) {
     co_return store_failure(stored, false);
@@ -115,7 +111,7 @@ asio::awaitable<Response> FrontDoor::gorush_push(const Request& request) {
   auto& push = std::get<api::ParsedPush>(parsed);
   apply_traceparent(request, push);
 
-  const auto now = unix_ms();
+  const auto now = common::system_unix_ms();
   const auto jobs = api::make_jobs(push, config_.limits.job_split_size, job::random_job_id, now);
   if (auto stored = co_await store(jobs, now); stored.stored != queue::Stored::all) {
     co_return store_failure(stored, true);
@@ -137,7 +133,8 @@ asio::awaitable<Response> FrontDoor::token_reactivate(const Request& request) {
   auto parsed = api::parse_token_request(request.target, validation_);
   if (auto* error = std::get_if<api::ApiError>(&parsed)) co_return api_error(*error);
   const auto& wanted = std::get<api::TokenRequest>(parsed);
-  auto [ec, was_marked] = co_await inactive_.reactivate(wanted.app, job::to_string(wanted.platform), wanted.token, unix_ms());
+  auto [ec, was_marked] = co_await inactive_.reactivate(wanted.app, job::to_string(wanted.platform), wanted.token,
+                                                        common::system_unix_ms());
   if (ec) co_return Response::error(503, "the token was not reactivated: " + ec.message());
   if (was_marked) {
     log::get("api")->info("app {} {}: token {} reactivated", wanted.app, job::to_string(wanted.platform),

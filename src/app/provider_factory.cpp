@@ -4,6 +4,8 @@
 #include "pushgw/apns/provider.hpp"
 #include "pushgw/fcm/provider.hpp"
 #include "pushgw/fcm/service_account.hpp"
+#include "pushgw/redis/client.hpp"
+#include "pushgw/web/provider.hpp"
 
 namespace pushgw::app {
 
@@ -24,6 +26,10 @@ std::unique_ptr<provider::Provider> make_provider(const config::Config& cfg, con
     fcm::ProviderOptions options;
     options.app = app;
     return std::make_unique<fcm::Provider>(std::move(executor), *settings.fcm, std::move(account), options);
+  }
+  if (platform == job::Platform::web && cfg.web.enabled) {
+    return std::make_unique<web::Provider>(std::move(executor), app, cfg.web,
+                                           redis::client_config(cfg, "pushgw-web-publish"), cfg.redis.prefix);
   }
   return nullptr;
 }

@@ -540,6 +540,56 @@ void read_feedback(TreeReader& r, const Value& v, FeedbackConfig& feedback) {
   });
 }
 
+// web.allowed_origins: origins exactly as browsers send them in the Origin header.
+void read_origins(TreeReader& r, const Value& v, std::vector<std::string>& out) {
+  if (!v.node.IsSequence()) {
+    r.error(v.path, v.line,
+            "must be a list of origins like [\"https://app.example.com\"] ([] = any origin), got " + describe(v.node));
+    return;
+  }
+  out.clear();
+  for (std::size_t i = 0; i < v.node.size(); ++i) {
+    const YAML::Node item = v.node[i];
+    const int item_line = line_of(item);
+    const Value element{item, v.path + "[" + std::to_string(i) + "]", item_line > 0 ? item_line : v.line};
+    auto origin = r.text(element, "an origin");
+    if (!origin) continue;
+    const std::string_view o = *origin;
+    const std::size_t scheme_end = o.find("://");
+    const std::string_view scheme = o.substr(0, scheme_end == std::string_view::npos ? 0 : scheme_end);
+    const std::string_view host = scheme_end == std::string_view::npos ? "" : o.substr(scheme_end + 3);
+    const bool ok = (scheme == "http" || scheme == "https") && !host.empty() &&
+                    host.find_first_of("/?#@ \t") == std::string_view::npos;
+    if (!ok) {
+      r.error(element.path, element.line,
+              "must be an origin as browsers send it, scheme://host[:port] without a path, e.g. "
+              "\"https://app.example.com\", got " + in_quotes(*origin));
+      continue;
+    }
+    out.push_back(std::move(*origin));
+  }
+}
+
+void read_web(TreeReader& r, const Value& v, WebConfig& web) {
+  r.read_map(v, {
+      {"enabled", [&](const Value& f) { r.read_bool(f, web.enabled); }},
+      {"secret", [&](const Value& f) { r.read_string(f, web.secret); }},
+      {"allowed_origins", [&](const Value& f) { read_origins(r, f, web.allowed_origins); }},
+      {"history", [&](const Value& f) { r.read_count(f, web.history); }},
+      {"history_ttl", [&](const Value& f) { r.read_duration(f, web.history_ttl, Zero::rejected); }},
+      {"ping_interval", [&](const Value& f) { r.read_duration(f, web.ping_interval, Zero::rejected); }},
+      {"max_connections", [&](const Value& f) { r.read_count(f, web.max_connections); }},
+      {"send_buffer", [&](const Value& f) { r.read_size(f, web.send_buffer); }},
+  });
+  if (web.enabled && web.secret.size() < 32) {
+    const std::string path = v.path + ".secret";
+    r.error(path, r.line(path, v.line),
+            web.secret.empty() ? "is required with web.enabled: client tokens are verified with it (HS256)"
+                               : "must be at least 32 bytes: it is the HS256 key client tokens are signed with, "
+                                 "and a short one can be guessed");
+  }
+}
+
 void read_logging(TreeReader& r, const Value& v, LogConfig& logging) {
   r.read_map(v, {
       {"level", [&](const Value& f) {
@@ -696,6 +746,7 @@ void read_root(TreeReader& r, const Value& root, Config& config) {
       {"queue", [&](const Value& f) { read_queue(r, f, config.queue); }},
       {"retries", [&](const Value& f) { read_retries(r, f, config.retries); }},
       {"feedback", [&](const Value& f) { read_feedback(r, f, config.feedback); }},
+      {"web", [&](const Value& f) { read_web(r, f, config.web); }},
       {"apps", [&](const Value& f) { app_entries = read_apps(r, f, config.apps); }},
       {"instance_id", [&](const Value& f) {
          auto id = r.text(f, "an instance name");

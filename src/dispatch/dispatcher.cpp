@@ -317,10 +317,16 @@ struct Dispatcher::Impl {
 
     // Tried once here, through until_done only after a failure: two coroutine frames less per
     // job when Redis answers.
+    // Channels (platform web) are never marked inactive: nothing to look up.
     const auto lookup = [&] { return inactive.lookup(n.app, platform, n.tokens); };
-    auto first_lookup = lookup();
-    auto [lookup_ec, lookup_flags] = co_await std::move(first_lookup);
-    std::vector<bool> inactive_flags = std::move(lookup_flags);
+    std::vector<bool> inactive_flags(n.tokens.size(), false);
+    error_code lookup_ec;
+    if (job::has_device_tokens(n.platform)) {
+      auto first_lookup = lookup();
+      auto [ec, flags] = co_await std::move(first_lookup);
+      lookup_ec = ec;
+      inactive_flags = std::move(flags);
+    }
     if (lookup_ec) {
       const bool looked_up = co_await until_done(
           job, [&]() -> asio::awaitable<error_code> {

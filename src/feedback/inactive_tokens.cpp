@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pushgw/common/async.hpp"
+#include "pushgw/common/clock.hpp"
 #include "pushgw/job/codec.hpp"
 #include "pushgw/queue/scripts.hpp"
 
@@ -18,10 +19,6 @@ using boost::system::error_code;
 
 namespace {
 
-std::int64_t unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 error_code unexpected() { return redis::make_error_code(redis::error::unexpected_reply); }
 
@@ -76,7 +73,7 @@ asio::awaitable<void> InactiveTokens::lookup_call(const std::string& key, std::v
       if (reply.type != redis::Reply::Type::array || reply.elements.size() != argv.size() - 2) {
         ec = unexpected();
       } else {
-        const std::int64_t now = unix_ms();
+        const std::int64_t now = common::system_unix_ms();
         flags.reserve(reply.elements.size());
         for (const auto& element : reply.elements) flags.push_back(!element.is_nil() && !expired(element.str, now));
       }
@@ -159,7 +156,7 @@ asio::awaitable<InactiveTokens::StateResult> InactiveTokens::state(std::string_v
   auto result = co_await redis_.exec(std::move(request));
   if (result.ec) co_return StateResult{result.ec, std::nullopt};
   const auto& reply = result.replies.at(0);
-  if (reply.is_nil() || expired(reply.str, unix_ms())) co_return StateResult{};
+  if (reply.is_nil() || expired(reply.str, common::system_unix_ms())) co_return StateResult{};
   if (reply.type != redis::Reply::Type::string) co_return StateResult{unexpected(), std::nullopt};
   Mark mark;
   mark.at_ms = marked_at(reply.str).value_or(0);

@@ -1,7 +1,5 @@
 #include "pushgw/feedback/webhook.hpp"
 
-#include <openssl/hmac.h>
-
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -10,10 +8,10 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <array>
 
 #include "pushgw/common/async.hpp"
 #include "pushgw/common/backoff.hpp"
+#include "pushgw/common/hmac.hpp"
 #include "pushgw/common/quote.hpp"
 #include "pushgw/log/log.hpp"
 #include "pushgw/queue/scripts.hpp"
@@ -27,16 +25,13 @@ using boost::system::error_code;
 using std::chrono::milliseconds;
 
 std::string webhook_signature(std::string_view secret, std::int64_t timestamp_s, std::string_view body) {
-  const std::string message = std::to_string(timestamp_s) + "." + std::string(body);
-  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac.data(), &length);
+  const std::string mac = common::hmac_sha256(secret, std::to_string(timestamp_s) + "." + std::string(body));
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "sha256=";
-  for (unsigned int i = 0; i < length; ++i) {
-    out += kHex[mac[i] >> 4];
-    out += kHex[mac[i] & 0xf];
+  for (const char c : mac) {
+    const auto byte = static_cast<unsigned char>(c);
+    out += kHex[byte >> 4];
+    out += kHex[byte & 0xf];
   }
   return out;
 }

@@ -4,6 +4,7 @@
 // session is spawned.
 
 #include "pushgw/http/server.hpp"
+#include "pushgw/http/upgrade.hpp"
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -479,6 +480,18 @@ asio::awaitable<Response> run_handler(const Route& route, const Request& request
   }
 }
 
+// Nullopt once the handler took the connection; a refusal otherwise (500 when it threw before).
+asio::awaitable<std::optional<Response>> run_upgrade(const Route& route, const Request& request, TakeConnection take,
+                                                     const bool& taken) {
+  try {
+    co_return co_await route.upgrade(request, std::move(take));
+  } catch (const std::exception& e) {
+    spdlog::error("http: handler for {} {} failed: {}", route.method, route.path, common::quote(e.what(), 256));
+    if (taken) co_return std::nullopt;
+    co_return Response::error(500, "internal error");
+  }
+}
+
 std::string endpoint_text(const tcp::socket& socket) {
   beast::error_code ec;
   auto ep = socket.remote_endpoint(ec);
@@ -553,7 +566,25 @@ asio::awaitable<void> run_session(ImplPtr impl, tcp::socket socket, Slot slot) {
     request.body = std::move(parser.get().body());
     const bool client_keep_alive = parser.get().keep_alive();
     const unsigned version = parser.get().version();
-    Response response = co_await run_handler(*match.route, request);
+    Response response;
+    if (match.route->upgrade) {
+      int taken_status = 0;
+      bool taken = false;
+      TakeConnection take = [&](int status) {
+        taken = true;
+        taken_status = status;
+        return std::unique_ptr<Upgrade>(new Upgrade{std::move(stream), std::move(buffer), parser.release()});
+      };
+      std::optional<Response> answer = co_await run_upgrade(*match.route, request, std::move(take), taken);
+      if (taken) {
+        if (answer) spdlog::error("http: {} took its connection and answered too; the answer is dropped", match.route->path);
+        report(*impl, match.route->path, request.method, request.target, remote, taken_status, started, 0);
+        co_return;  // the connection is the handler's now
+      }
+      response = answer ? std::move(*answer) : Response::error(500, "internal error");
+    } else {
+      response = co_await run_handler(*match.route, request);
+    }
 
     const bool keep_alive = client_keep_alive && !reserved && !impl->stopping;
     auto message = to_beast(response, version, keep_alive);

@@ -128,7 +128,7 @@ MaybeError read_tokens(json& v, const std::string& path, std::vector<std::string
 
 MaybeError read_platform(json& v, const std::string& path, Platform& out) {
   const auto p = parse_platform(v);
-  if (!p) return FieldError{path, R"(must be "ios" or "android" (or 1/2))"};
+  if (!p) return FieldError{path, R"(must be "ios", "android" or "web" (or 1/2))"};
   out = *p;
   return std::nullopt;
 }
@@ -336,10 +336,24 @@ std::string dump_compact(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+std::string web_notification_json(const Notification& n) {
+  json j = json::object();
+  if (n.id) j["id"] = *n.id;
+  if (n.title) j["title"] = *n.title;
+  if (n.message) j["message"] = *n.message;
+  if (n.image) j["image"] = *n.image;
+  if (n.sound) j["sound"] = *n.sound;
+  if (n.badge) j["badge"] = *n.badge;
+  if (n.category) j["category"] = *n.category;
+  if (n.data) j["data"] = *n.data;
+  return dump_compact(j);
+}
+
 std::optional<Platform> parse_platform(const json& j) {
   if (j.is_string()) {
     if (j == "ios") return Platform::ios;
     if (j == "android") return Platform::android;
+    if (j == "web") return Platform::web;
   } else if (j.is_number_integer()) {  // gorush's numbering; 1.0 is not accepted
     if (j == 1) return Platform::ios;
     if (j == 2) return Platform::android;

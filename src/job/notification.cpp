@@ -6,6 +6,7 @@ std::string_view to_string(Platform p) {
   switch (p) {
     case Platform::ios: return "ios";
     case Platform::android: return "android";
+    case Platform::web: return "web";
   }
   return "unknown";
 }

@@ -60,6 +60,10 @@ MaybeError check_provider(const Notification& n, const ValidationContext& ctx,
                           const std::string& path) {
   const auto app = resolve_app(n, ctx);
   const auto& providers = ctx.apps.find(*app)->second;
+  if (n.platform == Platform::web) {
+    if (providers.web) return std::nullopt;
+    return FieldError{child_path(path, "platform"), "live web delivery is off (web.enabled: false)"};
+  }
   const bool ok = n.platform == Platform::ios ? providers.apns : providers.fcm;
   if (ok) return std::nullopt;
   const char* provider = n.platform == Platform::ios ? "apns" : "fcm";
@@ -149,8 +153,9 @@ MaybeError check_tokens(const Notification& n, const ValidationContext& ctx,
   TokenSet seen(n.tokens, fold_case);
   for (std::size_t i = 0; i < n.tokens.size(); ++i) {
     const auto& token = n.tokens[i];
-    const auto problem =
-        n.platform == Platform::ios ? check_apns_token(token) : check_fcm_token(token);
+    const auto problem = n.platform == Platform::ios       ? check_apns_token(token)
+                         : n.platform == Platform::android ? check_fcm_token(token)
+                                                           : check_web_channel(token);
     if (problem) return FieldError{index_path(tokens_path, i), *problem};
     if (const auto earlier = seen.insert(i)) {
       return FieldError{index_path(tokens_path, i), "duplicates " + index_path("tokens", *earlier)};
@@ -231,7 +236,7 @@ ValidationContext ValidationContext::from_config(const config::Config& config) {
   ValidationContext ctx;
   ctx.limits = config.limits;
   for (const auto& [name, app] : config.apps) {
-    ctx.apps.emplace(name, AppProviders{app.apns.has_value(), app.fcm.has_value()});
+    ctx.apps.emplace(name, AppProviders{app.apns.has_value(), app.fcm.has_value(), config.web.enabled});
   }
   return ctx;
 }
@@ -256,6 +261,18 @@ std::optional<std::string> check_fcm_token(std::string_view token) {
   const auto bad = std::find_if_not(token.begin(), token.end(), is_fcm_token_char);
   if (bad != token.end()) {
     return "must be an FCM registration token: character " + std::to_string(bad - token.begin()) +
+           " is not one of A-Z a-z 0-9 _ : - .";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_web_channel(std::string_view channel) {
+  if (channel.empty() || channel.size() > kWebChannelMaxLength) {
+    return "must be a channel name of 1 to 128 characters (got " + std::to_string(channel.size()) + ")";
+  }
+  const auto bad = std::find_if_not(channel.begin(), channel.end(), is_fcm_token_char);  // the same set
+  if (bad != channel.end()) {
+    return "must be a channel name: character " + std::to_string(bad - channel.begin()) +
            " is not one of A-Z a-z 0-9 _ : - .";
   }
   return std::nullopt;

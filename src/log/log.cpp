@@ -133,11 +133,27 @@ std::string token(std::string_view token) { return redact_token(token, token_red
 
 bool access_log_enabled() { return state().access_enabled.load(); }
 
-void access_log(std::string_view route, std::string_view method, std::string_view target, int status,
+std::string target_without_credentials(std::string_view target) {
+  std::string out(target);
+  std::size_t pos = out.find('?');
+  while (pos != std::string::npos) {
+    const std::size_t name = pos + 1;
+    const std::size_t end = std::min(out.find('&', name), out.size());
+    if (out.compare(name, 6, "token=") == 0 && end > name + 6) {
+      out.replace(name + 6, end - name - 6, "REDACTED");
+    }
+    pos = out.find('&', name);
+  }
+  return out;
+}
+
+void access_log(std::string_view route, std::string_view method, std::string_view raw_target, int status,
                 double duration_seconds, std::uint64_t request_body_bytes, std::string_view remote) {
   if (!access_log_enabled()) return;
   spdlog::logger& logger = *state().access;
   if (!logger.should_log(spdlog::level::info)) return;
+  const std::string redacted = target_without_credentials(raw_target);
+  const std::string_view target = redacted;
   const double duration_ms = std::round(duration_seconds * 1e6) / 1e3;  // microsecond precision
   const Field fields[] = {
       {"route", route},

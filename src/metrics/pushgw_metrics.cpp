@@ -45,7 +45,16 @@ PushgwMetrics::PushgwMetrics(Registry& registry)
                             {"outcome"})),
       provider_healthy(registry.gauge("pushgw_provider_healthy",
                                       "1 while the provider can be reached and accepts our credentials, 0 when it cannot or refused them.",
-                                      {"app", "platform"})) {
+                                      {"app", "platform"})),
+      web_connections(registry.gauge("pushgw_web_connections", "Live web connections, by transport (sse, ws).",
+                                     {"transport"})),
+      web_messages(registry.counter("pushgw_web_messages_total", "Messages written to live web clients, by transport.",
+                                    {"transport"})),
+      web_dropped(registry.counter("pushgw_web_dropped_total",
+                                   "Live web clients disconnected by pushgw, by reason (slow, token_expired, shutdown).",
+                                   {"reason"})),
+      web_fanout(registry.histogram("pushgw_web_fanout_seconds",
+                                    "Time from publishing a web message to writing it to a client's socket.", {})) {
   register_process_metrics(registry);
 }
 

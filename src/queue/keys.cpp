@@ -58,6 +58,11 @@ std::string Keys::processing(Lane lane, std::string_view instance) const {
 
 std::string Keys::instance(std::string_view instance) const { return named_key(prefix_, "instance", instance); }
 
+std::string Keys::web_channel(std::string_view channel) const {
+  std::string key = named_key(prefix_, "web", "{");
+  return key.append(channel).append("}");
+}
+
 std::string Keys::idempotency(std::string_view app, std::string_view id) const {
   return named_key(prefix_, "idempotency", app, id);
 }

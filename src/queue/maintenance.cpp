@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "pushgw/common/async.hpp"
+#include "pushgw/common/clock.hpp"
 #include "pushgw/common/quote.hpp"
 #include "pushgw/common/retry.hpp"
 #include "pushgw/log/log.hpp"
@@ -18,9 +19,6 @@ using std::chrono::steady_clock;
 
 namespace {
 
-std::int64_t unix_ms() {
-  return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 // How many due jobs one poll moves per lane before looking again.
 constexpr std::size_t kDueBatch = 1000;
@@ -46,7 +44,7 @@ struct Maintenance::Impl : std::enable_shared_from_this<Impl> {
   std::string heartbeat_info() const {
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
-    return nlohmann::json{{"host", host}, {"pid", ::getpid()}, {"at", unix_ms()}}.dump();
+    return nlohmann::json{{"host", host}, {"pid", ::getpid()}, {"at", common::system_unix_ms()}}.dump();
   }
 
   asio::awaitable<void> heartbeat_loop() {
@@ -64,7 +62,7 @@ struct Maintenance::Impl : std::enable_shared_from_this<Impl> {
     do {
       for (const Lane lane : Lane::all()) {
         while (!stopping) {
-          auto [ec, moved] = co_await store.move_due(lane, unix_ms(), kDueBatch);
+          auto [ec, moved] = co_await store.move_due(lane, common::system_unix_ms(), kDueBatch);
           if (ec || moved < kDueBatch) break;
         }
       }
@@ -74,7 +72,8 @@ struct Maintenance::Impl : std::enable_shared_from_this<Impl> {
   asio::awaitable<void> reap_instance(const std::string& instance, bool as_new) {
     bool emptied = true;
     for (const Lane lane : Lane::all()) {
-      Requeued r = co_await store.requeue_processing(instance, lane, config.max_redeliveries, as_new, unix_ms());
+      Requeued r = co_await store.requeue_processing(instance, lane, config.max_redeliveries, as_new,
+                                                     common::system_unix_ms());
       if (r.ec) {
         emptied = false;
         logger->warn("lane {}: could not return the jobs of instance {}: {}", lane.name(), instance, r.ec.message());
@@ -169,7 +168,8 @@ asio::awaitable<bool> Maintenance::recover(steady_clock::time_point until) {
       [&]() -> asio::awaitable<boost::system::error_code> {
         for (const Lane lane : Lane::all()) {
           Requeued r = co_await impl.store.requeue_processing(impl.store.instance(), lane,
-                                                              impl.config.max_redeliveries, /*as_new=*/false, unix_ms());
+                                                              impl.config.max_redeliveries, /*as_new=*/false,
+                                                              common::system_unix_ms());
           if (r.ec) co_return r.ec;
           if (r.requeued + r.dead > 0) {
             impl.logger->warn("lane {}: this instance id ({}) held {} job(s) from a previous run: back at the head of "

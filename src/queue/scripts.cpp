@@ -156,6 +156,50 @@ end
 return {page[1], removed}
 )lua";
 
+// A live web message: history, then the publish that live subscribers receive. The oldest
+// entries go with XDEL rather than XADD's MAXLEN: Redis 7 records XDEL's newest deleted id
+// (XINFO STREAM max-deleted-entry-id), which tells a resuming client it missed messages;
+// trimming records nothing.
+constexpr std::string_view kPublish = R"lua(
+local over = redis.call('XLEN', KEYS[1]) - tonumber(ARGV[2]) + 1
+if over > 0 then
+  for _, entry in ipairs(redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', over)) do
+    redis.call('XDEL', KEYS[1], entry[1])
+  end
+end
+local id = redis.call('XADD', KEYS[1], '*', 'n', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('PUBLISH', KEYS[1], id .. ' ' .. ARGV[1])
+return id
+)lua";
+
+// What a resuming client missed. XINFO STREAM's max-deleted-entry-id (Redis 7) tells whether
+// trimming removed a message after ARGV[1].
+constexpr std::string_view kReplayAfter = R"lua(
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0} end
+local info = redis.call('XINFO', 'STREAM', KEYS[1])
+local gap = 0
+for i = 1, #info, 2 do
+  if info[i] == 'max-deleted-entry-id' then
+    local deleted = info[i + 1]
+    local dms, dseq = string.match(deleted, '^(%d+)-(%d+)$')
+    local ams, aseq = string.match(ARGV[1], '^(%d+)-(%d+)$')
+    if dms and ams and (tonumber(dms) > tonumber(ams) or (dms == ams and tonumber(dseq) > tonumber(aseq))) then
+      gap = 1
+    end
+  end
+end
+local out = {gap, 0}
+for _, entry in ipairs(redis.call('XRANGE', KEYS[1], ARGV[1], '+')) do
+  if entry[1] == ARGV[1] then
+    out[2] = 1
+  end
+  out[#out + 1] = entry[1]
+  out[#out + 1] = entry[2][2]
+end
+return out
+)lua";
+
 // Dead letters back to their queue: each entry removed once (from the old end) and, only if it
 // was there, its replay element pushed at the queue's consumer end. Returns how many moved.
 constexpr std::string_view kReplay = R"lua(
@@ -217,6 +261,14 @@ const Script& reactivate_script() {
 }
 const Script& expire_script() {
   static const Script s = make("expire", kExpire);
+  return s;
+}
+const Script& publish_script() {
+  static const Script s = make("publish", kPublish);
+  return s;
+}
+const Script& replay_after_script() {
+  static const Script s = make("replay_after", kReplayAfter);
   return s;
 }
 

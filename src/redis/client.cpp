@@ -59,6 +59,13 @@ std::string describe(const config::RedisEndpoint& endpoint) {
               : fmt::format("{}:{}/{}", endpoint.host, endpoint.port, endpoint.db);
 }
 
+// A message pushed to a subscriber, as opposed to the reply to a command.
+bool is_push(const Reply& reply) {
+  if (reply.type != Reply::Type::array || reply.elements.size() != 3) return false;
+  const Reply& kind = reply.elements[0];
+  return kind.type == Reply::Type::string && (kind.str == "message" || kind.str == "smessage");
+}
+
 bool is_auth_error(const Reply& reply) {
   return reply.is_error() &&
          (reply.str.starts_with("NOAUTH") || reply.str.starts_with("WRONGPASS"));
@@ -404,6 +411,11 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
       }
       parser.feed({read_buffer.data(), n});
       while (std::optional<Reply> reply = parser.next()) {
+        if (config.on_push && is_push(*reply)) {
+          config.on_push(*reply);
+          if (stopping || drop_reason) co_return drop_reason ? drop_reason : error_code(error::stopped);
+          continue;
+        }
         if (reply_queue.empty()) {
           spdlog::error("redis: {} sent a reply nobody asked for", endpoint_text);
           drop_connection(error::protocol);
@@ -466,6 +478,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
           self->is_connected = true;
           self->set_last_error({});
           spdlog::info("redis: connected to {}", self->endpoint_text);
+          if (self->config.on_connected) self->config.on_connected();
           ec = co_await self->serve();
         }
       } catch (const std::exception& e) {

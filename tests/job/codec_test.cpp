@@ -170,7 +170,7 @@ TEST(Codec, PlatformAcceptsNamesAndGorushNumbers) {
     j["platform"] = bad;
     const auto e = decode_error(j, "notifications[0]");
     EXPECT_EQ(e.path, "notifications[0].platform");
-    EXPECT_EQ(e.message, R"(must be "ios" or "android" (or 1/2))");
+    EXPECT_EQ(e.message, R"(must be "ios", "android" or "web" (or 1/2))");
   }
 }
 

@@ -85,6 +85,15 @@ TEST_F(LogCapture, TokenFollowsTheConfiguredSwitch) {
 
 // ---- levels ----
 
+TEST(TargetWithoutCredentials, RedactsEveryTokenParameterAndNothingElse) {
+  EXPECT_EQ(target_without_credentials("/events?token=eyJabc.def.ghi"), "/events?token=REDACTED");
+  EXPECT_EQ(target_without_credentials("/ws?channels=a,b&token=eyJ.x.y&last_id=1-0"),
+            "/ws?channels=a,b&token=REDACTED&last_id=1-0");
+  EXPECT_EQ(target_without_credentials("/events?mytoken=x&token="), "/events?mytoken=x&token=");
+  EXPECT_EQ(target_without_credentials("/push"), "/push");
+  EXPECT_EQ(target_without_credentials("/tokens/ios/abc?app=demo"), "/tokens/ios/abc?app=demo");
+}
+
 TEST(ParseLevel, AcceptsTheConfigNames) {
   EXPECT_EQ(parse_level("trace"), spdlog::level::trace);
   EXPECT_EQ(parse_level("debug"), spdlog::level::debug);

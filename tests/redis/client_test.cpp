@@ -320,6 +320,44 @@ TEST_F(ClientTest, CallersOnOtherThreadsAreServedThroughTheClientsStrand) {
   EXPECT_EQ(wrong, 0);
 }
 
+TEST_F(ClientTest, ASubscriberGetsPushedMessagesAndAFreshConnectionCallsOnConnected) {
+  RedisServer server;
+  ClientConfig config = config_for(server);
+  std::vector<std::pair<std::string, std::string>> pushed;  // (channel, payload)
+  int connections = 0;
+  config.on_push = [&](const Reply& reply) { pushed.emplace_back(reply.elements[1].str, reply.elements[2].str); };
+  config.on_connected = [&] { ++connections; };
+  Client subscriber(io.get_executor(), config);
+  subscriber.start();
+  SyncRedis redis(server);
+  test::run_until_done(io, [&]() -> asio::awaitable<void> {
+    EXPECT_TRUE(co_await test::eventually_async([&] { return subscriber.connected(); }));
+    EXPECT_EQ(connections, 1);
+    Request subscribe;
+    subscribe.push("SUBSCRIBE", "news");
+    subscribe.push("SUBSCRIBE", "sport");
+    Result subscribed = co_await subscriber.exec(std::move(subscribe));
+    CO_ASSERT(!subscribed.ec && subscribed.replies.size() == 2U);
+    EXPECT_EQ(subscribed.replies[1].elements[0], bulk("subscribe"));
+
+    redis.command({"PUBLISH", "news", "one"});
+    redis.command({"PUBLISH", "sport", "two"});
+    redis.command({"PUBLISH", "weather", "not subscribed"});
+    redis.command({"PUBLISH", "news", "three"});
+    EXPECT_TRUE(co_await test::eventually_async([&] { return pushed.size() >= 3; }));
+    EXPECT_EQ(pushed, (std::vector<std::pair<std::string, std::string>>{{"news", "one"}, {"sport", "two"}, {"news", "three"}}));
+
+    // An UNSUBSCRIBE's reply completes its exec() between pushes.
+    Result unsubscribed = co_await subscriber.exec(command("UNSUBSCRIBE", "sport"));
+    CO_ASSERT(!unsubscribed.ec && unsubscribed.replies.size() == 1U);
+    EXPECT_EQ(unsubscribed.replies[0].elements[0], bulk("unsubscribe"));
+
+    // A new connection has no subscriptions: on_connected says so.
+    redis.command({"CLIENT", "KILL", "TYPE", "pubsub"});
+    EXPECT_TRUE(co_await test::eventually_async([&] { return connections == 2 && subscriber.connected(); }));
+  }());
+}
+
 TEST_F(ClientTest, FailsFastWhileRedisIsDownAndReconnectsByItself) {
   RedisServer server;
   ClientConfig config = config_for(server);

@@ -144,6 +144,20 @@ struct FeedbackConfig {
   bool operator==(const FeedbackConfig&) const = default;
 };
 
+// web: live delivery to browsers and in-app sessions over SSE and WebSocket (DESIGN.md §5
+// "Live web delivery"), platform `web`.
+struct WebConfig {
+  bool enabled = false;
+  std::string secret;                              // HS256 key of client tokens; required when enabled
+  std::vector<std::string> allowed_origins;        // [] = any origin; else exact "scheme://host[:port]"
+  std::size_t history = 100;                       // messages kept per channel for resume
+  std::chrono::milliseconds history_ttl{3600 * 1000};  // a channel's history expires this long after its last message
+  std::chrono::milliseconds ping_interval{25000};  // SSE comment / WebSocket ping on idle connections
+  std::size_t max_connections = 100000;
+  std::size_t send_buffer = 64 * 1024;             // bytes queued for one client; beyond, it is dropped
+  bool operator==(const WebConfig&) const = default;
+};
+
 struct AppConfig {
   std::string name;
   std::optional<ApnsConfig> apns;
@@ -160,6 +174,7 @@ struct Config {
   QueueConfig queue;
   RetriesConfig retries;
   FeedbackConfig feedback;
+  WebConfig web;
   std::map<std::string, AppConfig> apps;
   std::string instance_id;                         // empty = hostname + pid
   milliseconds shutdown_timeout{10000};            // SIGTERM: drain deadline

@@ -46,6 +46,19 @@ struct Response {
 
 using Handler = std::function<boost::asio::awaitable<Response>(const Request&)>;
 
+// A connection a route takes over from the server for a long-lived exchange (Server-Sent
+// Events, WebSocket): the socket, the bytes read past the request's header, and the request as
+// Beast parsed it. Defined in pushgw/http/upgrade.hpp, for the code that uses Beast.
+struct Upgrade;
+// Moves the connection out of the server, which then forgets it: it no longer counts against
+// max_connections, and a drain does not wait for it. `status` is what the request is reported
+// with (200 for an event stream, 101 for a WebSocket).
+using TakeConnection = std::function<std::unique_ptr<Upgrade>(int status)>;
+// The handler of a route that may take its connection (GET, no body): it either answers with a
+// Response, written as any other (a refusal: 401, 403...), or calls take() and returns nullopt.
+using UpgradeHandler =
+    std::function<boost::asio::awaitable<std::optional<Response>>(const Request&, TakeConnection take)>;
+
 struct Route {
   std::string method;
   // Exact match; one that ends with '/' matches every longer path below it ("/tokens/" takes
@@ -53,6 +66,7 @@ struct Route {
   std::string path;
   bool requires_auth = false; // checked against ServerConfig::api_keys
   Handler handler;
+  UpgradeHandler upgrade{};   // instead of handler, for a route that may take the connection
 };
 
 struct ServerConfig {

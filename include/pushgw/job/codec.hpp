@@ -69,4 +69,10 @@ std::string unknown_field_message(std::string_view key, std::span<const std::str
 // parser rejects it) is replaced by U+FFFD.
 std::string dump_compact(const nlohmann::json& j);
 
+// The notification as live web clients receive it (the "notification" of each message of
+// platform web): id, title, message, image, sound, badge, category and data when set; no
+// tokens, app or delivery options. At most kWebPayloadLimit bytes (checked with the request).
+std::string web_notification_json(const Notification& n);
+inline constexpr std::size_t kWebPayloadLimit = 16 * 1024;
+
 }  // namespace pushgw::job

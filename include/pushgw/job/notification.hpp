@@ -11,7 +11,8 @@
 
 namespace pushgw::job {
 
-enum class Platform { ios, android };
+// ios → APNs, android → FCM, web → live sessions (tokens are channel names).
+enum class Platform { ios, android, web };
 enum class Priority { high, normal };
 
 // Set by pushgw when a notification is stored as a job; absent in what producers LPUSH.
@@ -67,6 +68,9 @@ struct FieldError {
 };
 
 std::string_view to_string(Platform p);
+// Whether the platform's tokens are devices a provider can report dead (ios, android), so
+// inactive marks apply; web's are channel names.
+inline bool has_device_tokens(Platform p) { return p != Platform::web; }
 std::string_view to_string(Priority p);
 
 // The lanes a job can go to; a notification without `lane` goes to kDefaultLane.

@@ -36,6 +36,7 @@ inline constexpr std::string_view kApnsPushTypes[] = {
 struct AppProviders {
   bool apns = false;
   bool fcm = false;
+  bool web = false;  // web.enabled: every app may send to live sessions
 };
 
 // What validation needs to know about the configuration.
@@ -72,5 +73,8 @@ bool is_trace_id(std::string_view text);
 // for a header that is not valid (the spec says to ignore it then).
 std::optional<std::string> trace_id_of_traceparent(std::string_view header);
 std::optional<std::string> check_fcm_token(std::string_view token);
+// A web channel name (the tokens of platform web): 1..128 characters of [A-Za-z0-9:_.-].
+inline constexpr std::size_t kWebChannelMaxLength = 128;
+std::optional<std::string> check_web_channel(std::string_view channel);
 
 }  // namespace pushgw::job

@@ -50,9 +50,12 @@ std::string token(std::string_view token);
 //   json: {..., "logger":"access","msg":"POST /push 202","route":"/push","method":"POST","target":"/push",
 //          "status":202,"duration_ms":1.234,"request_bytes":87,"remote":"10.0.0.5:4711"}
 // duration_seconds as in http::CompletedRequest::seconds; request_body_bytes is what the
-// client sent.
+// client sent. The value of a `token` query parameter (a live web client's credential) is
+// written as "REDACTED" (target_without_credentials).
 void access_log(std::string_view route, std::string_view method, std::string_view target, int status,
                 double duration_seconds, std::uint64_t request_body_bytes, std::string_view remote);
 bool access_log_enabled();
+// `target` with the value of every `token=` query parameter replaced by REDACTED.
+std::string target_without_credentials(std::string_view target);
 
 }  // namespace pushgw::log

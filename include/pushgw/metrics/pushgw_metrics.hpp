@@ -57,6 +57,14 @@ struct PushgwMetrics {
   Family<Counter>& jobs;
   // pushgw_provider_healthy{app,platform}: 0 while the provider refuses our credentials.
   Family<Gauge>& provider_healthy;
+  // Live web delivery: pushgw_web_connections{transport} (sse, ws), pushgw_web_messages_total
+  // {transport} (messages written to clients), pushgw_web_dropped_total{reason} (clients
+  // disconnected by pushgw: slow, token_expired, shutdown), pushgw_web_fanout_seconds (from the
+  // publish, the message id's time, to the message written to a client's socket).
+  Family<Gauge>& web_connections;
+  Family<Counter>& web_messages;
+  Family<Counter>& web_dropped;
+  Family<Histogram>& web_fanout;
 };
 
 }  // namespace pushgw::metrics

@@ -64,6 +64,10 @@ class Keys {
 
   const FeedbackKeys& feedback() const { return feedback_; }
 
+  // Stream: the history of live web channel `channel` (its ids are the message ids); also the
+  // name of its pub/sub channel. "<prefix>:web:{<channel>}": one slot per channel.
+  std::string web_channel(std::string_view channel) const;
+
  private:
   std::string prefix_;
   std::array<LaneKeys, Lane::kCount> lanes_;

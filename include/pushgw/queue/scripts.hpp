@@ -77,6 +77,19 @@ const Script& reactivate_script();
 // whose value's time (the pattern's capture) is before cutoff_ms. Returns {next cursor, deleted}.
 const Script& expire_script();
 
+// KEYS: a web channel's stream (Keys::web_channel). ARGV: notification JSON, history, ttl_ms.
+// Appends the message to the channel's history (capped at `history` entries, the oldest
+// removed with XDEL so that XINFO STREAM's max-deleted-entry-id records them; expiring ttl_ms
+// after the last message) and publishes "<id> <notification JSON>" on the pub/sub channel of
+// the same name. Returns the message id.
+const Script& publish_script();
+// KEYS: a web channel's stream. ARGV: after (a message id, normalised "<ms>-<seq>"). The
+// messages from `after` on, oldest first: {gap, has_after, id1, json1, id2, json2, ...}; gap 1
+// when a message after `after` was already removed from the history (the caller cannot replay
+// everything it missed), has_after 1 when `after` itself is in this history (it is then the
+// first entry).
+const Script& replay_after_script();
+
 // Runs `script` on `redis`: EVALSHA, then EVAL when Redis answers NOSCRIPT. The reply, or
 // redis::error::unexpected_reply with the error reply when the script failed.
 boost::asio::awaitable<std::pair<boost::system::error_code, redis::Reply>> eval_script(

@@ -5,10 +5,13 @@
 // only to parse replies; commands are written as RESP by Request.
 //
 // Blocking commands (BLMOVE, BRPOP) must get a Client of their own (with command_timeout 0 or
-// longer than the block): a blocked connection cannot pipeline. Pub/Sub and MONITOR are not
-// supported: their messages are not replies to requests.
+// longer than the block): a blocked connection cannot pipeline. A Client with on_push set is a
+// subscriber (SUBSCRIBE, SSUBSCRIBE and their UNSUBSCRIBE, one channel per command so each
+// command has one reply): the messages Redis pushes go to on_push, replies to exec(); it must
+// not run other commands. MONITOR is not supported.
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +44,13 @@ struct ClientConfig {
   std::chrono::milliseconds reconnect_min{100};
   std::chrono::milliseconds reconnect_max{5000};
   std::string name = "pushgw";                        // CLIENT SETNAME, visible in CLIENT LIST
+
+  // For a subscriber: each message Redis pushes (["message", channel, payload] or
+  // ["smessage", ...]), on the client's executor, in the order Redis sent them.
+  std::function<void(const Reply&)> on_push;
+  // On the client's executor each time a connection is up (after the handshake), before any
+  // request goes out on it: a subscriber subscribes again here (a new connection has none).
+  std::function<void()> on_connected;
 };
 
 // A client of the configured Redis (redis.url and its timeouts), named `name` in CLIENT
