@@ -107,6 +107,17 @@ export function connect(options) {
     return Math.random() * Math.min(opts.maxDelay, opts.minDelay * 2 ** attempt++);
   }
 
+  // Connections refused in a row. The browser hides why; a resume id older than the channels'
+  // history is refused every time (400), so after a few refusals the id goes: the 'reset'
+  // status tells the app it may have missed messages (reload what it shows from the backend).
+  let refusedInARow = 0;
+  function refused() {
+    if (++refusedInARow >= 3 && lastId) {
+      status('reset', { reason: 'resume id refused: messages may have been missed', lastId });
+      lastId = null;
+    }
+  }
+
   function schedule(delay, detail = {}) {
     clearTimeout(timer);
     status('reconnecting', { ...detail, delay: Math.round(delay) });
@@ -139,6 +150,7 @@ export function connect(options) {
     es.onopen = () => {
       if (gen !== generation) return;
       attempt = 0;
+      refusedInARow = 0;
       status('open');
     };
     es.addEventListener('notification', (e) => gen === generation && deliver(e.data));
@@ -150,6 +162,7 @@ export function connect(options) {
       // status, and a 401 is the one a new token fixes, so fetch one (when we can) and retry.
       needToken = true;
       current = null;
+      refused();
       schedule(backoff(), { reason: 'refused' });
     };
   }
@@ -157,15 +170,19 @@ export function connect(options) {
   function openWs(gen) {
     const ws = new WebSocket(endpoint('ws', { channels, token, last_id: lastId }));
     current = ws;
+    let opened = false;
     ws.onopen = () => {
       if (gen !== generation) return;
+      opened = true;
       attempt = 0;
+      refusedInARow = 0;
       status('open');
     };
     ws.onmessage = (e) => gen === generation && typeof e.data === 'string' && deliver(e.data);
     ws.onclose = (e) => {
       if (gen !== generation) return;
       current = null;
+      if (!opened) refused();
       const detail = { code: e.code, reason: e.reason };
       if (e.code === 4401) {
         // Token expired mid-connection: only a new token helps.

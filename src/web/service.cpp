@@ -243,6 +243,9 @@ asio::awaitable<void> LiveSession::run_sse(std::shared_ptr<LiveSession> self, st
                                            std::string head, std::vector<Message> missed) {
   // The connection belongs to the session: the reader below may outlive this coroutine.
   self->connection_ = std::move(connection);
+  // Only the socket is needed from here: the request and its buffer go (memory per client).
+  self->connection_->message = {};
+  self->connection_->buffer = beast::flat_buffer();
   beast::tcp_stream& stream = self->connection_->stream;
   const auto write_timeout = std::max<std::chrono::milliseconds>(2 * self->service_->config.ping_interval,
                                                                  std::chrono::seconds(10));
