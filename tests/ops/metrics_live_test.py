@@ -3,15 +3,22 @@
 daemon, with the labels they match and group by. The test starts redis-server, pushgw-sim and
 pushgw from PUSHGW_BUILD_DIR on free loopback ports (and a webhook receiver in this process),
 makes the daemon deliver, mark a dead token, skip an inactive one, expire an old mark, call the
-webhook and dead-letter a job, so that the labelled series exist; scrapes /metrics; stops them.
+webhook, dead-letter a job and serve live web clients (one dropped when its token expires), so
+that the labelled series exist; scrapes /metrics; stops them.
 Run: PUSHGW_BUILD_DIR=build tests/ops/metrics_live_test.py"""
 
+import base64
+import hashlib
+import hmac
 import http.server
 import json
+import socket
 import threading
 import time
 
 import opslib
+
+WEB_SECRET = "ops-test-web-secret-of-at-least-32-bytes"
 
 # Series Prometheus itself records for each target, and the labels it adds to every series.
 PROMETHEUS_SERIES = {"up"}
@@ -41,7 +48,24 @@ receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Webhook)
 threading.Thread(target=receiver.serve_forever, daemon=True).start()
 # A short inactive_ttl makes the mark sweeper run every second (a tenth of it, at least 1 s).
 config = {"feedback": {"inactive_ttl": "10s", "webhook": {
-    "url": f"http://127.0.0.1:{receiver.server_address[1]}/hook", "secret": "ops-test", "interval": "100ms"}}}
+    "url": f"http://127.0.0.1:{receiver.server_address[1]}/hook", "secret": "ops-test", "interval": "100ms"}},
+          "web": {"enabled": True, "secret": WEB_SECRET}}
+
+
+def client_token(channels, exp_in):
+    """An HS256 client token for GET /events, minted here (base64url, no padding)."""
+    def b64(raw):
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    signing = b64(b'{"alg":"HS256","typ":"JWT"}') + "." + b64(
+        json.dumps({"channels": channels, "exp": int(time.time()) + exp_in}).encode())
+    return signing + "." + b64(hmac.new(WEB_SECRET.encode(), signing.encode(), hashlib.sha256).digest())
+
+
+def open_event_stream(port, token):
+    """GET /events as a raw socket (the stream is read by the daemon's writes, not here)."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.sendall(f"GET /events?token={token} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+    return sock
 
 with opslib.Stack(extra_config=config) as stack:
     now_ms = int(time.time() * 1000)
@@ -57,13 +81,23 @@ with opslib.Stack(extra_config=config) as stack:
         {"platform": "android", "tokens": ["ops-test-token"], "title": "ops"}]})
     checks.check(status == 202, f"POST /push answered {status}: {body}")
     stack.redis_cli("LPUSH", "pushgw:{bulk}:queue", "not json")  # dead-lettered as malformed
+    # Live web: a client that reads one message, and one whose token expires (dropped).
+    live = open_event_stream(stack.port, client_token(["ops"], 600))
+    expiring = open_event_stream(stack.port, client_token(["ops"], 2))
+    opslib.wait_until(lambda: 'pushgw_web_connections{transport="sse"} 2' in stack.scrape() or None, 30,
+                      "two live web connections")
+    status, body = opslib.http_post_json(stack.port, "/push", {"notifications": [
+        {"platform": "web", "tokens": ["ops"], "title": "ops"}]})
+    checks.check(status == 202, f"POST /push of a web notification answered {status}: {body}")
 
     def ready_scrape():
         text = stack.scrape()
         wanted = ['outcome="delivered"', 'outcome="token_dead"', "pushgw_dead_letters_total{",
                   "pushgw_tokens_marked_inactive_total{", 'platform="android"', "pushgw_tokens_skipped_inactive_total{",
                   "pushgw_inactive_marks_expired_total{", "pushgw_feedback_webhook_requests_total{",
-                  "\npushgw_feedback_webhook_events_total ", "\npushgw_feedback_events_waiting "]
+                  "\npushgw_feedback_webhook_events_total ", "\npushgw_feedback_events_waiting ",
+                  "pushgw_web_messages_total{", 'pushgw_web_dropped_total{reason="token_expired"}',
+                  "\npushgw_web_fanout_seconds_count "]
         return text if all(w in text for w in wanted) else None
 
     try:
@@ -73,6 +107,8 @@ with opslib.Stack(extra_config=config) as stack:
         print(stack.daemon.log())
         raise SystemExit(f"FAIL metrics_live: {e}")
 receiver.shutdown()
+live.close()
+expiring.close()
 
 families = opslib.parse_exposition(scrape)
 exported = opslib.exported_names(families)
