@@ -90,6 +90,9 @@ struct Service::Impl : std::enable_shared_from_this<Service::Impl> {
   Hub& hub;
   metrics::PushgwMetrics& metrics;
   std::unordered_set<LiveSession*> sessions;  // from joining the hub to the end
+  // Resolved once: the per-message path looks nothing up.
+  std::array<metrics::Counter*, 2> messages_written{&metrics.web_messages.with({"sse"}), &metrics.web_messages.with({"ws"})};
+  metrics::Histogram* fanout = &metrics.web_fanout.get();
   bool stopping = false;
   bool detached = false;  // the Service (and so the hub) is gone: sessions torn down late touch neither
   asio::steady_timer drained;                 // cancelled when the last session ends while stopping
@@ -159,6 +162,31 @@ class LiveSession final : public Session, public std::enable_shared_from_this<Li
 
   static asio::awaitable<void> run_sse(std::shared_ptr<LiveSession> self, std::unique_ptr<http::Upgrade> connection,
                                        std::string head, std::vector<Message> missed);
+
+  // The readers are completion handlers, not coroutines: a second coroutine per session would
+  // cost its own frames (memory per idle client). An SSE client sends nothing: a read that ends
+  // means it left. A WebSocket read lets Beast answer pings and close frames; messages are
+  // dropped (clients have nothing to say).
+  static void read_sse(std::shared_ptr<LiveSession> self) {
+    auto& socket = self->connection_->stream.socket();  // not the stream: its write timeout must not end this
+    socket.async_read_some(asio::buffer(self->sink_), [self](error_code ec, std::size_t) {
+      if (!ec) return read_sse(self);
+      self->client_left();
+    });
+  }
+  static void read_ws(std::shared_ptr<LiveSession> self) {
+    // read_some into a few bytes: a dynamic buffer would be given a read's worth of memory
+    // while the read waits, for every idle client.
+    self->ws_->async_read_some(asio::buffer(self->sink_), [self](error_code ec, std::size_t) {
+      if (!ec) return read_ws(self);
+      self->client_left();
+    });
+  }
+  void client_left() {
+    client_gone_ = true;
+    closing_ = true;
+    wake_.cancel();
+  }
   static asio::awaitable<void> run_ws(std::shared_ptr<LiveSession> self, std::unique_ptr<http::Upgrade> connection,
                                       std::vector<Message> missed);
 
@@ -174,6 +202,7 @@ class LiveSession final : public Session, public std::enable_shared_from_this<Li
       if (message.id <= it->second) return;
       it->second = message.id;
     }
+    if (queue_.empty() && try_write_now(message)) return;
     const std::size_t bytes = size_of(message);
     if (queued_bytes_ + bytes > service_->config.send_buffer) {
       close(CloseReason::slow);
@@ -199,10 +228,31 @@ class LiveSession final : public Session, public std::enable_shared_from_this<Li
 
   bool token_expired() const { return SystemClock::now() >= expires_; }
 
-  void written(const Message& m) {
-    queued_bytes_ -= size_of(m);
-    service_->metrics.web_messages.with({label(transport_)}).inc();
-    service_->metrics.web_fanout.get().observe(seconds_since_published(m));
+  void written(const Message& m, bool was_queued = true) {
+    if (was_queued) queued_bytes_ -= size_of(m);
+    service_->messages_written[static_cast<int>(transport_)]->inc();
+    service_->fanout->observe(seconds_since_published(m));
+  }
+
+  // SSE, nothing queued and no write under way: the event straight to the socket (non-blocking),
+  // without waking the session's coroutine, the cost that dominates a fan-out to many clients.
+  // What the socket does not take now is queued, its first `front_offset_` bytes sent.
+  bool try_write_now(const Message& m) {
+    if (transport_ != Transport::sse || !streaming_ || writing_) return false;
+    const std::string& text = m.sse();
+    error_code ec;
+    const std::size_t n = connection_->stream.socket().write_some(asio::buffer(text), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again || (!ec && n < text.size())) {
+      front_offset_ = ec ? 0 : n;
+      return false;  // queued by the caller, written by the coroutine from front_offset_
+    }
+    if (ec) {
+      client_left();
+      return true;
+    }
+    last_write_ = SteadyClock::now();
+    written(m, false);
+    return true;
   }
 
   void started() {
@@ -233,6 +283,10 @@ class LiveSession final : public Session, public std::enable_shared_from_this<Li
   bool counted_ = false;
   SteadyClock::time_point last_write_ = SteadyClock::now();
   bool client_gone_ = false;
+  bool streaming_ = false;       // SSE: the response head is out, events may go straight to the socket
+  bool writing_ = false;         // SSE: the coroutine has a write under way
+  std::size_t front_offset_ = 0; // SSE: bytes of the first queued event already sent
+  std::array<char, 16> sink_{};  // what a client sends anyway (dropped)
   std::unique_ptr<http::Upgrade> connection_;                           // SSE
   std::unique_ptr<websocket::stream<beast::tcp_stream>> ws_;            // WebSocket
 };
@@ -258,19 +312,12 @@ asio::awaitable<void> LiveSession::run_sse(std::shared_ptr<LiveSession> self, st
   (void)head_n;
   // The client sends nothing on an event stream: a read that ends means it left. On the socket,
   // not the stream: the stream's write timeout must not end it.
-  asio::co_spawn(
-      stream.get_executor(),
-      [self]() -> asio::awaitable<void> {
-        std::array<char, 64> sink{};
-        for (;;) {
-          auto [ec, n] = co_await self->connection_->stream.socket().async_read_some(asio::buffer(sink), use_tuple);
-          (void)n;
-          if (ec) break;
-        }
-        self->closing_ = true;
-        self->wake_.cancel();
-      },
-      asio::detached);
+  if (!head_ec) {
+    error_code ignored;
+    stream.socket().non_blocking(true, ignored);  // for try_write_now()
+    self->streaming_ = true;
+  }
+  read_sse(self);
 
   error_code ec = head_ec;
   std::vector<Message> batch;
@@ -290,12 +337,18 @@ asio::awaitable<void> LiveSession::run_sse(std::shared_ptr<LiveSession> self, st
       self->queue_.pop_front();
     }
     for (const Message& m : batch) buffers.push_back(asio::buffer(m.sse()));
+    if (!buffers.empty() && self->front_offset_ > 0) {
+      buffers.front() += self->front_offset_;  // the part try_write_now() sent already
+      self->front_offset_ = 0;
+    }
     if (batch.empty()) {
       if (SteadyClock::now() < self->last_write_ + self->service_->config.ping_interval) continue;
       buffers.push_back(asio::buffer(ping));
     }
     stream.expires_after(write_timeout);
+    self->writing_ = true;
     auto [write_ec, n] = co_await asio::async_write(stream, buffers, use_tuple);
+    self->writing_ = false;
     (void)n;
     ec = write_ec;
     if (ec) break;
@@ -336,21 +389,7 @@ asio::awaitable<void> LiveSession::run_ws(std::shared_ptr<LiveSession> self, std
   missed.clear();
 
   // Reads (and drops) what the client sends; Beast answers its pings and close frames here.
-  asio::co_spawn(
-      ws.get_executor(),
-      [self]() -> asio::awaitable<void> {
-        beast::flat_buffer buffer;
-        for (;;) {
-          auto [ec, n] = co_await self->ws_->async_read(buffer, use_tuple);
-          (void)n;
-          if (ec) break;
-          buffer.clear();
-        }
-        self->client_gone_ = true;
-        self->closing_ = true;
-        self->wake_.cancel();
-      },
-      asio::detached);
+  read_ws(self);
 
   while (true) {
     co_await self->wait();
