@@ -138,6 +138,13 @@ class LiveSession final : public Session, public std::enable_shared_from_this<Li
     closing_ = true;
     reason_ = reason;
     wake_.cancel();
+    // An event stream has nothing more to say: a write the client is too slow to take is cut
+    // off now rather than at its timeout. (A WebSocket gets its close frame after the write;
+    // Beast's idle timeout bounds a client that reads nothing at all.)
+    if (transport_ == Transport::sse && writing_ && connection_) {
+      error_code ignored;
+      connection_->stream.socket().cancel(ignored);
+    }
   }
 
   // The messages a resuming client missed, then what the hub delivered meanwhile.
