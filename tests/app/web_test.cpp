@@ -315,8 +315,13 @@ TEST_F(WebTest, ASlowClientIsDroppedWithoutGrowingTheDaemonsMemory) {
   }, 60s)) << a.log();
   // Closed on the daemon's side (what the kernel still buffers trickles to the stalled reader).
   EXPECT_NE(get(a.port(), "/metrics").body.find("pushgw_web_connections{transport=\"sse\"} 0"), std::string::npos);
-  // The daemon held at most send_buffer for it: far less than the 16 MiB sent.
+  // The daemon held at most send_buffer for it: far less than the 16 MiB sent. (Not under
+  // AddressSanitizer, whose quarantine keeps freed memory resident by design.)
+#if !defined(__SANITIZE_ADDRESS__)
   EXPECT_LT(rss() - before, 8.0 * 1024 * 1024) << "rss before " << before << " after " << rss();
+#else
+  (void)before;
+#endif
 }
 
 TEST_F(WebTest, OriginsOutsideTheAllowedListAreRefused) {
