@@ -19,6 +19,9 @@ Scenarios (issue 5):
               in `authorization` checked by the same simulator (--auth none: no authorization
               header, a simulator without checks; --tokens one: the same device token each time)
   peer        --peer aioapns|node-apn|apns2 sends N notifications straight to the simulator
+  outage      (issue 18) the simulator answers 503 to everything for --seconds while N
+              notifications wait, then recovers: RSS through the outage, dead letters, and the
+              drain rate after the recovery
 
 Only the Python standard library; Redis is spoken in RESP over a socket.
 Usage: bench/pushgw_bench.py prequeued --notifications 200000 --job-size 500 --runs 3
@@ -199,6 +202,9 @@ class Stack:
     def config(self, endpoint=None, consume=True):
         endpoint = endpoint or f"https://127.0.0.1:{self.sim_port}"
         workers = "" if self.workers is None else f"workers: {self.workers}, "  # None: the daemon's default
+        # More queue settings to compare, e.g. PUSHGW_BENCH_QUEUE="checkpoint_interval: 0s".
+        extra = os.environ.get("PUSHGW_BENCH_QUEUE", "")
+        workers += f"{extra}, " if extra else ""
         text = f"""listen: 127.0.0.1:{self.http_port}
 api_keys: []
 redis: {{url: "redis://127.0.0.1:{self.redis_port}/0"}}
@@ -362,6 +368,44 @@ def run_idle(args):
         stack.close()
 
 
+def run_outage(args):
+    """Issue 18: the provider answers 503 to everything for --seconds while --notifications wait
+    (jobs of --job-size), then recovers. Reports RSS sampled every second through the outage, the
+    dead letters, and the drain rate from the first delivery after the recovery to the last."""
+    stack = Stack(workers=args.workers, send_threads=args.send_threads)
+    try:
+        lpush_jobs(stack.redis, args.notifications, args.job_size)
+        stack.sim("/sim/config", {"force_status": 503})
+        daemon = stack.start_daemon()
+        rss = []
+        for _ in range(int(args.seconds)):
+            time.sleep(1)
+            rss.append(round(current_rss(daemon.pid) / 2**20, 1))
+        failed_sends = stack.sim("/sim/stats")["received"]
+        stack.sim("/sim/config", {"force_status": None})
+        recovered = time.time()
+        first = None
+        until = time.time() + 1800
+        while time.time() < until:
+            stats = stack.sim("/sim/stats")
+            if first is None and stats["unique"] > 0:
+                first = time.time()
+            if stats["unique"] >= args.notifications:
+                break
+            time.sleep(0.1)
+        drained = delivered_at(stats)
+        dead = sum(stack.redis.command("LLEN", f"pushgw:{{{lane}}}:dead") for lane in ("high", "default", "bulk"))
+        drain_from = first if first is not None else recovered
+        return {"outage_s": args.seconds, "rss_during_outage_mb": rss, "sends_during_outage": failed_sends,
+                "first_delivery_after_recovery_s": (first or drained) - recovered,
+                "drain_s": drained - drain_from,
+                "delivered_per_s": stats["unique"] / max(drained - drain_from, 1e-9),
+                "dead_lettered": dead, "lost": args.notifications - stats["unique"],
+                "duplicates": stats["duplicates"]}
+    finally:
+        stack.close()
+
+
 WRK_SCRIPT = os.path.join(ROOT, "bench", "wrk_push.lua")
 PEERS = {
     "aioapns": lambda st, n: ["/usr/bin/python3", os.path.join(ROOT, "bench", "peers", "aioapns_send.py"),
@@ -473,7 +517,7 @@ def run_peer(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("scenario", choices=["prequeued", "stream", "intake", "idle", "ceiling", "peer"])
+    parser.add_argument("scenario", choices=["prequeued", "stream", "intake", "idle", "ceiling", "peer", "outage"])
     parser.add_argument("--peer", choices=sorted(PEERS), default="aioapns")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--notifications", type=int, default=200000)
@@ -493,7 +537,7 @@ def main():
                              "peers send), or no authorization header on a simulator without checks")
     args = parser.parse_args()
     run = {"prequeued": run_prequeued, "stream": run_stream, "intake": run_intake, "idle": run_idle,
-           "ceiling": run_ceiling, "peer": run_peer}[args.scenario]
+           "ceiling": run_ceiling, "peer": run_peer, "outage": run_outage}[args.scenario]
     results = [run(args) for _ in range(args.runs)]
     summary = {"scenario": args.scenario, "notifications": args.notifications, "runs": results}
     for key in ("delivered_per_s", "requests_per_s", "p50_ms", "p99_ms", "peak_rss_mb"):

@@ -153,6 +153,18 @@ struct Providers {
   }
 };
 
+// /readyz's "flow": per provider, its breaker and rate limit and its app's jobs sending.
+nlohmann::json flow_json(const dispatch::Dispatcher& dispatcher) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& f : dispatcher.flow_state()) {
+    out[f.provider + ":" + f.app] = {{"breaker", f.breaker},
+                                     {"rate_limit", f.rate_limit},
+                                     {"jobs_sending", f.jobs_sending},
+                                     {"max_workers", f.max_workers}};
+  }
+  return out;
+}
+
 http::ServerConfig server_config(const config::Config& cfg) {
   http::ServerConfig out;
   out.host = cfg.listen.host;
@@ -228,7 +240,8 @@ int run_daemon(const config::Config& cfg) {
   dispatch::Dispatcher dispatcher(io.get_executor(), store, inactive, metrics,
                                   dispatch::DispatcherConfig::from_config(cfg, instance));
   providers.register_with(dispatcher);
-  queue::Consumer consumer(io.get_executor(), store, {cfg.queue, redis::client_config(cfg, "pushgw")},
+  queue::Consumer consumer(io.get_executor(), store,
+                           {cfg.queue, redis::client_config(cfg, "pushgw"), [&dispatcher] { return dispatcher.room(); }},
                            [&dispatcher](queue::Lane lane, std::string element, asio::cancellation_slot stop) {
                              return dispatcher.handle(lane, std::move(element), stop);
                            });
@@ -264,7 +277,7 @@ int run_daemon(const config::Config& cfg) {
                       }});
   }
   FrontDoor front_door(cfg, redis, metrics, registry, store, inactive, std::move(checks),
-                       [&]() { providers.refresh_gauges(metrics); });
+                       [&]() { providers.refresh_gauges(metrics); }, [&dispatcher] { return flow_json(dispatcher); });
   std::vector<http::Route> routes = front_door.routes();
   if (live) {
     for (auto& route : live->routes()) routes.push_back(std::move(route));

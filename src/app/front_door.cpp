@@ -59,7 +59,8 @@ Response api_error(const api::ApiError& e) { return Response::json(e.status, job
 FrontDoor::FrontDoor(const config::Config& config, redis::Client& redis,
                      metrics::PushgwMetrics& metrics, metrics::Registry& registry,
                      queue::JobStore& store, feedback::InactiveTokens& inactive,
-                     std::vector<ProviderCheck> checks, std::function<void()> before_scrape)
+                     std::vector<ProviderCheck> checks, std::function<void()> before_scrape,
+                     std::function<nlohmann::json()> flow_state)
     : config_(config),
       redis_(redis),
       metrics_(metrics),
@@ -68,6 +69,7 @@ FrontDoor::FrontDoor(const config::Config& config, redis::Client& redis,
       inactive_(inactive),
       checks_(std::move(checks)),
       before_scrape_(std::move(before_scrape)),
+      flow_state_(std::move(flow_state)),
       validation_(job::ValidationContext::from_config(config)),
       producer_(redis, queue::Keys(config.redis.prefix)) {}
 
@@ -96,6 +98,7 @@ asio::awaitable<Response> FrontDoor::push(const Request& request) {
 
   const auto now = common::system_unix_ms();
   const auto jobs = api::make_jobs(push, config_.limits.job_split_size, job::random_job_id, now);
+  if (auto refusal = co_await over_depth(jobs, false)) co_return std::move(*refusal);
   if (auto stored = co_await store(jobs, now); stored.stored != queue::Stored::all) {
     co_return store_failure(stored, false);
   }
@@ -113,6 +116,7 @@ asio::awaitable<Response> FrontDoor::gorush_push(const Request& request) {
 
   const auto now = common::system_unix_ms();
   const auto jobs = api::make_jobs(push, config_.limits.job_split_size, job::random_job_id, now);
+  if (auto refusal = co_await over_depth(jobs, true)) co_return std::move(*refusal);
   if (auto stored = co_await store(jobs, now); stored.stored != queue::Stored::all) {
     co_return store_failure(stored, true);
   }
@@ -165,6 +169,38 @@ http::Response FrontDoor::store_failure(const queue::Enqueued& failure, bool gor
   return response;
 }
 
+asio::awaitable<std::optional<Response>> FrontDoor::over_depth(const std::vector<job::Notification>& jobs,
+                                                               bool gorush) {
+  const std::size_t limit = config_.limits.max_queue_depth;
+  if (limit == 0) co_return std::nullopt;
+  if (!depth_reading_ && std::chrono::steady_clock::now() - depth_read_at_ > kDepthMaxAge) {
+    depth_reading_ = true;
+    auto [ec, depths] = co_await store_.depths();
+    depth_reading_ = false;
+    if (!ec) {  // else storing will fail too, and say so
+      for (const queue::Lane lane : queue::Lane::all()) lane_depth_[lane.index()] = depths[lane.index()].queue;
+      depth_read_at_ = std::chrono::steady_clock::now();
+    }
+  }
+  for (const auto& j : jobs) {
+    const auto lane = queue::Lane::parse(job::lane_of(j));
+    if (!std::holds_alternative<queue::Lane>(lane)) continue;  // validation checked it
+    const auto index = std::get<queue::Lane>(lane).index();
+    if (lane_depth_[index] <= static_cast<std::int64_t>(limit)) continue;
+    const std::string message = "lane " + std::string(job::lane_of(j)) + " holds " +
+                                std::to_string(lane_depth_[index]) + " jobs, over limits.max_queue_depth (" +
+                                std::to_string(limit) + "): nothing stored, retry later";
+    nlohmann::json body = gorush ? api::gorush_error_response(api::ApiError{429, message, ""})
+                                 : nlohmann::json{{"error", message}};
+    body["stored"] = false;
+    Response response = Response::json(429, job::dump_compact(body));
+    response.headers.emplace_back("Retry-After", "1");
+    metrics_.jobs.with({"refused"}).inc(static_cast<double>(jobs.size()));
+    co_return response;
+  }
+  co_return std::nullopt;
+}
+
 asio::awaitable<queue::Enqueued> FrontDoor::store(const std::vector<job::Notification>& jobs, std::int64_t now_ms) {
   const auto new_jobs = queue::new_jobs(jobs, now_ms);
   auto stored = co_await producer_.enqueue(new_jobs);
@@ -198,6 +234,9 @@ asio::awaitable<Response> FrontDoor::ready(const Request&) {
     ready = ready && problem.empty();
   }
   nlohmann::json body = {{"status", ready ? "ready" : "not ready"}, {"checks", std::move(checks)}};
+  // Flow control is shown, not judged: an open breaker is the provider's trouble, and taking
+  // the instance out of rotation would only stop intake.
+  if (flow_state_) body["flow"] = flow_state_();
   co_return Response::json(ready ? 200 : 503, body.dump());
 }
 

@@ -5,8 +5,12 @@
 // api module; this file only wires them to Redis and HTTP.
 
 #include <boost/asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
 
+#include <array>
+#include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,7 +39,8 @@ class FrontDoor {
   // components own (provider connections and health) before /metrics renders.
   FrontDoor(const config::Config& config, redis::Client& redis, metrics::PushgwMetrics& metrics,
             metrics::Registry& registry, queue::JobStore& store, feedback::InactiveTokens& inactive,
-            std::vector<ProviderCheck> checks, std::function<void()> before_scrape);
+            std::vector<ProviderCheck> checks, std::function<void()> before_scrape,
+            std::function<nlohmann::json()> flow_state = {});
 
   std::vector<http::Route> routes();
 
@@ -56,6 +61,12 @@ class FrontDoor {
   // Refreshes queue_depth / processing_depth / retry_depth per lane (skipped while Redis is
   // down).
   boost::asio::awaitable<void> refresh_queue_gauges();
+  // limits.max_queue_depth: a 429 when a lane the jobs go to holds more jobs; nullopt when
+  // they may be stored. The depths are read at most kDepthMaxAge before (one read at a time,
+  // the other requests use the last), so a burst can pass the limit by that much intake.
+  boost::asio::awaitable<std::optional<http::Response>> over_depth(const std::vector<job::Notification>& jobs,
+                                                                   bool gorush);
+  static constexpr std::chrono::milliseconds kDepthMaxAge{250};
 
   const config::Config& config_;
   redis::Client& redis_;
@@ -65,8 +76,12 @@ class FrontDoor {
   feedback::InactiveTokens& inactive_;
   std::vector<ProviderCheck> checks_;
   std::function<void()> before_scrape_;
+  std::function<nlohmann::json()> flow_state_;  // /readyz's "flow" (breakers, caps); not readiness
   job::ValidationContext validation_;
   queue::Producer producer_;
+  std::array<std::int64_t, queue::Lane::kCount> lane_depth_{};  // jobs waiting, per lane index
+  std::chrono::steady_clock::time_point depth_read_at_{};
+  bool depth_reading_ = false;
 };
 
 }  // namespace pushgw::app

@@ -279,6 +279,19 @@ class TreeReader {
     out = static_cast<std::size_t>(std::stoull(*value));
   }
 
+  // A share from 0 to 1 ("0.5").
+  void read_fraction(const Value& v, double& out) {
+    auto value = text(v, "a number from 0 to 1");
+    if (!value) return;
+    char* end = nullptr;
+    const double parsed = value->empty() ? -1 : std::strtod(value->c_str(), &end);
+    if (end != value->c_str() + value->size() || !(parsed >= 0 && parsed <= 1)) {
+      error(v.path, v.line, "must be a number from 0 to 1, got " + in_quotes(*value));
+      return;
+    }
+    out = parsed;
+  }
+
   void read_bool(const Value& v, bool& out) {
     auto value = text(v, "true or false");
     if (!value) return;
@@ -444,6 +457,7 @@ void read_limits(TreeReader& r, const Value& v, LimitsConfig& limits) {
       {"probe_connections", [&](const Value& f) { r.read_count(f, limits.probe_connections, Zero::allowed); }},
       {"header_timeout", [&](const Value& f) { r.read_duration(f, limits.header_timeout, Zero::rejected); }},
       {"min_receive_rate", [&](const Value& f) { r.read_size(f, limits.min_receive_rate); }},
+      {"max_queue_depth", [&](const Value& f) { r.read_count(f, limits.max_queue_depth, Zero::allowed); }},
       {"read_timeout", [&](const Value& f) { r.read_duration(f, limits.read_timeout, Zero::rejected); }},
       {"idle_timeout", [&](const Value& f) { r.read_duration(f, limits.idle_timeout, Zero::rejected); }},
   });
@@ -493,6 +507,7 @@ void read_queue(TreeReader& r, const Value& v, QueueConfig& queue) {
       {"reaper_interval", [&](const Value& f) { r.read_duration(f, queue.reaper_interval, Zero::rejected); }},
       {"max_redeliveries", [&](const Value& f) { r.read_count(f, queue.max_redeliveries); }},
       {"idempotency_ttl", [&](const Value& f) { r.read_duration(f, queue.idempotency_ttl, Zero::rejected); }},
+      {"checkpoint_interval", [&](const Value& f) { r.read_duration(f, queue.checkpoint_interval, Zero::allowed); }},
   });
   // A heartbeat that expires before it is refreshed would get a live instance's jobs requeued.
   if (ok) require_greater(r, v, "heartbeat_ttl", queue.heartbeat_ttl, "heartbeat_interval", queue.heartbeat_interval);
@@ -670,6 +685,15 @@ void read_apns_auth(TreeReader& r, const Value& v, ApnsAuthConfig& auth) {
   }
 }
 
+void read_breaker(TreeReader& r, const Value& v, BreakerConfig& breaker) {
+  r.read_map(v, {
+      {"error_ratio", [&](const Value& f) { r.read_fraction(f, breaker.error_ratio); }},
+      {"min_requests", [&](const Value& f) { r.read_count(f, breaker.min_requests); }},
+      {"open_for", [&](const Value& f) { r.read_duration(f, breaker.open_for, Zero::rejected); }},
+      {"window", [&](const Value& f) { r.read_duration(f, breaker.window, Zero::rejected); }},
+  });
+}
+
 void read_apns(TreeReader& r, const Value& v, ApnsConfig& apns) {
   bool has_auth = false;
   const bool ok = r.read_map(v, {
@@ -684,6 +708,8 @@ void read_apns(TreeReader& r, const Value& v, ApnsConfig& apns) {
       {"max_inflight", [&](const Value& f) { r.read_count(f, apns.max_inflight); }},
       {"request_timeout", [&](const Value& f) { r.read_duration(f, apns.request_timeout, Zero::rejected); }},
       {"ping_interval", [&](const Value& f) { r.read_duration(f, apns.ping_interval, Zero::allowed); }},
+      {"rate_limit", [&](const Value& f) { r.read_count(f, apns.rate_limit, Zero::allowed); }},
+      {"breaker", [&](const Value& f) { read_breaker(r, f, apns.breaker); }},
   });
   if (ok && !has_auth) {
     r.error(join_path(v.path, "auth"), v.line,
@@ -701,11 +727,24 @@ void read_fcm(TreeReader& r, const Value& v, FcmConfig& fcm) {
       {"max_inflight", [&](const Value& f) { r.read_count(f, fcm.max_inflight); }},
       {"request_timeout", [&](const Value& f) { r.read_duration(f, fcm.request_timeout, Zero::rejected); }},
       {"ping_interval", [&](const Value& f) { r.read_duration(f, fcm.ping_interval, Zero::allowed); }},
+      {"rate_limit", [&](const Value& f) { r.read_count(f, fcm.rate_limit, Zero::allowed); }},
+      {"breaker", [&](const Value& f) { read_breaker(r, f, fcm.breaker); }},
   });
   const std::string path = join_path(v.path, "service_account_file");
   if (ok && fcm.service_account_file.empty() && !r.failed(path)) {
     r.error(path, r.line(path, v.line),
             "is required (the service account JSON key from the Firebase console)");
+  }
+}
+
+void read_app(TreeReader& r, const Value& v, AppConfig& app) {
+  const bool ok = r.read_map(v, {
+      {"apns", [&](const Value& f) { read_apns(r, f, app.apns.emplace()); }},
+      {"fcm", [&](const Value& f) { read_fcm(r, f, app.fcm.emplace()); }},
+      {"max_workers", [&](const Value& f) { r.read_count(f, app.max_workers, Zero::allowed); }},
+  });
+  if (ok && !app.apns && !app.fcm) {
+    r.error(v.path, v.line, "has neither apns nor fcm; configure at least one provider");
   }
 }
 
@@ -722,14 +761,7 @@ std::size_t read_apps(TreeReader& r, const Value& v, std::map<std::string, AppCo
     }
     AppConfig app;
     app.name = name;
-    const bool ok = r.read_map(app_value, {
-        {"apns", [&](const Value& f) { read_apns(r, f, app.apns.emplace()); }},
-        {"fcm", [&](const Value& f) { read_fcm(r, f, app.fcm.emplace()); }},
-    });
-    if (ok && !app.apns && !app.fcm) {
-      r.error(app_value.path, app_value.line,
-              "has neither apns nor fcm; configure at least one provider");
-    }
+    read_app(r, app_value, app);
     apps[name] = std::move(app);
   });
   return entries;

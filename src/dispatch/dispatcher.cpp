@@ -5,6 +5,8 @@
 #include <array>
 #include <functional>
 #include <mutex>
+#include <limits>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -14,6 +16,7 @@
 #include "pushgw/common/quote.hpp"
 #include "pushgw/common/retry.hpp"
 #include "pushgw/fcm/message.hpp"
+#include "pushgw/dispatch/flow_control.hpp"
 #include "pushgw/dispatch/plan.hpp"
 #include "pushgw/job/codec.hpp"
 #include "pushgw/job/split.hpp"
@@ -72,6 +75,15 @@ DispatcherConfig DispatcherConfig::from_config(const config::Config& config, std
   out.validation = job::ValidationContext::from_config(config);
   out.instance = std::move(instance);
   out.max_failures = config.queue.max_redeliveries;
+  out.checkpoint_interval = config.queue.checkpoint_interval;
+  for (const auto& [name, app] : config.apps) {
+    if (app.apns) out.flow[{name, job::Platform::ios}] = {app.apns->rate_limit, app.apns->breaker};
+    if (app.fcm) out.flow[{name, job::Platform::android}] = {app.fcm->rate_limit, app.fcm->breaker};
+    // With several apps, none may take every worker unless told so.
+    out.app_max_workers[name] = app.max_workers > 0        ? app.max_workers
+                                : config.apps.size() > 1 ? std::max<std::size_t>(1, config.queue.workers / 2)
+                                                         : 0;
+  }
   return out;
 }
 
@@ -88,6 +100,22 @@ struct Dispatcher::Impl {
     metrics::Counter* unanswered = nullptr;
     metrics::Histogram* duration = nullptr;
     std::array<metrics::Counter*, job::kOutcomeKinds> outcomes{};
+    // Flow control: the rate is used on `executor` (by the fan-outs), the breaker on the
+    // dispatcher's.
+    std::optional<SendRate> rate;
+    metrics::Counter* rate_limited = nullptr;
+    std::unique_ptr<Breaker> breaker;
+    std::array<metrics::Gauge*, 3> breaker_state{};  // closed, open, half_open
+    metrics::Counter* breaker_opened = nullptr;
+    BreakerState breaker_shown = BreakerState::closed;
+    std::size_t breaker_opened_seen = 0;
+  };
+
+  // An app's jobs sending now, against its max_workers.
+  struct AppSending {
+    std::size_t max = 0;  // 0: no cap
+    std::size_t now = 0;
+    metrics::Gauge* gauge = nullptr;
   };
 
   Impl(asio::any_io_executor executor, queue::JobStore& store, feedback::InactiveTokens& inactive,
@@ -98,12 +126,46 @@ struct Dispatcher::Impl {
   // One element being handled: where it came from, what its ack will write, and its stop
   // signal (the consumer's, emitted at the shutdown deadline).
   struct Job {
-    Job(queue::Lane lane, asio::cancellation_slot stop) : lane(lane), cancel(stop) {}
+    Job(queue::Lane lane, std::string& element, asio::cancellation_slot stop)
+        : lane(lane), element(element), cancel(stop) {}
     bool cancelled() const { return cancel.cancelled() != asio::cancellation_type::none; }
 
     queue::Lane lane;
-    queue::AckPlan ack;
+    // The element's text as it is in the processing list now (a stamp or a checkpoint
+    // replaces it), its decoded notifications and the one being handled.
+    std::string& element;
+    const std::vector<job::Notification>* notifications = nullptr;
+    std::size_t current = 0;
+    queue::AckPlan ack;  // what the ack writes (since the last checkpoint)
     asio::cancellation_state cancel;
+    std::size_t tokens = 0;  // counted in tokens_in_progress while it is handled
+  };
+
+  // What a fan-out tells the job's coroutine while its sends go on: the results answered since
+  // it last looked (reported at most once per half queue.checkpoint_interval), and its end. Used on
+  // the job's executor only.
+  struct FanOutProgress {
+    std::vector<std::size_t> answered;  // indices into the results
+    bool finished = false;
+    std::exception_ptr failure;
+    std::function<void()> wake;  // the job's coroutine, waiting
+
+    void changed() {
+      if (auto resume = std::exchange(wake, nullptr)) resume();
+    }
+    asio::awaitable<void> wait() {
+      if (finished || !answered.empty()) co_return;
+      co_await common::await_callback<bool>([this](auto resume) { wake = [resume]() mutable { resume(true); }; });
+    }
+  };
+
+  // The outcomes of one notification's tokens already written by checkpoints.
+  struct Recorded {
+    explicit Recorded(std::size_t tokens) : token(tokens, false) {}
+    std::vector<bool> token;  // by index into the results
+    std::size_t count = 0;
+    bool retried = false;       // a checkpoint wrote retries
+    bool dead_lettered = false;  // ...or dead letters
   };
 
   // Retries a Redis step with backoff until it succeeds; false once the job is cancelled (its
@@ -142,9 +204,11 @@ struct Dispatcher::Impl {
   // wait group and its timer here, and each token that waited a coroutine).
   struct FanOut : std::enable_shared_from_this<FanOut> {
     using Finished = std::function<void(std::exception_ptr)>;
+    using Progress = std::function<void(std::vector<std::size_t>)>;
     FanOut(Impl& impl, Provider& provider, const job::Notification& n, std::vector<TokenResult>& results,
-           Finished finished)
-        : impl(impl), provider(provider), n(n), results(results), finished(std::move(finished)) {}
+           Finished finished, Progress progress, milliseconds report_every)
+        : impl(impl), provider(provider), n(n), results(results), finished(std::move(finished)),
+          progress(std::move(progress)), report_every(report_every) {}
 
     void start() {
       try {
@@ -163,19 +227,36 @@ struct Dispatcher::Impl {
       while (next < results.size()) {
         common::Semaphore* permits = provider.permits;
         if (!permits) {
-          start_send(results[next++], common::Permit());
+          start_paced(results[next++], common::Permit());
           continue;
         }
         // The callback (an allocation) is made only when the permit is not free now.
         const bool now = permits->try_acquire() || permits->acquire_or_queue([self = shared_from_this(), permits] {
-                           self->start_send(self->results[self->next++], permits->adopt());
+                           self->start_paced(self->results[self->next++], permits->adopt());
                            self->pump();
                          });
         if (!now) break;
-        start_send(results[next++], permits->adopt());
+        start_paced(results[next++], permits->adopt());
       }
       pumping = false;
       finish_if_done();
+    }
+
+    // Starts the send now, or when the provider's rate limit gives it a slot (holding its
+    // permit meanwhile: the limit, not the permits, is then what bounds the sends).
+    void start_paced(TokenResult& result, common::Permit permit) {
+      const auto wait = provider.rate ? provider.rate->reserve(steady_clock::now()) : steady_clock::duration::zero();
+      if (wait <= steady_clock::duration::zero()) {
+        start_send(result, std::move(permit));
+        return;
+      }
+      provider.rate_limited->inc();
+      ++pending;  // a send on its way: the fan-out does not finish before it
+      auto timer = std::make_shared<asio::steady_timer>(provider.executor, wait);
+      timer->async_wait([self = shared_from_this(), &result, timer, permit = std::move(permit)](error_code) mutable {
+        --self->pending;
+        self->start_send(result, std::move(permit));
+      });
     }
 
     void start_send(TokenResult& result, common::Permit permit) {
@@ -197,11 +278,23 @@ struct Dispatcher::Impl {
     void answered(TokenResult& result, steady_clock::time_point start, job::SendOutcome outcome) {
       result.outcome = std::move(outcome);
       provider.inflight->dec();
-      provider.duration->observe(std::chrono::duration<double>(steady_clock::now() - start).count());
+      const auto now = steady_clock::now();
+      provider.duration->observe(std::chrono::duration<double>(now - start).count());
       provider.outcomes[static_cast<std::size_t>(result.outcome.kind)]->inc();
       if (result.outcome.unanswered) provider.unanswered->inc();
+      if (progress) report(result, now);
       --pending;
       finish_if_done();
+    }
+
+    // Collects the answered result; hands the collection over once per report_every (not for
+    // the last answer: the end of the fan-out follows it).
+    void report(const TokenResult& result, steady_clock::time_point now) {
+      unreported.push_back(static_cast<std::size_t>(&result - results.data()));
+      const bool last = pending == 1 && next == results.size();
+      if (last || now - last_report < report_every) return;
+      last_report = now;
+      progress(std::exchange(unreported, {}));
     }
 
     // A send may answer inside send() (a refused token): only the last answer, outside the
@@ -223,25 +316,185 @@ struct Dispatcher::Impl {
     std::size_t pending = 0;  // started, not answered
     bool pumping = false;
     std::exception_ptr failure;
+    // Checkpoints (queue.checkpoint_interval; no progress: off).
+    Progress progress;
+    milliseconds report_every;
+    std::vector<std::size_t> unreported;
+    steady_clock::time_point last_report = steady_clock::now();
   };
 
-  // The fan-out from the job's coroutine. On the provider's own executor (queue.send_threads:
-  // 0) it starts at once; on a send thread both hops go through a Handoff, so that under load
-  // one wake-up of each thread carries many notifications.
-  asio::awaitable<void> fan_out(Provider& provider, const job::Notification& n, std::vector<TokenResult>& results) {
+  // Starts the fan-out from the job's coroutine; its answers and its end arrive in `progress`
+  // (answers only with checkpoints on). On the provider's own executor (queue.send_threads: 0)
+  // it starts at once; on a send thread both hops go through a Handoff, so that under load one
+  // wake-up of each thread carries many notifications.
+  void start_fan_out(Provider& provider, const job::Notification& n, std::vector<TokenResult>& results,
+                     const std::shared_ptr<FanOutProgress>& progress) {
     const bool here = provider.executor == executor;
-    auto start = [&](std::function<void(std::exception_ptr)> done) {
+    FanOut::Finished finished = [this, here, progress](std::exception_ptr failure) {
+      auto record = [progress, failure] {
+        progress->finished = true;
+        progress->failure = failure;
+        progress->changed();
+      };
       if (here) {
-        std::make_shared<FanOut>(*this, provider, n, results, std::move(done))->start();
-        return;
+        record();
+      } else {
+        to_main.run(record);
       }
-      provider.to_provider->run([this, &provider, &n, &results, done = std::move(done)]() mutable {
-        std::make_shared<FanOut>(*this, provider, n, results, [this, done = std::move(done)](std::exception_ptr e) {
-          to_main.run([done, e] { done(e); });
-        })->start();
-      });
     };
-    if (auto failure = co_await common::await_callback<std::exception_ptr>(start)) std::rethrow_exception(failure);
+    FanOut::Progress answered;
+    if (config.checkpoint_interval.count() > 0) {
+      answered = [this, progress](std::vector<std::size_t> indices) {
+        to_main.run([progress, indices = std::move(indices)] {
+          progress->answered.insert(progress->answered.end(), indices.begin(), indices.end());
+          progress->changed();
+        });
+      };
+    }
+    // Reported every half interval: the other half is for the checkpoint's write, so that what
+    // has no recorded outcome is at most about one interval old.
+    auto fan_out = std::make_shared<FanOut>(*this, provider, n, results, std::move(finished), std::move(answered),
+                                            config.checkpoint_interval / 2);
+    if (here) {
+      fan_out->start();
+    } else {
+      provider.to_provider->run([fan_out] { fan_out->start(); });
+    }
+  }
+
+  // Sends `n` to every token of `results` and waits for every outcome; meanwhile writes a
+  // checkpoint for the answers each progress report brings. A checkpoint that cannot be
+  // written (the job cancelled, an unexpected failure) leaves those outcomes to the ack.
+  asio::awaitable<void> send_all(Job& job, Provider& provider, job::Notification& n,
+                                 std::vector<TokenResult>& results, Recorded& recorded) {
+    auto progress = std::make_shared<FanOutProgress>();
+    start_fan_out(provider, n, results, progress);
+    bool checkpoints = true;
+    // The fan-out holds references to n and results: nothing may leave this loop before its end.
+    while (true) {
+      co_await progress->wait();
+      if (progress->finished) break;
+      const auto answered = std::exchange(progress->answered, {});
+      if (!checkpoints) continue;
+      try {
+        checkpoints = co_await checkpoint(job, n, results, answered, recorded);
+      } catch (const std::exception& e) {
+        logger->error("lane {}: job {}: writing a checkpoint failed: {}; its outcomes go with the ack",
+                      job.lane.name(), n.job->id, common::quote(e.what(), 200));
+        checkpoints = false;
+      }
+    }
+    if (progress->failure) std::rethrow_exception(progress->failure);
+  }
+
+  // Records the outcomes of `answered` (indices into results) in the job's processing element,
+  // in one script: the element becomes the tokens still without an outcome (and the element's
+  // notifications after this one), and the retries and dead letters those outcomes plan are
+  // written with it (and the ack's parts from the notifications before). False when the job
+  // was cancelled first.
+  asio::awaitable<bool> checkpoint(Job& job, job::Notification& n, const std::vector<TokenResult>& results,
+                                   const std::vector<std::size_t>& answered, Recorded& recorded) {
+    std::vector<bool> now_recorded = recorded.token;
+    std::vector<TokenResult> settled;
+    settled.reserve(answered.size());
+    for (const std::size_t i : answered) {
+      settled.push_back(results[i]);
+      now_recorded[i] = true;
+    }
+    std::vector<job::Notification> remaining(1, n);
+    remaining[0].tokens.clear();
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      if (!now_recorded[i]) remaining[0].tokens.push_back(results[i].token);
+    }
+    if (remaining[0].tokens.empty()) remaining.clear();
+    const auto& notifications = *job.notifications;
+    remaining.insert(remaining.end(), notifications.begin() + static_cast<std::ptrdiff_t>(job.current) + 1,
+                     notifications.end());
+    if (remaining.empty()) co_return true;  // every token answered: the ack follows at once
+
+    std::uniform_real_distribution<double> jitter(0.0, 1.0);
+    const Plan plan = plan_after_sends(n, settled, config.retries, unix_ms(), jitter(rng));
+    const bool marked = co_await mark_dead_tokens(job, n, plan);
+    if (!marked) co_return false;
+    queue::AckPlan written = job.ack;
+    add_to_ack(written, job.lane, plan);
+    const std::string replacement = queue::encode_element(remaining);
+    const bool replaced = co_await until_done(
+        job, [&] { return store.replace(job.lane, job.element, replacement, written); }, "writing a checkpoint");
+    if (!replaced) co_return false;
+    job.element = replacement;
+    job.ack = {};
+    recorded.token = std::move(now_recorded);
+    recorded.count += answered.size();
+    tokens_in_progress -= answered.size();  // room for the next jobs
+    job.tokens -= answered.size();
+    recorded.retried = recorded.retried || !plan.retries.empty();
+    recorded.dead_lettered = recorded.dead_lettered || !plan.dead.empty();
+    if (n.trace_id) {
+      logger->info("trace {}: job {}: checkpoint: {} outcome(s) recorded, {} token(s) still in progress", *n.trace_id,
+                   n.job->id, answered.size(), results.size() - recorded.count);
+    }
+    co_return true;
+  }
+
+  // Marks the plan's dead tokens inactive (before the ack or checkpoint that forgets them).
+  asio::awaitable<bool> mark_dead_tokens(Job& job, const job::Notification& n, const Plan& plan) {
+    if (plan.dead_tokens.empty()) co_return true;
+    const std::string platform(job::to_string(n.platform));
+    const bool marked = co_await until_done(
+        job, [&] { return inactive.mark(n.app, platform, plan.dead_tokens); }, "marking dead tokens inactive");
+    if (!marked) co_return false;
+    for (const auto& dead : plan.dead_tokens) {
+      metrics.tokens_marked_inactive.with({platform, reason_label(dead.reason)}).inc();
+    }
+    co_return true;
+  }
+
+  // Holds a notification back (flow control): its tokens go to the retry ZSET due at `due` (a
+  // second's spread, so parked jobs do not all come back at once), no attempt counted.
+  void park(Job& job, const job::Notification& n, const std::vector<TokenResult>& results, FlowClock::time_point due,
+            const std::string& why) {
+    std::vector<std::string> tokens;
+    tokens.reserve(results.size());
+    for (const auto& r : results) tokens.push_back(r.token);
+    std::uniform_int_distribution<std::int64_t> spread(0, 999);
+    const auto wait = std::max<std::int64_t>(0, std::chrono::duration_cast<milliseconds>(due - FlowClock::now()).count());
+    add_to_ack(job.ack, job.lane, plan_parked(n, std::move(tokens), unix_ms() + wait + spread(rng), why));
+    metrics.jobs.with({"parked"}).inc();
+    if (n.trace_id) logger->info("trace {}: job {}: parked for {} ms: {}", *n.trace_id, n.job->id, wait, why);
+  }
+
+  // The breaker's state in its gauges, and its changes in the log.
+  void show_breaker(Provider& provider) {
+    if (!provider.breaker) return;
+    const BreakerState state = provider.breaker->state();
+    if (state == provider.breaker_shown) return;
+    const std::string platform(job::to_string(provider.target->platform()));
+    for (std::size_t i = 0; i < provider.breaker_state.size(); ++i) {
+      provider.breaker_state[i]->set(static_cast<std::size_t>(state) == i ? 1 : 0);
+    }
+    const std::size_t opened = provider.breaker->opened();
+    if (opened > provider.breaker_opened_seen) {
+      provider.breaker_opened->inc(static_cast<double>(opened - provider.breaker_opened_seen));
+      provider.breaker_opened_seen = opened;
+    }
+    if (state == BreakerState::open) {
+      logger->warn("app {} {}: circuit breaker open: the provider is failing; its jobs wait in the retry ZSET",
+                   provider.target->app(), platform);
+    } else {
+      logger->info("app {} {}: circuit breaker {}", provider.target->app(), platform, to_string(state));
+    }
+    provider.breaker_shown = state;
+  }
+
+  // The plan's retry jobs and dead letters, into what an ack or a checkpoint writes.
+  void add_to_ack(queue::AckPlan& ack, queue::Lane lane, const Plan& plan) {
+    for (const auto& retry : plan.retries) {
+      ack.retry.emplace_back(retry.due_ms, job::encode_job_string(retry.job));
+    }
+    for (const auto& dead : plan.dead) {
+      dead_letter(ack, lane, job::encode_job_string(dead.job), dead.reason, dead.error);
+    }
   }
 
   // A traced notification's outcomes, with the provider's message id (apns-id, FCM message
@@ -359,35 +612,79 @@ struct Dispatcher::Impl {
       metrics.jobs.with({"dead_lettered"}).inc();
       co_return true;
     }
-    if (n.trace_id) {
-      logger->info("trace {}: job {} attempt {} sending to {} token(s) of app {} {}", *n.trace_id, n.job->id,
-                   n.job->attempt + 1, results.size(), n.app, platform);
+    // Flow control: a breaker open, or the app's max_workers reached, parks the notification.
+    Provider& target = provider->second;
+    AppSending& app_sending = apps_sending[n.app];
+    const auto flow_now = FlowClock::now();
+    if (target.breaker && !target.breaker->allow(flow_now)) {
+      park(job, n, results, target.breaker->retry_at(flow_now), "the " + platform + " circuit breaker is open");
+      co_return true;
     }
-    co_await fan_out(provider->second, n, results);
+    const bool probe = target.breaker && target.breaker->state() == BreakerState::half_open;
+    if (app_sending.max > 0 && app_sending.now >= app_sending.max) {
+      if (probe) target.breaker->record(flow_now, 0, 0, false, true);  // the probe goes to another job
+      park(job, n, results, flow_now + std::chrono::seconds(1), "apps." + n.app + ".max_workers are busy");
+      co_return true;
+    }
+    show_breaker(target);
+    if (n.trace_id) {
+      logger->info("trace {}: job {} attempt {} sending to {} token(s) of app {} {}{}", *n.trace_id, n.job->id,
+                   n.job->attempt + 1, results.size(), n.app, platform, probe ? " (the breaker's probe)" : "");
+    }
+    Recorded recorded(results.size());
+    ++app_sending.now;
+    app_sending.gauge->inc();
+    try {
+      co_await send_all(job, target, n, results, recorded);
+    } catch (...) {
+      --app_sending.now;
+      app_sending.gauge->dec();
+      if (probe) target.breaker->record(FlowClock::now(), 0, 0, false, true);
+      throw;
+    }
+    --app_sending.now;
+    app_sending.gauge->dec();
+    if (target.breaker) {
+      std::size_t failures = 0;
+      bool credentials = false;
+      for (const auto& r : results) {
+        failures += is_provider_failure(r.outcome.kind) ? 1 : 0;
+        credentials = credentials || r.outcome.kind == job::OutcomeKind::credentials_error;
+      }
+      target.breaker->record(FlowClock::now(), results.size(), failures, credentials, probe);
+      show_breaker(target);
+    }
     if (n.trace_id) log_traced_outcomes(n, results);
 
-    std::uniform_real_distribution<double> jitter(0.0, 1.0);
-    Plan plan = plan_after_sends(n, results, config.retries, unix_ms(), jitter(rng));
-    if (!plan.dead_tokens.empty()) {
-      const bool marked = co_await until_done(
-          job, [&] { return inactive.mark(n.app, platform, plan.dead_tokens); },
-          "marking dead tokens inactive");
-      if (!marked) co_return false;
-      for (const auto& dead : plan.dead_tokens) {
-        metrics.tokens_marked_inactive.with({platform, reason_label(dead.reason)}).inc();
+    // The outcomes no checkpoint wrote (all of them for a short fan-out).
+    std::vector<TokenResult> unrecorded;
+    if (recorded.count > 0) {
+      for (std::size_t i = 0; i < results.size(); ++i) {
+        if (!recorded.token[i]) unrecorded.push_back(std::move(results[i]));
       }
     }
+    std::uniform_real_distribution<double> jitter(0.0, 1.0);
+    Plan plan = plan_after_sends(n, recorded.count > 0 ? unrecorded : results, config.retries, unix_ms(), jitter(rng));
+    if (probe && target.breaker->state() == BreakerState::open) {
+      // A failed probe costs its job no attempt: the provider is down, not the notification
+      // (else a small backlog, probing every open_for, would run out of attempts).
+      for (auto& retry : plan.retries) {
+        retry.job.job->attempt = n.job->attempt;
+        retry.due_ms = std::max(retry.due_ms, unix_ms() + std::chrono::duration_cast<milliseconds>(
+                                                              target.breaker->retry_at(FlowClock::now()) - FlowClock::now())
+                                                              .count());
+      }
+    }
+    const bool marked = co_await mark_dead_tokens(job, n, plan);
+    if (!marked) co_return false;
     if (n.trace_id && (!plan.retries.empty() || !plan.dead.empty() || !plan.dead_tokens.empty())) {
       logger->info("trace {}: job {}: {} retry job(s) planned, {} dead-lettered, {} token(s) marked inactive",
                    *n.trace_id, n.job->id, plan.retries.size(), plan.dead.size(), plan.dead_tokens.size());
     }
-    for (const auto& retry : plan.retries) {
-      ack.retry.emplace_back(retry.due_ms, job::encode_job_string(retry.job));
-    }
-    for (const auto& dead : plan.dead) {
-      dead_letter(ack, lane, job::encode_job_string(dead.job), dead.reason, dead.error);
-    }
-    metrics.jobs.with({!plan.retries.empty() ? "retried" : !plan.dead.empty() ? "dead_lettered" : "completed"}).inc();
+    add_to_ack(ack, lane, plan);
+    const bool retried = recorded.retried || !plan.retries.empty();
+    const bool dead_lettered = recorded.dead_lettered || !plan.dead.empty();
+    metrics.jobs.with({retried ? "retried" : dead_lettered ? "dead_lettered" : "completed"}).inc();
     co_return true;
   }
 
@@ -400,9 +697,9 @@ struct Dispatcher::Impl {
                        [](const job::Notification& n) { return n.id && !n.job; });
   }
 
-  // Stamps those job ids (call only when needs_stamp()); replaces `element` with the stamped text.
-  asio::awaitable<bool> stamp_job_ids(Job& job, std::string& element,
-                                      std::vector<job::Notification>& notifications) {
+  // Stamps those job ids (call only when needs_stamp()); replaces the job's element with the
+  // stamped text.
+  asio::awaitable<bool> stamp_job_ids(Job& job, std::vector<job::Notification>& notifications) {
     const std::int64_t now = unix_ms();
     for (auto& n : notifications) {
       if (n.job) continue;
@@ -411,19 +708,20 @@ struct Dispatcher::Impl {
       n.job->enqueued_ms = now;
     }
     std::string stamped = queue::encode_element(notifications);
+    const queue::AckPlan nothing_else;
     const bool replaced = co_await until_done(
-        job, [&] { return store.replace(job.lane, element, stamped); },
-        "stamping a job id");
+        job, [&] { return store.replace(job.lane, job.element, stamped, nothing_else); }, "stamping a job id");
     if (!replaced) co_return false;
-    element = std::move(stamped);
+    job.element = std::move(stamped);
     co_return true;
   }
 
   // Decodes the element and handles each of its notifications, adding what the ack must write.
   // False when a Redis step gave up because the job was cancelled: the element then stays in the
   // processing list, and nothing of the ack plan may be written.
-  asio::awaitable<bool> handle_element(Job& job, std::string& element) {
+  asio::awaitable<bool> handle_element(Job& job) {
     const queue::Lane lane = job.lane;
+    const std::string& element = job.element;
     auto decoded = job::decode_job_string(element);
     if (auto* e = std::get_if<job::FieldError>(&decoded)) {
       dead_letter(job.ack, lane, element, queue::DeadReason::malformed,
@@ -432,8 +730,11 @@ struct Dispatcher::Impl {
       co_return true;
     }
     auto& notifications = std::get<std::vector<job::Notification>>(decoded);
+    for (const auto& n : notifications) job.tokens += n.tokens.size();
+    tokens_in_progress += job.tokens;
+    tokens_per_job = 0.9 * tokens_per_job + 0.1 * static_cast<double>(job.tokens);
     if (needs_stamp(notifications)) {
-      const bool stamped = co_await stamp_job_ids(job, element, notifications);
+      const bool stamped = co_await stamp_job_ids(job, notifications);
       if (!stamped) co_return false;
     }
     // Hashing the element is only needed for notifications without `job` (producer
@@ -447,7 +748,9 @@ struct Dispatcher::Impl {
     // Below that bound no payload can reach the smallest limit, and building one to measure it
     // would cost the single-token hot path a payload more per job.
     const bool check_size = element.size() * 2 + 512 > fcm::kFcmPayloadLimit;
+    job.notifications = &notifications;
     for (std::size_t i = 0; i < notifications.size(); ++i) {
+      job.current = i;
       // Named, not temporaries in the co_await expression (GCC 12 may destroy those twice).
       const bool single = notifications.size() == 1;
       const std::string path = single ? std::string() : job::index_path("notifications", i);
@@ -485,11 +788,16 @@ struct Dispatcher::Impl {
 
   asio::awaitable<void> handle(queue::Lane lane, std::string element, asio::cancellation_slot stop) {
     const std::string_view lane_name = lane.name();
-    Job job(lane, stop);
+    Job job(lane, element, stop);
+    struct Done {  // the job's tokens leave tokens_in_progress however it ends
+      Impl& impl;
+      Job& job;
+      ~Done() { impl.tokens_in_progress -= job.tokens; }
+    } done{*this, job};
     queue::AckPlan& ack = job.ack;
     std::string failure;
     try {
-      const bool handled = co_await handle_element(job, element);
+      const bool handled = co_await handle_element(job);
       if (!handled) {
         // Cancelled while waiting for Redis: nothing of the ack plan is written, and the
         // element stays in the processing list, from which the consumer puts it back.
@@ -520,6 +828,12 @@ struct Dispatcher::Impl {
   metrics::PushgwMetrics& metrics;
   const DispatcherConfig config;
   std::map<std::pair<std::string, job::Platform>, Provider> providers;
+  std::map<std::string, AppSending> apps_sending;  // by app
+  // Prefetch (room()): tokens of the jobs being handled, the providers' permits together, and
+  // the tokens per job lately (a moving average).
+  std::size_t tokens_in_progress = 0;
+  std::size_t send_capacity = 0;
+  double tokens_per_job = 1;
   Handoff to_main;  // sends finished on a provider's thread come back through it
   std::mt19937_64 rng;
   std::shared_ptr<spdlog::logger> logger;
@@ -536,6 +850,7 @@ void Dispatcher::add_provider(provider::Provider& target) {
   provider.target = &target;
   provider.executor = target.executor();
   provider.permits = target.send_permits();
+  if (provider.permits) impl_->send_capacity += provider.permits->capacity();
   provider.to_provider = std::make_unique<Handoff>(provider.executor);
   const std::string& app = target.app();
   const job::Platform platform = target.platform();
@@ -548,7 +863,47 @@ void Dispatcher::add_provider(provider::Provider& target) {
     provider.outcomes[kind] =
         &metrics.notifications.with({app, platform_label, job::to_string(static_cast<job::OutcomeKind>(kind))});
   }
+  if (const auto flow = impl_->config.flow.find({app, platform}); flow != impl_->config.flow.end()) {
+    if (flow->second.rate_limit > 0) provider.rate.emplace(static_cast<double>(flow->second.rate_limit));
+    if (flow->second.breaker.error_ratio > 0) provider.breaker = std::make_unique<Breaker>(flow->second.breaker);
+  }
+  provider.rate_limited = &metrics.sends_rate_limited.with({app, platform_label});
+  if (provider.breaker) {
+    for (const BreakerState state : {BreakerState::closed, BreakerState::open, BreakerState::half_open}) {
+      auto& gauge = metrics.breaker_state.with({app, platform_label, std::string(to_string(state))});
+      gauge.set(state == BreakerState::closed ? 1 : 0);
+      provider.breaker_state[static_cast<std::size_t>(state)] = &gauge;
+    }
+    provider.breaker_opened = &metrics.breaker_opened.with({app, platform_label});
+  }
+  Impl::AppSending& sending = impl_->apps_sending[app];
+  if (const auto cap = impl_->config.app_max_workers.find(app); cap != impl_->config.app_max_workers.end()) {
+    sending.max = cap->second;
+  }
+  sending.gauge = &metrics.app_jobs_sending.with({app});
   impl_->providers[{app, platform}] = std::move(provider);
+}
+
+std::size_t Dispatcher::room() const {
+  const Impl& impl = *impl_;
+  if (impl.send_capacity == 0) return std::numeric_limits<std::size_t>::max();
+  const std::size_t limit = 2 * impl.send_capacity;
+  if (impl.tokens_in_progress >= limit) return 0;
+  const auto per_job = std::max<std::size_t>(1, static_cast<std::size_t>(impl.tokens_per_job + 0.5));
+  return std::max<std::size_t>(1, (limit - impl.tokens_in_progress) / per_job);
+}
+
+std::vector<Dispatcher::FlowState> Dispatcher::flow_state() const {
+  std::vector<FlowState> out;
+  for (const auto& [key, provider] : impl_->providers) {
+    const auto sending = impl_->apps_sending.find(key.first);
+    out.push_back({key.first, std::string(provider.target->kind()),
+                   provider.breaker ? std::string(to_string(provider.breaker->state())) : std::string("off"),
+                   provider.rate ? static_cast<std::size_t>(provider.rate->per_second()) : 0,
+                   sending == impl_->apps_sending.end() ? 0 : sending->second.now,
+                   sending == impl_->apps_sending.end() ? 0 : sending->second.max});
+  }
+  return out;
 }
 
 asio::awaitable<void> Dispatcher::handle(queue::Lane lane, std::string element, asio::cancellation_slot stop) {

@@ -27,7 +27,24 @@ bool expires_before(const job::Notification& n, std::int64_t due_ms) {
   return n.expiration && *n.expiration * 1000 < due_ms;
 }
 
+// The tokens of `next` wait until `due` without an attempt counted, unless n expires first.
+void wait_for(Plan& plan, const job::Notification& n, job::Notification next, std::int64_t due,
+              std::string expired_error) {
+  if (expires_before(n, due)) {
+    plan.dead.push_back({std::move(next), queue::DeadReason::expired, std::move(expired_error)});
+  } else {
+    plan.retries.push_back({std::move(next), due});
+  }
+}
+
 }  // namespace
+
+Plan plan_parked(const job::Notification& n, std::vector<std::string> tokens, std::int64_t due_ms,
+                 const std::string& why) {
+  Plan plan;
+  wait_for(plan, n, with_tokens(n, std::move(tokens)), due_ms, "its expiration passes before it can be sent (" + why + ")");
+  return plan;
+}
 
 Plan plan_after_sends(const job::Notification& n, const std::vector<TokenResult>& results,
                       const config::RetriesConfig& retries, std::int64_t now_ms, double jitter) {
@@ -93,13 +110,8 @@ Plan plan_after_sends(const job::Notification& n, const std::vector<TokenResult>
 
   if (!credentials.empty()) {
     const std::int64_t due = now_ms + queue::retry_delay(retries, 1000, std::nullopt, jitter).count();
-    job::Notification next = with_tokens(n, std::move(credentials));
-    if (expires_before(n, due)) {
-      plan.dead.push_back({std::move(next), queue::DeadReason::expired,
-                           "its expiration passes before the credentials are fixed; last: " + last_credentials});
-    } else {
-      plan.retries.push_back({std::move(next), due});
-    }
+    wait_for(plan, n, with_tokens(n, std::move(credentials)), due,
+             "its expiration passes before the credentials are fixed; last: " + last_credentials);
   }
   return plan;
 }

@@ -114,7 +114,13 @@ struct Consumer::Impl : std::enable_shared_from_this<Impl> {
     const std::size_t batch = std::max<std::size_t>(config.queue.batch, 1);
     common::BackoffSequence backoff(common::Backoff{config.redis.reconnect_min, config.redis.reconnect_max});
     while (!stopping) {
-      std::size_t workers = co_await slots.acquire(lane, batch);
+      std::size_t wanted = batch;
+      if (config.room) {
+        // Polled, not signalled: it is zero only while the instance is busy sending.
+        while (!stopping && (wanted = std::min(batch, config.room())) == 0) co_await sleep(milliseconds(2));
+        if (stopping) break;
+      }
+      std::size_t workers = co_await slots.acquire(lane, wanted);
       if (workers == 0) break;
       Taken taken = co_await store.take_now(lane, workers);
       if (!taken.ec && taken.elements.empty() && !stopping) {
@@ -123,7 +129,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Impl> {
         workers = 1;
         taken = co_await store.take_blocking(*blocking[lane.index()], lane, config.queue.block_timeout);
         if (!taken.ec && !taken.elements.empty() && !stopping) {
-          const std::size_t extra = slots.try_acquire(batch - 1);
+          const std::size_t extra = slots.try_acquire(wanted - 1);
           workers += extra;
           Taken more = co_await store.take_now(lane, extra);
           for (auto& element : more.elements) taken.elements.push_back(std::move(element));

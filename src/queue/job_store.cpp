@@ -26,6 +26,17 @@ std::vector<std::string> strings(Args&&... args) {
   return out;
 }
 
+// A plan's script arguments (the ack and replace scripts'): z, (due, text) × z, d, entry × d.
+void append_plan(std::vector<std::string>& args, const AckPlan& plan) {
+  args.push_back(std::to_string(plan.retry.size()));
+  for (const auto& [due, text] : plan.retry) {
+    args.push_back(std::to_string(due));
+    args.push_back(text);
+  }
+  args.push_back(std::to_string(plan.dead.size()));
+  for (const auto& entry : plan.dead) args.push_back(entry);
+}
+
 // The lane an ack batch is for: the batcher's keys are lane names.
 Lane lane_named(std::string_view name) { return std::get<Lane>(Lane::parse(name)); }
 
@@ -125,15 +136,8 @@ asio::awaitable<error_code> JobStore::ack_with_script(Lane lane, const std::vect
   std::vector<std::string> args;
   args.push_back(std::to_string(acks.size()));
   for (const auto& ack : acks) {
-    const AckPlan& plan = *ack.plan;
     args.emplace_back(ack.element);
-    args.push_back(std::to_string(plan.retry.size()));
-    for (const auto& [due, text] : plan.retry) {
-      args.push_back(std::to_string(due));
-      args.push_back(text);
-    }
-    args.push_back(std::to_string(plan.dead.size()));
-    for (const auto& entry : plan.dead) args.push_back(entry);
+    append_plan(args, *ack.plan);
   }
   const LaneKeys& lane_keys = keys_.lane(lane);
   const auto keys = strings(processing(lane), lane_keys.retry, lane_keys.dead);
@@ -141,9 +145,12 @@ asio::awaitable<error_code> JobStore::ack_with_script(Lane lane, const std::vect
   co_return call_ec;
 }
 
-asio::awaitable<error_code> JobStore::replace(Lane lane, std::string_view element, std::string_view replacement) {
-  const auto keys = strings(processing(lane));
-  const auto script_args = strings(element, replacement);
+asio::awaitable<error_code> JobStore::replace(Lane lane, std::string_view element, std::string_view replacement,
+                                              const AckPlan& plan) {
+  const LaneKeys& lane_keys = keys_.lane(lane);
+  const auto keys = strings(processing(lane), lane_keys.retry, lane_keys.dead);
+  auto script_args = strings(element, replacement);
+  append_plan(script_args, plan);
   auto [ec, reply] = co_await eval_script(redis_, replace_script(), keys, script_args);
   if (!ec) {
     held_.release(lane, std::string(element));

@@ -86,6 +86,12 @@ return #due
 constexpr std::string_view kReplace = R"lua(
 if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
 redis.call('LPUSH', KEYS[1], ARGV[2])
+local i = 3
+local z = tonumber(ARGV[i]); i = i + 1
+for k = 0, z - 1 do redis.call('ZADD', KEYS[2], ARGV[i + 2 * k], ARGV[i + 2 * k + 1]) end
+i = i + 2 * z
+local d = tonumber(ARGV[i]); i = i + 1
+for k = 0, d - 1 do redis.call('LPUSH', KEYS[3], ARGV[i + k]) end
 return 1
 )lua";
 

@@ -32,12 +32,14 @@ std::string daemon_config_yaml(std::uint16_t port, const DaemonOptions& options)
           "      ca_file: " << ca_file << "\n"
           "      topic: com.example.demo\n"
           "      auth: {type: token, key_file: " << creds << "/apns-key.p8, key_id: ABC123DEFG, team_id: DEF123GHIJ}\n"
-          "    fcm:\n"
+       << options.demo_apns_yaml
+       << "    fcm:\n"
           "      endpoint: " << options.provider_endpoint << "\n"
           "      ca_file: " << ca_file << "\n"
           "      service_account_file: "
        << (options.fcm_service_account.empty() ? creds + "/fcm-service-account.json" : options.fcm_service_account)
        << "\n";
+  yaml << options.apps_yaml;
   yaml << options.extra_yaml;
   return yaml.str();
 }

@@ -19,6 +19,8 @@ struct DaemonOptions {
   std::vector<std::string> api_keys{};  // empty = no auth
   std::string limits_yaml{};            // lines under "limits:", e.g. "  max_body_bytes: 4KiB\n"
   std::string extra_yaml{};             // more top-level sections
+  std::string demo_apns_yaml{};         // more lines under apps.demo.apns, e.g. "      rate_limit: 500\n"
+  std::string apps_yaml{};              // more lines under apps (other apps, apps.demo keys)
   // Intake-only by default: the front-door tests look at the stored jobs, which workers would
   // take away. Pipeline tests set consume and their queue settings.
   bool consume = false;

@@ -131,6 +131,38 @@ TEST_F(FrontDoorTest, LanesAndSendAtChooseTheKey) {
   EXPECT_EQ(std::string(scheduled->element[1]->str), std::to_string((now_s + 3600) * 1000));
 }
 
+TEST_F(FrontDoorTest, OverMaxQueueDepthALaneRefusesWith429AndStoresNothing) {
+  start({.limits_yaml = "  max_queue_depth: 3\n"});
+  for (int i = 0; i < 4; ++i) redis_sync().command({"LPUSH", "pushgw:{default}:queue", "{\"waiting\": true}"});
+  const json to_default = {{"notifications", {{{"platform", "ios"}, {"tokens", {kIosToken1}}, {"title", "t"}}}}};
+  auto refused = post_json(port(), "/push", to_default.dump());
+  EXPECT_EQ(refused.status, 429) << refused.body;
+  EXPECT_EQ(refused.headers["retry-after"], "1");
+  EXPECT_NE(refused.body.find("max_queue_depth"), std::string::npos) << refused.body;
+  EXPECT_EQ(json::parse(refused.body).at("stored"), false);
+  EXPECT_EQ(redis_sync().llen("pushgw:{default}:queue"), 4);  // nothing stored
+  // gorush's route too, in its shape.
+  const json gorush = {{"notifications", {{{"platform", 1}, {"tokens", {kIosToken1}}, {"message", "m"}}}}};
+  EXPECT_EQ(post_json(port(), "/api/push", gorush.dump()).status, 429);
+
+  // Another lane is not held back.
+  const json to_high = {{"notifications", {{{"platform", "ios"}, {"tokens", {kIosToken2}}, {"lane", "high"}, {"title", "t"}}}}};
+  EXPECT_EQ(post_json(port(), "/push", to_high.dump()).status, 202);
+  // Once the lane drains to the limit, requests are stored again (the depth is re-read within a
+  // quarter second).
+  redis_sync().command({"RPOP", "pushgw:{default}:queue"});
+  EXPECT_TRUE(eventually([&] { return post_json(port(), "/push", to_default.dump()).status == 202; }, 10s));
+  EXPECT_EQ(redis_sync().llen("pushgw:{default}:queue"), 4);
+  EXPECT_NE(get(port(), "/metrics").body.find("pushgw_jobs_total{outcome=\"refused\"}"), std::string::npos);
+}
+
+TEST_F(FrontDoorTest, WithoutMaxQueueDepthThereIsNoLimit) {
+  start();
+  for (int i = 0; i < 50; ++i) redis_sync().command({"LPUSH", "pushgw:{default}:queue", "{}"});
+  const json request = {{"notifications", {{{"platform", "ios"}, {"tokens", {kIosToken1}}, {"title", "t"}}}}};
+  EXPECT_EQ(post_json(port(), "/push", request.dump()).status, 202);
+}
+
 struct BadRequest {
   std::string name;
   std::string content_type;

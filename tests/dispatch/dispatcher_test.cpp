@@ -286,6 +286,108 @@ TEST_F(DispatcherTest, SendsHoldTheProvidersPermitsAndWaitForThemBeyondItsMaxInf
   EXPECT_EQ(sync_.llen(keys_.processing(queue::Lane::default_lane(), "pod-1")), 0);
 }
 
+// Checkpoints (issue 18): while a job's sends go on, its processing element is replaced by the
+// tokens that have no outcome yet, and what the answered ones planned (a retry, a dead token)
+// is written with it, once: a crash re-sends only what has no recorded outcome.
+class CheckpointTest : public DispatcherTest {
+ protected:
+  // The held provider's sends wait for the test; answer_round() answers those waiting.
+  void start_job(std::chrono::milliseconds interval) {
+    config::Config cfg;
+    cfg.apps["held"].apns.emplace();
+    cfg.queue.checkpoint_interval = interval;
+    dispatcher_held_ = std::make_unique<Dispatcher>(io_.get_executor(), *store_, *inactive_, metrics_,
+                                                    DispatcherConfig::from_config(cfg, "pod-1"));
+    held_ = std::make_unique<FakeProvider>(io_.get_executor(), "held", [] {},
+                                           [this](const std::string& t, provider::SendHandler done) {
+                                             unanswered_.emplace_back(t, std::move(done));
+                                           });
+    dispatcher_held_->add_provider(*held_);
+    for (int i = 0; i < 22; ++i) tokens_.push_back(std::string(60, 'a') + std::to_string(1000 + i));
+    tokens_[3] = token('c');  // retry, Retry-After 30 s
+    tokens_[5] = token('b');  // dead
+    element_ = json{{"platform", "ios"}, {"app", "held"}, {"title", "t"}, {"tokens", tokens_},
+                    {"job", {{"id", "job-7"}, {"enqueued_ms", 1}}}}.dump();
+    sync_.command({"LPUSH", processing(), element_});
+    asio::co_spawn(io_, [this]() -> asio::awaitable<void> {
+      co_await dispatcher_held_->handle(queue::Lane::default_lane(), element_);
+      done_ = true;
+    }, asio::detached);
+  }
+
+  // Answers the oldest send waiting, once the checkpoint interval has passed since the previous
+  // answer (a report goes at most once per interval: here each answer reports itself).
+  void answer_oldest() {
+    ASSERT_TRUE(test::run_until(io_, [&] { return !unanswered_.empty(); }));
+    const auto due = last_answer_ + 3ms;
+    while (std::chrono::steady_clock::now() < due) io_.poll();
+    last_answer_ = std::chrono::steady_clock::now();
+    auto [t, answer] = std::move(unanswered_.front());
+    unanswered_.erase(unanswered_.begin());
+    job::SendOutcome o;
+    o.status = 200;
+    if (t[0] == 'c') { o.kind = job::OutcomeKind::retry; o.status = 429; o.retry_after = 30s; }
+    if (t[0] == 'b') { o.kind = job::OutcomeKind::token_dead; o.status = 410; o.reason = "Unregistered"; }
+    answer(std::move(o));
+  }
+  void answer_oldest(int n) {
+    for (int i = 0; i < n; ++i) answer_oldest();
+  }
+
+  std::string processing() { return keys_.processing(queue::Lane::default_lane(), "pod-1"); }
+  // The tokens of the one element in the processing list.
+  json held_tokens() {
+    const auto held = sync_.lrange(processing());
+    return held.size() == 1 ? json::parse(held[0])["tokens"] : json();
+  }
+  json tokens_from(std::size_t first) { return json(std::vector<std::string>(tokens_.begin() + first, tokens_.end())); }
+
+  std::unique_ptr<Dispatcher> dispatcher_held_;
+  std::unique_ptr<FakeProvider> held_;
+  std::vector<std::pair<std::string, provider::SendHandler>> unanswered_;
+  std::vector<std::string> tokens_;
+  std::string element_;
+  bool done_ = false;
+  std::chrono::steady_clock::time_point last_answer_ = std::chrono::steady_clock::now();
+};
+
+TEST_F(CheckpointTest, TheElementKeepsOnlyTheTokensWithoutAnOutcomeAndEachOutcomeIsWrittenOnce) {
+  start_job(1ms);
+  const std::string retry_key = keys_.lane(queue::Lane::default_lane()).retry;
+  answer_oldest(20);  // tokens 0-19, the retry and the dead token among them; 20 and 21 in flight
+  ASSERT_TRUE(test::run_until(io_, [&] { return held_tokens().size() == 2; })) << held_tokens().dump();
+  EXPECT_EQ(held_tokens(), tokens_from(20));
+  const auto kept = json::parse(sync_.lrange(processing())[0]);
+  EXPECT_EQ(kept["job"]["id"], "job-7");  // the same job: its recovery keeps its id
+  EXPECT_EQ(kept["app"], "held");
+  // The retry and the dead token were written by a checkpoint, before the job's end.
+  auto retry = sync_.command({"ZRANGE", retry_key, "0", "-1"});
+  ASSERT_EQ(retry->elements, 1u);
+  EXPECT_EQ(json::parse(retry->element[0]->str)["tokens"], json::array({token('c')}));
+  EXPECT_EQ(sync_.command({"HEXISTS", keys_.feedback().inactive("held", "ios"), token('b')})->integer, 1);
+
+  answer_oldest(2);
+  ASSERT_TRUE(test::run_until(io_, [&] { return done_; }));
+  EXPECT_EQ(sync_.llen(processing()), 0);
+  EXPECT_EQ(sync_.zcard(retry_key), 1);  // not written again by the ack
+  EXPECT_EQ(sync_.llen(keys_.feedback().events()), 1);
+  const std::string scrape = registry_.render();
+  EXPECT_NE(scrape.find("pushgw_jobs_total{outcome=\"retried\"} 1"), std::string::npos) << scrape;
+  EXPECT_EQ(scrape.find("pushgw_jobs_total{outcome=\"completed\"} 1"), std::string::npos) << scrape;
+}
+
+TEST_F(CheckpointTest, WithTheIntervalZeroTheElementIsLeftWholeUntilTheAck) {
+  start_job(0ms);
+  answer_oldest(20);
+  io_.poll();
+  EXPECT_EQ(sync_.lrange(processing()), std::vector<std::string>{element_});
+  EXPECT_EQ(sync_.zcard(keys_.lane(queue::Lane::default_lane()).retry), 0);
+  answer_oldest(2);
+  ASSERT_TRUE(test::run_until(io_, [&] { return done_; }));
+  EXPECT_EQ(sync_.llen(processing()), 0);
+  EXPECT_EQ(sync_.zcard(keys_.lane(queue::Lane::default_lane()).retry), 1);
+}
+
 // Issue 13, class 1: an element that cannot be decoded, for any reason, is dead-lettered as
 // malformed with the error, and leaves the processing list.
 TEST_F(DispatcherTest, ElementsThatCannotBeDecodedForAnyReasonAreDeadLetteredAsMalformed) {

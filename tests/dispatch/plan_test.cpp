@@ -112,6 +112,24 @@ TEST(Plan, RejectionsAreGroupedByReason) {
   EXPECT_EQ(plan.dead[1].job.tokens, std::vector<std::string>{"t2"});
 }
 
+TEST(Plan, AParkedNotificationWaitsWithoutAnAttemptUnlessItExpiresFirst) {
+  const Plan parked = plan_parked(notification(3), {"t2", "t4"}, kNow + 30000, "the ios circuit breaker is open");
+  ASSERT_EQ(parked.retries.size(), 1u);
+  EXPECT_TRUE(parked.dead.empty());
+  EXPECT_EQ(parked.retries[0].job.tokens, (std::vector<std::string>{"t2", "t4"}));
+  EXPECT_EQ(parked.retries[0].job.job->attempt, 3);
+  EXPECT_EQ(parked.retries[0].job.job->id, "job-1");
+  EXPECT_EQ(parked.retries[0].due_ms, kNow + 30000);
+
+  auto expiring = notification(0);
+  expiring.expiration = kNow / 1000 + 10;  // before the breaker closes
+  const Plan expired = plan_parked(expiring, {"t1"}, kNow + 30000, "the ios circuit breaker is open");
+  EXPECT_TRUE(expired.retries.empty());
+  ASSERT_EQ(expired.dead.size(), 1u);
+  EXPECT_EQ(expired.dead[0].reason, queue::DeadReason::expired);
+  EXPECT_NE(expired.dead[0].error.find("circuit breaker"), std::string::npos) << expired.dead[0].error;
+}
+
 TEST(Describe, NamesStatusAndReason) {
   EXPECT_EQ(describe(outcome(OutcomeKind::retry, 503, "ServiceUnavailable")), "HTTP 503 ServiceUnavailable");
   EXPECT_EQ(describe(outcome(OutcomeKind::retry, 0, "timeout")), "timeout");

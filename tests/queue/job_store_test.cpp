@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include <boost/asio.hpp>
 
 #include "pushgw/job/codec.hpp"
@@ -153,6 +155,33 @@ TEST_F(JobStoreTest, AckRemovesTheJobAndWritesRetriesAndDeadLettersOnlyOnce) {
   EXPECT_EQ(sync_.llen(keys_.processing(Lane::bulk(), "pod-1")), 0);
   EXPECT_EQ(sync_.zcard(keys_.lane(Lane::bulk()).retry), 1);
   EXPECT_EQ(sync_.lrange(keys_.lane(Lane::bulk()).dead), std::vector<std::string>{"dead-1"});
+}
+
+TEST_F(JobStoreTest, ReplaceSwapsTheElementAndWritesItsPlanOnlyOnce) {
+  const std::string processing = keys_.processing(Lane::bulk(), "pod-1");
+  sync_.command({"LPUSH", processing, "other", "job-3-tokens"});
+  AckPlan plan;
+  plan.retry.emplace_back(5000, "retry-1");
+  plan.dead.push_back("dead-1");
+  plan.dead.push_back("dead-2");
+  run([&]() -> asio::awaitable<void> {
+    EXPECT_FALSE(co_await store_->replace(Lane::bulk(), "job-3-tokens", "job-1-token", plan));
+    // Again (an unknown result retried): the element is gone, so nothing is written twice.
+    EXPECT_FALSE(co_await store_->replace(Lane::bulk(), "job-3-tokens", "job-1-token", plan));
+  });
+  auto held = sync_.lrange(processing);
+  std::sort(held.begin(), held.end());
+  EXPECT_EQ(held, (std::vector<std::string>{"job-1-token", "other"}));
+  EXPECT_EQ(sync_.zcard(keys_.lane(Lane::bulk()).retry), 1);
+  EXPECT_EQ(sync_.lrange(keys_.lane(Lane::bulk()).dead), (std::vector<std::string>{"dead-2", "dead-1"}));
+  // The replacement is what this instance holds now: not stranded, so not returned.
+  run([&]() -> asio::awaitable<void> {
+    for (int pass = 0; pass < 2; ++pass) {
+      const Requeued r = co_await store_->requeue_stranded(Lane::bulk());
+      EXPECT_FALSE(r.ec);
+      EXPECT_EQ(r.requeued, pass == 0 ? 0u : 1u);  // "other" was pushed behind the store's back
+    }
+  });
 }
 
 TEST_F(JobStoreTest, ConcurrentAcksGoTogetherAndEachWritesOnlyItsOwnRetriesAndDeadLetters) {

@@ -43,6 +43,9 @@ struct LimitsConfig {
   std::size_t min_receive_rate = 16 * 1024;        // body bytes/s on average (after header_timeout)
   milliseconds read_timeout{10000};                // to receive one whole request
   milliseconds idle_timeout{60000};                // keep-alive connection with no request
+  // Back-pressure: when a lane the request's jobs go to holds more jobs than this, POST /push
+  // and /api/push answer 429 with Retry-After and store nothing. 0 = off.
+  std::size_t max_queue_depth = 0;
   bool operator==(const LimitsConfig&) const = default;
 };
 
@@ -69,6 +72,18 @@ struct ApnsAuthConfig {
   bool operator==(const ApnsAuthConfig&) const = default;
 };
 
+// A provider's circuit breaker (dispatch/flow_control.hpp): among the sends of the last
+// `window`, at least min_requests answered and this share failing (5xx, 429, timeouts, lost
+// connections) open it, as does a credentials error; the app's jobs for that provider wait in
+// the retry ZSET for open_for, then one job probes. error_ratio 0 = off.
+struct BreakerConfig {
+  double error_ratio = 0.5;
+  std::size_t min_requests = 100;
+  milliseconds open_for{30000};
+  milliseconds window{10000};
+  bool operator==(const BreakerConfig&) const = default;
+};
+
 struct ApnsConfig {
   std::string endpoint = "https://api.push.apple.com";
   std::string ca_file;                             // empty = system store
@@ -78,6 +93,8 @@ struct ApnsConfig {
   std::size_t max_inflight = 1000;                 // requests in flight over all connections
   milliseconds request_timeout{10000};
   milliseconds ping_interval{60000};               // 0 = no PING
+  std::size_t rate_limit = 0;                      // sends per second; 0 = no limit
+  BreakerConfig breaker;
   bool operator==(const ApnsConfig&) const = default;
 };
 
@@ -89,6 +106,10 @@ struct FcmConfig {
   std::size_t max_inflight = 1000;
   milliseconds request_timeout{10000};
   milliseconds ping_interval{0};                   // FCM closes connections that only ping
+  // Sends per second; 0 = no limit. FCM's default quota is 600,000 messages a minute per
+  // project: this default keeps an instance within it.
+  std::size_t rate_limit = 10000;
+  BreakerConfig breaker;
   bool operator==(const FcmConfig&) const = default;
 };
 
@@ -114,6 +135,10 @@ struct QueueConfig {
   milliseconds reaper_interval{5000};              // how often an instance looks for dead ones
   std::size_t max_redeliveries = 5;                // a job recovered more often is dead-lettered
   milliseconds idempotency_ttl{86400000};          // a notification `id` is sent once within this
+  // While a job's sends go on, its processing element is replaced this often by what has no
+  // recorded outcome yet (with the retries and dead letters of what has): a crash re-sends at
+  // most the sends in flight and this interval's worth. 0 = off (a crash re-sends jobs whole).
+  milliseconds checkpoint_interval{1000};
   bool operator==(const QueueConfig&) const = default;
 };
 
@@ -162,6 +187,10 @@ struct AppConfig {
   std::string name;
   std::optional<ApnsConfig> apns;
   std::optional<FcmConfig> fcm;
+  // Jobs of this app sending at once (the rest wait in the retry ZSET, a second at a time), so
+  // that one app's slow or failing endpoint never holds every worker. 0 = half of
+  // queue.workers when the config has several apps, no cap with one.
+  std::size_t max_workers = 0;
   bool operator==(const AppConfig&) const = default;
 };
 

@@ -5,7 +5,9 @@
 //   (→ dead-letter), send_at in the future (→ retry ZSET), idempotency claim (`id` already sent
 //   → skipped), drop tokens marked inactive (one HMGET) → fan out one send per token under
 //   the provider pool's max_inflight → plan (plan.hpp) → mark dead tokens → ack: remove the
-//   element and write its retries and dead letters in one script.
+//   element and write its retries and dead letters in one script. While the sends go on,
+//   checkpoints (queue.checkpoint_interval) do the same for the outcomes answered so far and
+//   replace the element by the tokens still in progress: a crash re-sends only those.
 //
 // Redis being unreachable never loses the job: each step is retried with backoff until it
 // works or the job's stop signal is emitted (the consumer does at the shutdown deadline; then
@@ -24,6 +26,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -49,6 +52,18 @@ struct DispatcherConfig {
   // tried again after a backoff, and dead-lettered after this many failures
   // (queue.max_redeliveries, as for jobs whose instances died holding them).
   std::size_t max_failures = 5;
+  // queue.checkpoint_interval: while a notification's sends go on, the outcomes answered are
+  // written to Redis this often (the element replaced by the tokens still without one). 0 = off.
+  std::chrono::milliseconds checkpoint_interval{1000};
+  // Flow control per (app, platform): rate_limit sends/s (0 = none) and the breaker (its
+  // error_ratio 0 = none); a provider not listed has neither.
+  struct ProviderFlow {
+    std::size_t rate_limit = 0;
+    config::BreakerConfig breaker{.error_ratio = 0};
+  };
+  std::map<std::pair<std::string, job::Platform>, ProviderFlow> flow;
+  // Jobs of an app sending at once (apps.<app>.max_workers, resolved); absent or 0: no cap.
+  std::map<std::string, std::size_t> app_max_workers;
 
   static DispatcherConfig from_config(const config::Config& config, std::string instance);
 };
@@ -65,6 +80,22 @@ class Dispatcher {
   // its own permits (send_permits()). It must outlive the dispatcher's jobs. Call before the
   // first handle().
   void add_provider(provider::Provider& provider);
+
+  // How many more jobs it can start soon (queue::ConsumerConfig::room): room for tokens in
+  // progress below twice what its providers can have in flight together, in jobs of the
+  // average size it has seen; at least 1 while there is any room, 0 when there is none.
+  std::size_t room() const;
+
+  // Flow control as it stands, for /readyz: one entry per provider.
+  struct FlowState {
+    std::string app;
+    std::string provider;      // apns, fcm, web
+    std::string breaker;       // closed, open, half_open, or off
+    std::size_t rate_limit;    // sends/s, 0 = none
+    std::size_t jobs_sending;  // of the app
+    std::size_t max_workers;   // of the app, 0 = no cap
+  };
+  std::vector<FlowState> flow_state() const;
 
   // The queue::JobHandler. A cancellation emitted on `stop` makes the job's Redis retries give
   // up (a step under way finishes first): the job then returns without an ack, its element left

@@ -54,6 +54,13 @@ struct Plan {
 Plan plan_after_sends(const job::Notification& n, const std::vector<TokenResult>& results,
                       const config::RetriesConfig& retries, std::int64_t now_ms, double jitter);
 
+// A notification flow control holds back before sending (a breaker open, the app's
+// max_workers reached): `tokens` go to the retry ZSET due at `due_ms` without counting an
+// attempt, or to the dead-letter list (expired) when its `expiration` passes first. `why`
+// completes the dead letter's error.
+Plan plan_parked(const job::Notification& n, std::vector<std::string> tokens, std::int64_t due_ms,
+                 const std::string& why);
+
 // "HTTP 400 BadDeviceToken", "timeout", ...: how an outcome reads in a dead-letter entry.
 std::string describe(const job::SendOutcome& outcome);
 

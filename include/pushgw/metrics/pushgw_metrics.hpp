@@ -51,10 +51,19 @@ struct PushgwMetrics {
   Family<Counter>& http_requests;
   // pushgw_http_request_duration_seconds{route}.
   Family<Histogram>& http_request_duration;
-  // pushgw_jobs_total{outcome}: enqueued (front door); completed, retried, scheduled,
-  // duplicate, dead_lettered (dispatcher, per notification); requeued (recovered from a dead
-  // instance).
+  // pushgw_jobs_total{outcome}: enqueued, refused (front door, over limits.max_queue_depth);
+  // completed, retried, scheduled, duplicate, dead_lettered, parked (to the retry ZSET by flow
+  // control: a breaker open or the app's max_workers) (dispatcher, per notification); requeued
+  // (recovered from a dead instance).
   Family<Counter>& jobs;
+  // Flow control (dispatch/flow_control.hpp): pushgw_breaker_state{app,platform,state} (1 for
+  // the breaker's state: closed, open, half_open), pushgw_breaker_opened_total{app,platform},
+  // pushgw_app_jobs_sending{app} (against apps.<app>.max_workers),
+  // pushgw_sends_rate_limited_total{app,platform} (sends that waited for the rate limit).
+  Family<Gauge>& breaker_state;
+  Family<Counter>& breaker_opened;
+  Family<Gauge>& app_jobs_sending;
+  Family<Counter>& sends_rate_limited;
   // pushgw_provider_healthy{app,platform}: 0 while the provider refuses our credentials.
   Family<Gauge>& provider_healthy;
   // Live web delivery: pushgw_web_connections{transport} (sse, ws), pushgw_web_messages_total

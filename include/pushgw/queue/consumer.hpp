@@ -40,6 +40,11 @@ using JobHandler = std::function<boost::asio::awaitable<void>(Lane lane, std::st
 struct ConsumerConfig {
   config::QueueConfig queue;
   redis::ClientConfig redis;  // for the blocking connections (their command timeout is raised)
+  // How many more jobs the handler can start soon (the dispatcher: its sends in progress against
+  // what its providers can have in flight); 0 = none now, asked again shortly. Unset: no limit
+  // but the workers and in_progress_bytes. Jobs taken beyond it would only wait in this
+  // instance's processing list, where a crash strands them until the reaper returns them.
+  std::function<std::size_t()> room;
 };
 
 class Consumer {

@@ -77,10 +77,13 @@ class JobStore {
   boost::asio::awaitable<boost::system::error_code> ack(Lane lane, std::string_view element, const AckPlan& plan);
   static constexpr std::size_t kMaxAcksPerCall = 128;
 
-  // Swaps `element` in the processing list for `replacement` (the same job, stamped with
-  // `job` metadata before its first send, so a redelivery carries the same job id).
+  // Swaps `element` in the processing list for `replacement` and writes `plan`'s retries and
+  // dead letters, in one step: the same job stamped with `job` metadata before its first send
+  // (so a redelivery carries the same job id), or a checkpoint (the tokens still without an
+  // outcome, with what the others' outcomes planned). Running it again after an unknown
+  // result changes nothing.
   boost::asio::awaitable<boost::system::error_code> replace(Lane lane, std::string_view element,
-                                                            std::string_view replacement);
+                                                            std::string_view replacement, const AckPlan& plan);
 
   // Moves up to `max` retry/scheduled jobs of `lane` due at `now_ms` to the queue; the count.
   boost::asio::awaitable<std::pair<boost::system::error_code, std::size_t>> move_due(Lane lane, std::int64_t now_ms,

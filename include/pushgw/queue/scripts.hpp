@@ -43,8 +43,11 @@ const Script& requeue_script();
 // queue's consumer end. Returns how many moved.
 const Script& due_script();
 
-// KEYS: processing. ARGV: element, replacement. Swaps one copy of element for the
-// replacement. Returns 1, or 0 when the element was not there.
+// KEYS: processing, retry, dead. ARGV: element, replacement, z, (score, member) × z, d,
+// entry × d. Swaps one copy of element for the replacement and, only if it was there, ZADDs
+// the retry members and LPUSHes the dead-letter entries (a checkpoint: what has an outcome
+// leaves the element). Returns 1, or 0 when the element was not there (running it twice
+// changes nothing).
 const Script& replace_script();
 
 // KEYS: idempotency key. ARGV: job id, ttl_ms. 1 when the key was free (now set to the job
