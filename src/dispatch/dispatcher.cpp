@@ -88,6 +88,13 @@ DispatcherConfig DispatcherConfig::from_config(const config::Config& config, std
 }
 
 struct Dispatcher::Impl {
+  // An app's jobs sending now, against its max_workers.
+  struct AppSending {
+    std::size_t max = 0;  // 0: no cap
+    std::size_t now = 0;
+    metrics::Gauge* gauge = nullptr;
+  };
+
   struct Provider {
     provider::Provider* target = nullptr;
     asio::any_io_executor executor;              // target->executor()
@@ -109,14 +116,9 @@ struct Dispatcher::Impl {
     metrics::Counter* breaker_opened = nullptr;
     BreakerState breaker_shown = BreakerState::closed;
     std::size_t breaker_opened_seen = 0;
+    AppSending* app_sending = nullptr;  // its app's, in apps_sending
   };
 
-  // An app's jobs sending now, against its max_workers.
-  struct AppSending {
-    std::size_t max = 0;  // 0: no cap
-    std::size_t now = 0;
-    metrics::Gauge* gauge = nullptr;
-  };
 
   Impl(asio::any_io_executor executor, queue::JobStore& store, feedback::InactiveTokens& inactive,
        metrics::PushgwMetrics& metrics, DispatcherConfig config)
@@ -343,7 +345,8 @@ struct Dispatcher::Impl {
       }
     };
     FanOut::Progress answered;
-    if (config.checkpoint_interval.count() > 0) {
+    // One token: its answer is the end, there is nothing to checkpoint.
+    if (config.checkpoint_interval.count() > 0 && results.size() > 1) {
       answered = [this, progress](std::vector<std::size_t> indices) {
         to_main.run([progress, indices = std::move(indices)] {
           progress->answered.insert(progress->answered.end(), indices.begin(), indices.end());
@@ -614,7 +617,7 @@ struct Dispatcher::Impl {
     }
     // Flow control: a breaker open, or the app's max_workers reached, parks the notification.
     Provider& target = provider->second;
-    AppSending& app_sending = apps_sending[n.app];
+    AppSending& app_sending = *target.app_sending;
     const auto flow_now = FlowClock::now();
     if (target.breaker && !target.breaker->allow(flow_now)) {
       park(job, n, results, target.breaker->retry_at(flow_now), "the " + platform + " circuit breaker is open");
@@ -881,6 +884,7 @@ void Dispatcher::add_provider(provider::Provider& target) {
     sending.max = cap->second;
   }
   sending.gauge = &metrics.app_jobs_sending.with({app});
+  provider.app_sending = &sending;
   impl_->providers[{app, platform}] = std::move(provider);
 }
 
