@@ -20,15 +20,6 @@
 #include "support/eventually.hpp"
 #include "support/redis_server.hpp"
 
-// ASSERT_* cannot be used in a coroutine (it `return`s); this one `co_return`s.
-#define CO_ASSERT(condition)                                       \
-  do {                                                             \
-    if (!(condition)) {                                            \
-      ADD_FAILURE() << "assertion failed: " #condition;            \
-      co_return;                                                   \
-    }                                                              \
-  } while (false)
-
 namespace pushgw::redis {
 namespace {
 

@@ -19,6 +19,15 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
+// ASSERT_* cannot be used in a coroutine (it `return`s); this one `co_return`s.
+#define CO_ASSERT(condition)                            \
+  do {                                                  \
+    if (!(condition)) {                                 \
+      ADD_FAILURE() << "assertion failed: " #condition; \
+      co_return;                                        \
+    }                                                   \
+  } while (false)
+
 namespace pushgw::test {
 
 // Runs `io` one handler at a time until `condition` holds (other work on `io`, e.g. a client's

@@ -25,14 +25,6 @@ namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
-// ASSERT_* cannot be used in a coroutine (it `return`s); this one `co_return`s.
-#define CO_ASSERT(condition)                            \
-  do {                                                  \
-    if (!(condition)) {                                 \
-      ADD_FAILURE() << "assertion failed: " #condition; \
-      co_return;                                        \
-    }                                                   \
-  } while (false)
 
 redis::ClientConfig config_for(const test::RedisServer& server, std::string name) {
   redis::ClientConfig config;
