@@ -150,8 +150,8 @@ class NotificationMapper {
     }
     if (key == "to") return map_to(v);
     if (key == "topic") {
-      if (!ios_) return fail(at(key), "FCM topic messaging is not supported; send to tokens");
-      return copied(key, v, "topic");
+      if (ios_) return copied(key, v, "topic");
+      return fcm_topic(key, v);
     }
     if (key == "sound" || key == "name" || key == "volume") return map_sound_part(key, v);
     if (key == "alert") return map_alert(v);
@@ -174,7 +174,7 @@ class NotificationMapper {
                            "fcm.service_account_file");
     }
     if (key == "dry_run") return fail(at(key), "dry_run is not supported");
-    if (key == "condition") return fail(at(key), "FCM condition messaging is not supported");
+    if (key == "condition") return copied(key, v, "condition");
     if (key == "collapse_key") {
       if (out_.native.contains("collapse_id")) return conflict(key);
       return copied(key, v, "collapse_id");
@@ -212,11 +212,19 @@ class NotificationMapper {
   std::optional<ApiError> map_to(const json& v) {
     if (!v.is_string()) return fail(at("to"), "must be a string");
     const auto& to = v.get_ref<const std::string&>();
-    if (!ios_ && to.starts_with("/topics/")) {
-      return fail(at("to"), "FCM topic messaging is not supported; send to tokens");
-    }
+    if (!ios_ && to.starts_with("/topics/")) return fcm_topic("to", v);
     to_ = to;
     return std::nullopt;
+  }
+
+  // gorush's Android `topic`, or legacy FCM's `to: "/topics/<name>"`: pushgw's fcm_topic, named
+  // without the prefix as FCM v1 wants it.
+  std::optional<ApiError> fcm_topic(const std::string& key, const json& v) {
+    if (!v.is_string()) return fail(at(key), "must be a string");
+    if (out_.native.contains("fcm_topic")) return conflict(key);
+    std::string_view name = v.get_ref<const std::string&>();
+    if (name.starts_with("/topics/")) name.remove_prefix(std::string_view("/topics/").size());
+    return copied(key, json(std::string(name)), "fcm_topic");
   }
 
   std::optional<ApiError> map_sound_part(const std::string& key, const json& v) {
@@ -286,7 +294,12 @@ class NotificationMapper {
       tokens.push_back(*to_);
       out_.native["tokens"] = std::move(tokens);
     }
-    if (!out_.native.contains("tokens")) return fail(at("tokens"), "is required");
+    const bool targeted = out_.native.contains("fcm_topic") || out_.native.contains("condition");
+    // Clients that serialise every field send "tokens": [] beside a topic or condition.
+    if (targeted && out_.native.contains("tokens") && out_.native["tokens"] == json::array()) {
+      out_.native.erase("tokens");
+    }
+    if (!targeted && !out_.native.contains("tokens")) return fail(at("tokens"), "is required");
 
     if (sound_dict_ || sound_name_ || sound_volume_) {
       json sound = sound_dict_.value_or(json::object());

@@ -40,7 +40,7 @@ std::optional<job::FieldError> check_payload_size(const job::Notification& n, co
     const json payload = apns::build_apns_payload_json(n);  // built once for all three
     const auto size = job::dump_compact(payload).size();
     const std::string push_type = apns::effective_push_type(n, payload);
-    const auto limit = apns::apns_payload_limit(push_type);
+    const auto limit = apns::apns_payload_limit(n, push_type);
     if (size > limit) {
       return job::FieldError{path, "APNs payload is " + std::to_string(size) + " bytes, over the limit of " +
                                        std::to_string(limit) + " bytes for push type " + push_type};
@@ -53,10 +53,11 @@ std::optional<job::FieldError> check_payload_size(const job::Notification& n, co
     }
   } else {
     const auto size = fcm::fcm_payload_size(fcm::build_fcm_message(n, "", 0));
-    if (size > fcm::kFcmPayloadLimit) {
+    const auto limit = fcm::fcm_payload_limit(n);
+    if (size > limit) {
       return job::FieldError{path, "FCM payload (notification and data) is " + std::to_string(size) +
-                                       " bytes, over the limit of " + std::to_string(fcm::kFcmPayloadLimit) +
-                                       " bytes"};
+                                       " bytes, over the limit of " + std::to_string(limit) + " bytes" +
+                                       (limit == fcm::kFcmTopicPayloadLimit ? " for topic messages" : "")};
     }
   }
   return std::nullopt;

@@ -49,7 +49,9 @@ struct Provider::Impl {
     outcome = classify_apns_response(
         result.response.status, result.response.body, retry_after,
         ResponseContext{.topic_from_notification = prepared.request.topic_from_notification, .now = std::nullopt});
+    // A broadcast's answer names the message in apns-unique-id; a device push's in apns-id.
     const std::string* echoed_id = result.response.find_header("apns-id");
+    if (!prepared.request.broadcast_path.empty()) echoed_id = result.response.find_header("apns-unique-id");
     outcome.provider_id = echoed_id != nullptr ? *echoed_id : apns_id;
     observe(outcome);
     return outcome;
@@ -145,7 +147,10 @@ void Provider::send(common::Permit permit, std::shared_ptr<const provider::Prepa
   auto impl = impl_;
   // Made by prepare() above: the static cast is safe.
   auto prepared = std::static_pointer_cast<const PreparedSend>(std::move(any_prepared));
-  if (auto refusal = check_device_token(device_token)) return done(std::move(*refusal));
+  const bool broadcast = !prepared->request.broadcast_path.empty();
+  if (!broadcast) {
+    if (auto refusal = check_device_token(device_token)) return done(std::move(*refusal));
+  }
   if (prepared->refusal) return done(*prepared->refusal);
   if (!impl->pool) {
     job::SendOutcome outcome;
@@ -156,15 +161,18 @@ void Provider::send(common::Permit permit, std::shared_ptr<const provider::Prepa
 
   h2::Request h2_request;
   h2_request.method = "POST";
-  h2_request.path = device_path(device_token);
-  h2_request.unique_path = true;
+  // A broadcast: the app's path (the same for every send) and the channel (the "token") in a
+  // header.
+  h2_request.path = broadcast ? prepared->request.broadcast_path : device_path(device_token);
+  h2_request.unique_path = !broadcast;
+  if (broadcast) h2_request.headers.push_back({"apns-channel-id", device_token, false});
   // Aliasing pointers: they keep `prepared` alive and point into it.
   h2_request.shared_headers = std::shared_ptr<const std::vector<h2::Header>>(prepared, &prepared->headers);
   h2_request.shared_body = std::shared_ptr<const std::string>(prepared, &prepared->request.body);
   h2_request.timeout = impl->config.request_timeout;
   const std::string& fixed_id = prepared->request.fixed_apns_id;
   std::string apns_id = fixed_id.empty() ? new_apns_id() : fixed_id;
-  h2_request.headers.push_back({"apns-id", apns_id, fixed_id.empty()});
+  h2_request.headers.push_back({broadcast ? "apns-request-id" : "apns-id", apns_id, fixed_id.empty()});
 
   auto& pool = *impl->pool;
   pool.async_request(std::move(permit), std::move(h2_request), [impl = std::move(impl), prepared = std::move(prepared),

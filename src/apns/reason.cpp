@@ -37,6 +37,17 @@ constexpr std::array kReasonRules = {
     rule("BadExpirationDate", OutcomeKind::rejected),
     rule("BadMessageId", OutcomeKind::rejected),
     rule("BadPriority", OutcomeKind::rejected),
+    // Broadcasts: a channel is not a device, so nothing about it is a dead token.
+    rule("BadChannelId", OutcomeKind::rejected),
+    rule("ChannelNotRegistered", OutcomeKind::rejected),
+    rule("MissingChannelId", OutcomeKind::rejected),
+    rule("MissingPushType", OutcomeKind::rejected),
+    rule("BadRequestParams", OutcomeKind::rejected),
+    rule("BadRequestPayload", OutcomeKind::rejected),
+    // The app lacks the broadcast capability, or its channel quota is used: its setup, not
+    // the notification's fault.
+    rule("FeatureNotEnabled", OutcomeKind::credentials_error),
+    rule("CannotCreateChannelConfig", OutcomeKind::credentials_error),
     ReasonRule{"BadTopic", OutcomeKind::credentials_error, OutcomeKind::rejected},
     ReasonRule{"DeviceTokenNotForTopic", OutcomeKind::token_dead, OutcomeKind::rejected},
     rule("DuplicateHeaders", OutcomeKind::rejected),
@@ -54,6 +65,7 @@ constexpr std::array kReasonRules = {
     rule("Forbidden", OutcomeKind::credentials_error),
     rule("InvalidProviderToken", OutcomeKind::credentials_error),
     rule("MissingProviderToken", OutcomeKind::credentials_error),
+    rule("TopicMismatch", OutcomeKind::credentials_error),
     rule("UnrelatedKeyIdInToken", OutcomeKind::credentials_error),
     rule("BadEnvironmentKeyIdInToken", OutcomeKind::credentials_error),
     // 404, 405

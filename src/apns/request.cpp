@@ -10,6 +10,7 @@
 
 #include "pushgw/common/hex.hpp"
 #include "pushgw/job/codec.hpp"
+#include "pushgw/job/validate.hpp"
 
 namespace pushgw::apns {
 namespace {
@@ -20,20 +21,6 @@ job::SendOutcome refused(job::OutcomeKind kind, std::string reason) {
   outcome.status = 0;  // nothing was sent
   outcome.reason = std::move(reason);
   return outcome;
-}
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-  });
-}
-
-bool has_pass_through_header(const job::Notification& n, std::string_view name) {
-  if (!n.apns || !n.apns->is_object()) return false;
-  const auto headers = n.apns->find("headers");
-  if (headers == n.apns->end() || !headers->is_object()) return false;
-  return std::any_of(headers->items().begin(), headers->items().end(),
-                     [&](const auto& item) { return equals_ignoring_case(item.key(), name); });
 }
 
 }  // namespace
@@ -112,6 +99,10 @@ std::string device_path(std::string_view device_token) {
   return path;
 }
 
+std::string broadcast_path(std::string_view bundle_id) {
+  return "/4/broadcasts/apps/" + std::string(bundle_id);
+}
+
 std::variant<ApnsPrepared, job::SendOutcome> prepare_apns_request(const job::Notification& n,
                                                                   const std::string& default_topic,
                                                                   const std::string& authorization) {
@@ -127,8 +118,16 @@ std::variant<ApnsPrepared, job::SendOutcome> prepare_apns_request(const job::Not
     // nlohmann refuses to serialise invalid UTF-8, for one.
     return refused(OutcomeKind::rejected, std::string("cannot build the APNs payload: ") + e.what());
   }
-  if (prepared.body.size() > apns_payload_limit(push_type)) return refused(OutcomeKind::rejected, "PayloadTooLarge");
-  prepared.topic_from_notification = (n.topic && !n.topic->empty()) || has_pass_through_header(n, "apns-topic");
+  if (prepared.body.size() > apns_payload_limit(n, push_type)) return refused(OutcomeKind::rejected, "PayloadTooLarge");
+  prepared.topic_from_notification =
+      (n.topic && !n.topic->empty()) || job::apns_passthrough_header(n, "apns-topic").has_value();
+  if (n.target == job::Target::apns_channel) {
+    const std::string& bundle = n.topic && !n.topic->empty() ? *n.topic : default_topic;
+    if (bundle.empty()) return refused(OutcomeKind::credentials_error, "MissingTopic");
+    prepared.broadcast_path = broadcast_path(bundle);
+    // A broadcast request is named by apns-request-id; apns-id is a device push's.
+    std::erase_if(prepared.headers, [](const auto& h) { return h.first == "apns-topic"; });
+  }
 
   // Our credentials are not the producer's to replace.
   std::erase_if(prepared.headers, [](const auto& h) { return h.first == "authorization"; });

@@ -700,6 +700,7 @@ void read_apns(TreeReader& r, const Value& v, ApnsConfig& apns) {
       {"endpoint", [&](const Value& f) { r.read_endpoint(f, apns.endpoint); }},
       {"ca_file", [&](const Value& f) { r.read_file_path(f, apns.ca_file); }},
       {"topic", [&](const Value& f) { r.read_string(f, apns.topic); }},
+      {"channels_endpoint", [&](const Value& f) { r.read_string(f, apns.channels_endpoint); }},
       {"auth", [&](const Value& f) {
          has_auth = true;
          read_apns_auth(r, f, apns.auth);

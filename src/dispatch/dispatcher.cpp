@@ -537,7 +537,8 @@ struct Dispatcher::Impl {
     }
     // The provider's payload limit too: a job LPUSHed by a producer never passed the front door.
     auto problem = job::validate_notification(n, config.validation, path);
-    if (!problem && check_size) problem = api::check_payload_size(n, path);
+    // A topic, condition or broadcast (one send each, and smaller limits) is always measured.
+    if (!problem && (check_size || n.target != job::Target::tokens)) problem = api::check_payload_size(n, path);
     if (auto* e = problem ? &*problem : nullptr) {
       dead_letter(ack, lane, job::encode_job_string(n), queue::DeadReason::invalid,
                   (e->path.empty() ? std::string() : e->path + ": ") + e->message);
@@ -573,11 +574,11 @@ struct Dispatcher::Impl {
 
     // Tried once here, through until_done only after a failure: two coroutine frames less per
     // job when Redis answers.
-    // Channels (platform web) are never marked inactive: nothing to look up.
+    // Channels, topics and conditions are never marked inactive: nothing to look up.
     const auto lookup = [&] { return inactive.lookup(n.app, platform, n.tokens); };
     std::vector<bool> inactive_flags(n.tokens.size(), false);
     error_code lookup_ec;
-    if (job::has_device_tokens(n.platform)) {
+    if (job::has_device_tokens(n)) {
       auto first_lookup = lookup();
       auto [ec, flags] = co_await std::move(first_lookup);
       lookup_ec = ec;

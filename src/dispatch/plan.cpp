@@ -57,8 +57,13 @@ Plan plan_after_sends(const job::Notification& n, const std::vector<TokenResult>
   std::string last_transient;
   std::string last_credentials;
 
+  // A topic, condition or broadcast channel never dies: a provider answer that would mark a
+  // device token dead is a refusal of this notification there.
+  const bool device_tokens = job::has_device_tokens(n);
   for (const auto& r : results) {
-    switch (r.outcome.kind) {
+    const OutcomeKind kind =
+        r.outcome.kind == OutcomeKind::token_dead && !device_tokens ? OutcomeKind::rejected : r.outcome.kind;
+    switch (kind) {
       case OutcomeKind::delivered:
         ++plan.delivered;
         break;

@@ -24,7 +24,7 @@ job::SendOutcome refused(job::OutcomeKind kind, std::string reason) {
 
 }  // namespace
 
-json build_fcm_message(const job::Notification& n, std::string_view token, std::int64_t now_s) {
+json build_fcm_message(const job::Notification& n, std::string_view target, std::int64_t now_s) {
   json message = json::object();
 
   json notification = json::object();
@@ -60,11 +60,25 @@ json build_fcm_message(const job::Notification& n, std::string_view token, std::
     message.merge_patch(*n.fcm);
     if (auto data = message.find("data"); data != message.end()) stringify_values(*data);
   }
-  // This request goes to one registration token; the pass-through cannot redirect it.
+  // This request goes to the notification's one target; the pass-through cannot redirect it.
+  message.erase("token");
   message.erase("topic");
   message.erase("condition");
-  message["token"] = std::string(token);
+  message[std::string(target_field(n.target))] = std::string(target);
   return message;
+}
+
+std::string_view target_field(job::Target target) {
+  switch (target) {
+    case job::Target::fcm_topic: return "topic";
+    case job::Target::fcm_condition: return "condition";
+    default: return "token";
+  }
+}
+
+std::size_t fcm_payload_limit(const job::Notification& n) {
+  return n.target == job::Target::fcm_topic || n.target == job::Target::fcm_condition ? kFcmTopicPayloadLimit
+                                                                                       : kFcmPayloadLimit;
 }
 
 std::size_t fcm_payload_size(const json& message) {
@@ -89,7 +103,9 @@ std::string fcm_send_path(std::string_view project_id) {
 std::variant<FcmRequest, job::SendOutcome> build_fcm_request(const job::Notification& n, std::string_view token,
                                                              std::string_view project_id,
                                                              std::string_view access_token, std::int64_t now_s) {
-  if (token.empty()) return refused(job::OutcomeKind::rejected, "MissingRegistration");
+  if (token.empty()) {
+    return refused(job::OutcomeKind::rejected, n.target == job::Target::tokens ? "MissingRegistration" : "MissingTarget");
+  }
   FcmRequest request;
   try {
     json body = json::object();

@@ -176,6 +176,62 @@ MaybeError read_apns(json& v, const std::string& path, std::optional<json>& out)
   return std::nullopt;
 }
 
+// A target given instead of tokens (fcm_topic, condition, channel): held as the only token.
+MaybeError read_target(json& v, const std::string& path, Target target, Notification& n) {
+  if (!v.is_string()) return FieldError{path, "must be a string"};
+  if (n.target != Target::tokens) {
+    return FieldError{path, "cannot be combined with " + std::string(field_name(n.target)) +
+                                ": a notification goes to one topic, condition or channel"};
+  }
+  n.target = target;
+  n.tokens.assign(1, std::move(v.get_ref<std::string&>()));
+  return std::nullopt;
+}
+
+// live_activity: the ActivityKit fields, by type; which ones an event needs is validation's.
+MaybeError read_live_activity(json& v, const std::string& path, std::optional<json>& out) {
+  if (!v.is_object()) return FieldError{path, "must be an object"};
+  enum class Kind { string, object, unix_seconds, number, boolean };
+  static constexpr std::pair<std::string_view, Kind> kKeys[] = {
+      {"event", Kind::string},          {"content_state", Kind::object},  {"timestamp", Kind::unix_seconds},
+      {"stale_date", Kind::unix_seconds}, {"dismissal_date", Kind::unix_seconds},
+      {"relevance_score", Kind::number}, {"attributes_type", Kind::string}, {"attributes", Kind::object},
+      {"input_push_token", Kind::boolean}, {"input_push_channel", Kind::string}};
+  static const std::vector<std::string_view> kNames = [] {
+    std::vector<std::string_view> names;
+    for (const auto& key : kKeys) names.push_back(key.first);
+    return names;
+  }();
+  for (auto it = v.begin(); it != v.end(); ++it) {
+    const auto p = child_path(path, it.key());
+    const auto* key = std::find_if(std::begin(kKeys), std::end(kKeys),
+                                   [&](const auto& k) { return k.first == it.key(); });
+    if (key == std::end(kKeys)) return FieldError{p, unknown_field_message(it.key(), kNames)};
+    const json& value = *it;
+    switch (key->second) {
+      case Kind::string:
+        if (!value.is_string()) return FieldError{p, "must be a string"};
+        break;
+      case Kind::object:
+        if (!value.is_object()) return FieldError{p, "must be an object"};
+        break;
+      case Kind::unix_seconds: {
+        std::int64_t seconds = 0;
+        if (auto e = read_int(value, p, 0, std::numeric_limits<std::int64_t>::max(), seconds)) return e;
+        break;
+      }
+      case Kind::number:
+        if (!value.is_number()) return FieldError{p, "must be a number"};
+        break;
+      case Kind::boolean:
+        if (!value.is_boolean()) return FieldError{p, "must be true or false"};
+        break;
+    }
+  }
+  out = std::move(v);
+  return std::nullopt;
+}
+
 MaybeError read_job_meta(json& v, const std::string& path, std::optional<JobMeta>& out) {
   if (!v.is_object()) return FieldError{path, "must be an object"};
   static constexpr std::string_view kKnown[] = {"id", "enqueued_ms", "attempt", "redeliveries"};
@@ -240,6 +296,10 @@ const FieldSpec kFields[] = {
     {"content_available", [](json& v, const std::string& p, Notification& n) { return read_bool(v, p, n.content_available); }},
     {"mutable_content", [](json& v, const std::string& p, Notification& n) { return read_bool(v, p, n.mutable_content); }},
     {"topic", [](json& v, const std::string& p, Notification& n) { return read_string(v, p, n.topic); }},
+    {"fcm_topic", [](json& v, const std::string& p, Notification& n) { return read_target(v, p, Target::fcm_topic, n); }},
+    {"condition", [](json& v, const std::string& p, Notification& n) { return read_target(v, p, Target::fcm_condition, n); }},
+    {"channel", [](json& v, const std::string& p, Notification& n) { return read_target(v, p, Target::apns_channel, n); }},
+    {"live_activity", [](json& v, const std::string& p, Notification& n) { return read_live_activity(v, p, n.live_activity); }},
     {"apns", [](json& v, const std::string& p, Notification& n) { return read_apns(v, p, n.apns); }},
     {"fcm", [](json& v, const std::string& p, Notification& n) { return read_object(v, p, n.fcm); }},
     {"id", [](json& v, const std::string& p, Notification& n) { return read_string(v, p, n.id); }},
@@ -405,7 +465,14 @@ std::variant<Notification, FieldError> decode_notification(json&& j, const std::
     has_tokens = has_tokens || key == "tokens";
   }
   if (!has_platform) return FieldError{child_path(path, "platform"), "is required"};
-  if (!has_tokens) return FieldError{child_path(path, "tokens"), "is required"};
+  if (n.target != Target::tokens) {
+    if (has_tokens) {
+      return FieldError{child_path(path, field_name(n.target)),
+                        "cannot be combined with tokens: a notification goes to tokens or to one target"};
+    }
+  } else if (!has_tokens) {
+    return FieldError{child_path(path, "tokens"), "is required (or fcm_topic, condition, channel)"};
+  }
   return n;
 }
 
@@ -416,7 +483,11 @@ std::variant<Notification, FieldError> decode_notification(const json& j, const 
 json encode_notification(const Notification& n) {
   json j = json::object();
   j["platform"] = to_string(n.platform);
-  j["tokens"] = n.tokens;
+  if (n.target == Target::tokens) {
+    j["tokens"] = n.tokens;
+  } else if (!n.tokens.empty()) {
+    j[std::string(field_name(n.target))] = n.tokens.front();
+  }
   if (!n.app.empty()) j["app"] = n.app;
   auto put = [&j](const char* key, const auto& field) {
     if (field) j[key] = *field;
@@ -436,6 +507,7 @@ json encode_notification(const Notification& n) {
   put("content_available", n.content_available);
   put("mutable_content", n.mutable_content);
   put("topic", n.topic);
+  put("live_activity", n.live_activity);
   put("apns", n.apns);
   put("fcm", n.fcm);
   put("id", n.id);

@@ -11,6 +11,16 @@ std::string_view to_string(Platform p) {
   return "unknown";
 }
 
+std::string_view field_name(Target t) {
+  switch (t) {
+    case Target::tokens: return "tokens";
+    case Target::fcm_topic: return "fcm_topic";
+    case Target::fcm_condition: return "condition";
+    case Target::apns_channel: return "channel";
+  }
+  return "tokens";
+}
+
 std::string_view to_string(Priority p) {
   switch (p) {
     case Priority::high: return "high";

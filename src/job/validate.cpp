@@ -27,9 +27,15 @@ std::string lowercase(std::string_view s) {
   return out;
 }
 
-bool is_push_type(std::string_view s) {
-  return std::find(std::begin(kApnsPushTypes), std::end(kApnsPushTypes), s) !=
-         std::end(kApnsPushTypes);
+bool is_push_type(std::string_view s) { return find_apns_push_type(s) != nullptr; }
+
+std::string push_type_names() {
+  std::string out;
+  for (const auto& type : kApnsPushTypes) {
+    if (!out.empty()) out += ", ";
+    out += type.name;
+  }
+  return out;
 }
 
 std::string configured_apps(const ValidationContext& ctx) {
@@ -138,8 +144,25 @@ class TokenSet {
   std::vector<std::size_t> slots_;     // token index + 1; 0 = empty
 };
 
+// A notification sent to one FCM topic or condition, or one APNs broadcast channel.
+MaybeError check_target(const Notification& n, const std::string& path) {
+  const auto target_path = child_path(path, field_name(n.target));
+  if (n.tokens.size() != 1) return FieldError{target_path, "must be one value"};
+  const bool android = n.target != Target::apns_channel;
+  if (n.platform != (android ? Platform::android : Platform::ios)) {
+    return FieldError{target_path, android ? "is for platform android (an FCM target)"
+                                           : "is for platform ios (an APNs broadcast channel)"};
+  }
+  const auto problem = n.target == Target::fcm_topic       ? check_fcm_topic(n.tokens[0])
+                       : n.target == Target::fcm_condition ? check_fcm_condition(n.tokens[0])
+                                                           : check_apns_channel_id(n.tokens[0]);
+  if (problem) return FieldError{target_path, *problem};
+  return std::nullopt;
+}
+
 MaybeError check_tokens(const Notification& n, const ValidationContext& ctx,
                         const std::string& path) {
+  if (n.target != Target::tokens) return check_target(n, path);
   const auto tokens_path = child_path(path, "tokens");
   if (n.tokens.empty()) return FieldError{tokens_path, "must not be empty"};
   const auto limit = ctx.limits.max_tokens_per_notification;
@@ -191,7 +214,7 @@ MaybeError check_apns_header(std::string_view name, const std::string& value,
     return FieldError{path, "must not contain CR, LF or NUL"};
   }
   if (lower == "apns-push-type" && !is_push_type(value)) {
-    return FieldError{path, "must be a known apns-push-type (alert, background, voip, ...)"};
+    return FieldError{path, "must be one of " + push_type_names()};
   }
   if (lower == "apns-priority" && value != "10" && value != "5" && value != "1") {
     return FieldError{path, R"(must be "10", "5" or "1")"};
@@ -230,6 +253,93 @@ MaybeError check_apns_passthrough(const nlohmann::json& apns, const std::string&
   return std::nullopt;
 }
 
+// ActivityKit's requirements for each event ("Starting and updating Live Activities with
+// ActivityKit push notifications"), which a device enforces by silently dropping the push.
+MaybeError check_live_activity(const Notification& n, const std::string& path) {
+  const auto la_path = child_path(path, "live_activity");
+  if (!n.live_activity) {
+    // A pass-through aps with an event carries its own ActivityKit fields.
+    if (n.apns && n.apns->is_object()) {
+      const auto payload = n.apns->find("payload");
+      if (payload != n.apns->end() && payload->is_object()) {
+        const auto aps = payload->find("aps");
+        if (aps != payload->end() && aps->is_object() && aps->contains("event")) return std::nullopt;
+      }
+    }
+    return FieldError{la_path, "is required for push type liveactivity (event, content_state, ...)"};
+  }
+  const auto& la = *n.live_activity;
+  const auto field = [&](std::string_view key) { return child_path(la_path, key); };
+  const auto event_it = la.find("event");
+  if (event_it == la.end()) return FieldError{field("event"), R"(is required: "start", "update" or "end")"};
+  const std::string& event = event_it->get_ref<const std::string&>();
+  if (event != "start" && event != "update" && event != "end") {
+    return FieldError{field("event"), R"(must be "start", "update" or "end")"};
+  }
+  const bool start = event == "start";
+  if (event != "end" && !la.contains("content_state")) {
+    return FieldError{field("content_state"), "is required to " + event + " a Live Activity"};
+  }
+  for (const char* key : {"attributes_type", "attributes", "input_push_token", "input_push_channel"}) {
+    if (!start && la.contains(key)) return FieldError{field(key), "is only for event start (push-to-start)"};
+  }
+  if (event != "end" && la.contains("dismissal_date")) {
+    return FieldError{field("dismissal_date"), "is only for event end"};
+  }
+  if (start) {
+    if (!la.contains("attributes_type")) return FieldError{field("attributes_type"), "is required to start a Live Activity"};
+    if (la.at("attributes_type").get_ref<const std::string&>().empty()) {
+      return FieldError{field("attributes_type"), "must name the app's ActivityAttributes type"};
+    }
+    if (!la.contains("attributes")) return FieldError{field("attributes"), "is required to start a Live Activity"};
+    if (!n.title && !n.message) {
+      return FieldError{child_path(path, "title"), "or message is required to start a Live Activity (the alert)"};
+    }
+    if (la.contains("input_push_channel")) {
+      if (la.contains("input_push_token")) {
+        return FieldError{field("input_push_channel"), "cannot be combined with input_push_token"};
+      }
+      if (auto problem = check_apns_channel_id(la.at("input_push_channel").get_ref<const std::string&>())) {
+        return FieldError{field("input_push_channel"), *problem};
+      }
+    }
+    if (n.target == Target::apns_channel) {
+      return FieldError{field("event"), "cannot be start on a broadcast channel (APNs starts Live Activities on "
+                                        "push-to-start tokens only)"};
+    }
+  }
+  return std::nullopt;
+}
+
+// The apns-priority / apns-topic rules of the push type the notification asks for.
+MaybeError check_push_type_rules(const Notification& n, const std::string& path) {
+  const auto chosen = explicit_push_type(n);
+  if (n.target == Target::apns_channel && chosen != "liveactivity") {
+    return FieldError{child_path(path, "push_type"), "must be liveactivity for a broadcast channel"};
+  }
+  if (!chosen) return std::nullopt;
+  const auto* type = find_apns_push_type(*chosen);
+  if (!type) return std::nullopt;  // named by apns.headers, checked there
+  if (n.live_activity && type->name != "liveactivity") {
+    return FieldError{child_path(path, "push_type"), "must be liveactivity (or absent) with live_activity"};
+  }
+  if (n.priority == Priority::normal && !priority_allowed(*type, "5")) {
+    return FieldError{child_path(path, "priority"),
+                      "must be high for push type " + std::string(type->name) + " (APNs requires apns-priority 10)"};
+  }
+  if (const auto header = apns_passthrough_header(n, "apns-priority"); header && !priority_allowed(*type, *header)) {
+    return FieldError{child_path(child_path(child_path(path, "apns"), "headers"), "apns-priority"),
+                      "must be one of " + std::string(type->priorities) + " for push type " + std::string(type->name)};
+  }
+  if (type->name == "mdm" && !(n.topic && !n.topic->empty()) && !apns_passthrough_header(n, "apns-topic")) {
+    return FieldError{child_path(path, "topic"),
+                      "is required for push type mdm: the topic of your MDM push certificate "
+                      "(com.apple.mgmt.External.<uuid>), not the app's bundle id"};
+  }
+  if (type->name == "liveactivity") return check_live_activity(n, path);
+  return std::nullopt;
+}
+
 }  // namespace
 
 ValidationContext ValidationContext::from_config(const config::Config& config) {
@@ -239,6 +349,154 @@ ValidationContext ValidationContext::from_config(const config::Config& config) {
     ctx.apps.emplace(name, AppProviders{app.apns.has_value(), app.fcm.has_value(), config.web.enabled});
   }
   return ctx;
+}
+
+const ApnsPushType* find_apns_push_type(std::string_view name) {
+  for (const auto& type : kApnsPushTypes) {
+    if (type.name == name) return &type;
+  }
+  return nullptr;
+}
+
+bool priority_allowed(const ApnsPushType& type, std::string_view priority) {
+  std::string_view rest = type.priorities;
+  while (!rest.empty()) {
+    const auto space = rest.find(' ');
+    if (rest.substr(0, space) == priority) return true;
+    rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+  }
+  return false;
+}
+
+std::optional<std::string> apns_passthrough_header(const Notification& n, std::string_view lowercase_name) {
+  if (!n.apns || !n.apns->is_object()) return std::nullopt;
+  const auto headers = n.apns->find("headers");
+  if (headers == n.apns->end() || !headers->is_object()) return std::nullopt;
+  for (const auto& [key, value] : headers->items()) {
+    if (value.is_string() && lowercase(key) == lowercase_name) return value.get<std::string>();
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> explicit_push_type(const Notification& n) {
+  if (auto header = apns_passthrough_header(n, "apns-push-type")) return header;
+  if (n.push_type) return n.push_type;
+  if (n.live_activity || n.target == Target::apns_channel) return "liveactivity";
+  return std::nullopt;
+}
+
+std::optional<std::string> check_fcm_topic(std::string_view topic) {
+  if (topic.starts_with("/topics/")) return "must be the topic name without the \"/topics/\" prefix";
+  if (topic.empty() || topic.size() > kFcmTopicMaxLength) {
+    return "must be an FCM topic name of 1 to 900 characters (got " + std::to_string(topic.size()) + ")";
+  }
+  const auto bad = std::find_if(topic.begin(), topic.end(), [](char c) {
+    return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+             c == '.' || c == '~' || c == '%');
+  });
+  if (bad != topic.end()) {
+    return "must be an FCM topic name: character " + std::to_string(bad - topic.begin()) +
+           " is not one of A-Z a-z 0-9 - _ . ~ %";
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// FCM's condition language: `'topic' in topics` terms joined by && and ||, negated by !, grouped
+// by parentheses. A recursive descent that names the character where it stops.
+class ConditionParser {
+ public:
+  explicit ConditionParser(std::string_view text) : text_(text) {}
+
+  std::optional<std::string> parse() {
+    skip_space();
+    if (at_end()) return std::string("must be a condition such as 'news' in topics && 'sport' in topics");
+    if (auto e = expression(0)) return e;
+    skip_space();
+    if (!at_end()) return expected("&&, || or the end");
+    if (topics_ > kFcmConditionMaxTopics) {
+      return "names " + std::to_string(topics_) + " topics; FCM allows at most " +
+             std::to_string(kFcmConditionMaxTopics) + " in a condition";
+    }
+    return std::nullopt;
+  }
+
+ private:
+  static constexpr int kMaxDepth = 16;
+
+  std::optional<std::string> expression(int depth) {
+    if (auto e = term(depth)) return e;
+    for (;;) {
+      skip_space();
+      if (!take("&&") && !take("||")) return std::nullopt;
+      if (auto e = term(depth)) return e;
+    }
+  }
+
+  std::optional<std::string> term(int depth) {
+    if (depth > kMaxDepth) return expected("fewer nested parentheses and !");
+    skip_space();
+    if (take("!")) return term(depth + 1);
+    if (take("(")) {
+      if (auto e = expression(depth + 1)) return e;
+      skip_space();
+      if (!take(")")) return expected(")");
+      return std::nullopt;
+    }
+    if (at_end() || text_[pos_] != '\'') return expected("'<topic>' in topics, ! or (");
+    const std::size_t start = ++pos_;
+    const std::size_t close = text_.find('\'', start);
+    if (close == std::string_view::npos) return expected("the closing ' of the topic name");
+    if (auto problem = check_fcm_topic(text_.substr(start, close - start))) {
+      return "topic at character " + std::to_string(start) + ": " + *problem;
+    }
+    pos_ = close + 1;
+    ++topics_;
+    skip_space();
+    if (!take("in")) return expected("in topics");
+    if (at_end() || (text_[pos_] != ' ' && text_[pos_] != '\t')) return expected("in topics");
+    skip_space();
+    if (!take("topics")) return expected("in topics");
+    return std::nullopt;
+  }
+
+  std::string expected(std::string_view what) const {
+    return "must be an FCM condition: expected " + std::string(what) + " at character " + std::to_string(pos_);
+  }
+  bool at_end() const { return pos_ >= text_.size(); }
+  void skip_space() {
+    while (!at_end() && (text_[pos_] == ' ' || text_[pos_] == '\t')) ++pos_;
+  }
+  bool take(std::string_view token) {
+    if (text_.substr(pos_, token.size()) != token) return false;
+    pos_ += token.size();
+    return true;
+  }
+
+  std::string_view text_;
+  std::size_t pos_ = 0;
+  std::size_t topics_ = 0;
+};
+
+}  // namespace
+
+std::optional<std::string> check_fcm_condition(std::string_view condition) { return ConditionParser(condition).parse(); }
+
+std::optional<std::string> check_apns_channel_id(std::string_view channel_id) {
+  if (channel_id.empty() || channel_id.size() > kApnsChannelIdMaxLength) {
+    return "must be an APNs channel id (the base64 apns-channel-id of a created channel), 1 to " +
+           std::to_string(kApnsChannelIdMaxLength) + " characters";
+  }
+  const auto bad = std::find_if(channel_id.begin(), channel_id.end(), [](char c) {
+    return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+             c == '=');
+  });
+  if (bad != channel_id.end()) {
+    return "must be an APNs channel id: character " + std::to_string(bad - channel_id.begin()) + " is not base64";
+  }
+  if (channel_id.size() % 4 != 0) return "must be an APNs channel id: base64 of a length divisible by 4";
+  return std::nullopt;
 }
 
 std::optional<std::string> check_apns_token(std::string_view token) {
@@ -326,9 +584,7 @@ std::optional<FieldError> validate_notification(const Notification& n,
   if (auto e = check_unix_seconds(n.expiration, child_path(path, "expiration"))) return e;
   if (auto e = check_unix_seconds(n.send_at, child_path(path, "send_at"))) return e;
   if (n.push_type && !is_push_type(*n.push_type)) {
-    return FieldError{child_path(path, "push_type"),
-                      "must be one of alert, background, voip, complication, fileprovider, mdm, "
-                      "location, liveactivity, pushtotalk"};
+    return FieldError{child_path(path, "push_type"), "must be one of " + push_type_names()};
   }
   if (n.id) {
     const auto max = n.job ? kMaxJobIdLength : kMaxIdLength;
@@ -345,6 +601,12 @@ std::optional<FieldError> validate_notification(const Notification& n,
   }
   if (n.apns) {
     if (auto e = check_apns_passthrough(*n.apns, child_path(path, "apns"))) return e;
+  }
+  if (n.live_activity && n.platform != Platform::ios) {
+    return FieldError{child_path(path, "live_activity"), "is for platform ios (an ActivityKit push)"};
+  }
+  if (n.platform == Platform::ios) {
+    if (auto e = check_push_type_rules(n, path)) return e;
   }
   return std::nullopt;
 }

@@ -1,10 +1,12 @@
-// pushgw's command line: run the daemon, check a config file, send one notification, manage dead letters.
+// pushgw's command line: run the daemon, check a config file, send one notification, manage dead letters
+// and APNs broadcast channels.
 
 #include <CLI/CLI.hpp>
 
 #include <iostream>
 
 #include "pushgw/app/app.hpp"
+#include "pushgw/app/channels_command.hpp"
 #include "pushgw/app/dlq_command.hpp"
 #include "pushgw/config/config.hpp"
 
@@ -50,25 +52,44 @@ int main(int argc, char** argv) {
   dlq->add_flag("--dry-run", dlq_options.dry_run, "replay, purge: print what would be done, change nothing");
   dlq->add_flag("--json", dlq_options.json, "list: the entries as JSON lines");
 
+  auto* channels = cli.add_subcommand("channels", "create, list, show or delete APNs broadcast channels (Live Activities)");
+  pushgw::app::ChannelsOptions channels_options;
+  std::string channels_config;
+  channels->add_option("action", channels_options.action, "create, list, show or delete")->required();
+  channels->add_option("-c,--config", channels_config, "config file (YAML) naming the app's APNs credentials")->required();
+  channels->add_option("--app", channels_options.app, "app (a key of apps:); optional with one app");
+  channels->add_option("--channel", channels_options.channel, "show, delete: the channel id");
+  channels->add_option("--storage-policy", channels_options.storage_policy,
+                       "create: 0 = no message stored (frequent updates), 1 = the most recent message stored")
+      ->capture_default_str();
+
   CLI11_PARSE(cli, argc, argv);
 
   if (*check) return pushgw::app::check_config(check_file);
-  if (*dlq) {
-    auto loaded = pushgw::config::load_config(dlq_config);
+  // A command's config file, or its problems printed and exit code 2.
+  const auto run_with_config = [](const std::string& file, const auto& command) {
+    auto loaded = pushgw::config::load_config(file);
     if (!loaded.config) {
-      for (const auto& error : loaded.errors) std::cerr << pushgw::config::format_error(dlq_config, error) << "\n";
+      for (const auto& error : loaded.errors) std::cerr << pushgw::config::format_error(file, error) << "\n";
       return 2;
     }
-    return pushgw::app::dlq(*loaded.config, dlq_options, std::cout, std::cerr);
+    return command(*loaded.config);
+  };
+  if (*dlq) {
+    return run_with_config(dlq_config, [&](const pushgw::config::Config& config) {
+      return pushgw::app::dlq(config, dlq_options, std::cout, std::cerr);
+    });
+  }
+  if (*channels) {
+    return run_with_config(channels_config, [&](const pushgw::config::Config& config) {
+      return pushgw::app::channels(config, channels_options, std::cout, std::cerr);
+    });
   }
   if (*send) {
     if (badge_option->count() > 0) send_options.badge = badge;
-    auto loaded = pushgw::config::load_config(send_config);
-    if (!loaded.config) {
-      for (const auto& error : loaded.errors) std::cerr << pushgw::config::format_error(send_config, error) << "\n";
-      return 2;
-    }
-    return pushgw::app::send_one(*loaded.config, send_options);
+    return run_with_config(send_config, [&](const pushgw::config::Config& config) {
+      return pushgw::app::send_one(config, send_options);
+    });
   }
 
   if (config_file.empty()) {

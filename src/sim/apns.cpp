@@ -95,6 +95,70 @@ bool valid_push_type(std::string_view push_type) {
   return false;
 }
 
+std::string_view push_type_problem(std::string_view push_type, std::string_view topic, std::string_view priority) {
+  struct Rule {
+    std::string_view type, suffix, priorities;
+  };
+  // Apple's table of push types: the topic each needs and the priorities it takes.
+  static constexpr Rule rules[] = {
+      {"background", "", "5"},
+      {"location", ".location-query", "10,5"},
+      {"voip", ".voip", "10,5,1"},
+      {"complication", ".complication", "10,5"},
+      {"fileprovider", ".pushkit.fileprovider", "10,5,1"},
+      {"liveactivity", ".push-type.liveactivity", "10,5"},
+      {"pushtotalk", ".voip-ptt", "10"},
+      {"widgets", ".push-type.widgets", "10,5,1"},
+      {"controls", ".push-type.controls", "10,5,1"},
+  };
+  const auto ends_with = [](std::string_view text, std::string_view end) {
+    return text.size() >= end.size() && text.substr(text.size() - end.size()) == end;
+  };
+  if (push_type == "mdm") return topic.substr(0, 15) == "com.apple.mgmt." ? "" : "TopicDisallowed";
+  for (const auto& rule : rules) {
+    if (rule.type != push_type) continue;
+    if (!rule.suffix.empty() && !ends_with(topic, rule.suffix)) return "TopicDisallowed";
+    // An absent apns-priority is 10.
+    const std::string_view given = priority.empty() ? "10" : priority;
+    for (std::size_t at = 0; at < rule.priorities.size();) {
+      const std::size_t comma = std::min(rule.priorities.find(',', at), rule.priorities.size());
+      if (rule.priorities.substr(at, comma - at) == given) return "";
+      at = comma + 1;
+    }
+    return "BadPriority";
+  }
+  return "";
+}
+
+std::string_view live_activity_problem(const nlohmann::json& payload, bool broadcast) {
+  const auto aps = payload.find("aps");
+  if (aps == payload.end() || !aps->is_object()) return "the payload has no aps dictionary";
+  const auto event = aps->find("event");
+  if (event == aps->end() || !event->is_string()) return "aps.event is missing";
+  const std::string& name = event->get_ref<const std::string&>();
+  if (name != "start" && name != "update" && name != "end") return "aps.event is not start, update or end";
+  if (broadcast && name == "start") return "a broadcast cannot start a Live Activity";
+  const auto timestamp = aps->find("timestamp");
+  if (timestamp == aps->end() || !timestamp->is_number_integer()) return "aps.timestamp (unix seconds) is missing";
+  const auto has = [&](const char* key) { return aps->contains(key); };
+  if (name != "end" && !(has("content-state") && (*aps)["content-state"].is_object())) {
+    return "aps.content-state (an object) is missing";
+  }
+  if (name == "start") {
+    if (!has("attributes-type") || !(*aps)["attributes-type"].is_string()) return "aps.attributes-type is missing";
+    if (!has("attributes") || !(*aps)["attributes"].is_object()) return "aps.attributes is missing";
+    if (!has("alert")) return "a push-to-start needs an aps.alert";
+  } else if (has("attributes") || has("attributes-type")) {
+    return "aps.attributes are only for event start";
+  }
+  if (name != "end" && has("dismissal-date")) return "aps.dismissal-date is only for event end";
+  for (const char* date : {"stale-date", "dismissal-date"}) {
+    if (has(date) && !(*aps)[date].is_number_integer()) return "a date is not unix seconds";
+  }
+  if (has("relevance-score") && !(*aps)["relevance-score"].is_number()) return "aps.relevance-score is not a number";
+  return "";
+}
+
 bool valid_uuid(std::string_view text) {
   if (text.size() != 36) return false;
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -237,6 +301,9 @@ Verdict check_request(const Request& request, const ProviderTokenVerifier* verif
       headers.priority != "1") {
     return fail(400, "BadPriority");
   }
+  if (const auto reason = push_type_problem(headers.push_type, headers.topic, headers.priority); !reason.empty()) {
+    return fail(400, reason);
+  }
   if (headers.has_expiration &&
       (!all_digits(headers.expiration) || headers.expiration.size() > 19)) {
     return fail(400, "BadExpirationDate");
@@ -249,6 +316,14 @@ Verdict check_request(const Request& request, const ProviderTokenVerifier* verif
   PayloadShape shape;
   const std::string_view body = request.body();
   if (!nlohmann::json::sax_parse(body.begin(), body.end(), &shape) || !shape.has_aps_object()) {
+    return fail(400, "BadPayload");
+  }
+  // ActivityKit's and WidgetKit's payload rules, which a device enforces by dropping the push:
+  // checked here so that a test sees the shape is right.
+  if (headers.push_type == "liveactivity" && !live_activity_problem(nlohmann::json::parse(body), false).empty()) {
+    return fail(400, "BadPayload");
+  }
+  if (headers.push_type == "widgets" && nlohmann::json::parse(body)["aps"].value("content-changed", false) != true) {
     return fail(400, "BadPayload");
   }
   return verdict;

@@ -22,6 +22,7 @@ BehaviourValues Behaviour::snapshot() const {
   values.force_status = force_status();
   values.force_reason = force_reason_;
   values.no_auth = no_auth();
+  values.record_requests = record_requests();
   return values;
 }
 
@@ -36,6 +37,7 @@ void Behaviour::set(const BehaviourValues& values) {
   force_status_ = values.force_status;
   force_reason_ = values.force_reason;
   no_auth_ = values.no_auth;
+  record_requests_ = values.record_requests;
 }
 
 std::string Behaviour::force_reason() const {
@@ -118,12 +120,14 @@ bool Behaviour::apply_json(std::string_view text, std::string* error) {
       } else {
         return bad("a string or null");
       }
-    } else if (key == "stream_ramp" || key == "no_auth") {
+    } else if (key == "stream_ramp" || key == "no_auth" || key == "record_requests") {
       if (!value.is_boolean()) return bad("true or false");
-      (key == "stream_ramp" ? values.stream_ramp : values.no_auth) = value.get<bool>();
+      (key == "stream_ramp" ? values.stream_ramp : key == "no_auth" ? values.no_auth : values.record_requests) =
+          value.get<bool>();
     } else {
       *error = key + ": unknown setting (known: max_streams, stream_ramp, latency_ms, "
-                     "goaway_after, drop_after, error_rate, force_status, force_reason, no_auth)";
+                     "goaway_after, drop_after, error_rate, force_status, force_reason, no_auth, "
+                     "record_requests)";
       return false;
     }
   }
@@ -143,6 +147,7 @@ std::string Behaviour::to_json() const {
       {"force_status", values.force_status == 0 ? json(nullptr) : json(values.force_status)},
       {"force_reason", values.force_reason.empty() ? json(nullptr) : json(values.force_reason)},
       {"no_auth", values.no_auth},
+      {"record_requests", values.record_requests},
   };
   return doc.dump();
 }

@@ -3,6 +3,7 @@
 #include <array>
 #include <chrono>
 #include <random>
+#include <regex>
 
 #include <nlohmann/json.hpp>
 
@@ -119,6 +120,59 @@ std::string_view project_of(std::string_view path) {
 }
 
 constexpr std::size_t kMaxPayloadBytes = 4096;
+constexpr std::size_t kMaxTopicPayloadBytes = 2048;  // topic messages (topics and conditions)
+constexpr std::size_t kMaxConditionTopics = 5;
+
+namespace {
+
+// FCM's topic names: [a-zA-Z0-9-_.~%]{1,900}, and v1 wants them without "/topics/".
+std::string topic_problem(const std::string& topic) {
+  static const std::regex kTopic("[a-zA-Z0-9_.~%-]{1,900}");
+  if (std::regex_match(topic, kTopic)) return {};
+  return "Invalid value at 'message.topic' (" + topic.substr(0, 64) + "): a topic name matches [a-zA-Z0-9-_.~%]{1,900}" +
+         (topic.rfind("/topics/", 0) == 0 ? ", without the /topics/ prefix." : ".");
+}
+
+// A condition: each "'name' in topics" is one operand; what is left must be operands joined by
+// && and ||, negated by !, grouped by parentheses, with at most five operands.
+std::string condition_problem(const std::string& condition) {
+  static const std::regex kOperand("'([^']*)'\\s+in\\s+topics");
+  std::string shape;
+  std::size_t operands = 0;
+  auto last = condition.cbegin();
+  for (std::sregex_iterator it(condition.begin(), condition.end(), kOperand), end; it != end; ++it) {
+    shape.append(last, (*it)[0].first);
+    shape += 'T';
+    if (!topic_problem((*it)[1].str()).empty()) return "Invalid topic in 'message.condition': " + (*it)[1].str();
+    ++operands;
+    last = (*it)[0].second;
+  }
+  shape.append(last, condition.cend());
+  std::erase_if(shape, [](char c) { return c == ' ' || c == '\t'; });
+  const std::string invalid = "Invalid condition expression provided in 'message.condition'.";
+  if (operands == 0) return invalid;
+  if (operands > kMaxConditionTopics) return "Too many topics in 'message.condition' (at most 5).";
+  bool want_operand = true;  // at the start, after an operator, '!' or '('
+  int depth = 0;
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    const char c = shape[i];
+    if (want_operand) {
+      if (c == 'T') want_operand = false;
+      else if (c == '(') ++depth;
+      else if (c != '!') return invalid;
+    } else if (c == ')') {
+      if (--depth < 0) return invalid;
+    } else if ((c == '&' || c == '|') && i + 1 < shape.size() && shape[i + 1] == c) {
+      ++i;
+      want_operand = true;
+    } else {
+      return invalid;
+    }
+  }
+  return want_operand || depth != 0 ? invalid : std::string();
+}
+
+}  // namespace
 
 std::string check_message(std::string_view body, std::string* target) {
   const json doc = json::parse(body, nullptr, false);
@@ -149,6 +203,12 @@ std::string check_message(std::string_view body, std::string* target) {
     }
   }
   if (targets != 1) return "Exactly one of message.token, message.topic or message.condition must be set.";
+  if (const auto topic = message->find("topic"); topic != message->end()) {
+    if (auto problem = topic_problem(topic->get<std::string>()); !problem.empty()) return problem;
+  }
+  if (const auto condition = message->find("condition"); condition != message->end()) {
+    if (auto problem = condition_problem(condition->get<std::string>()); !problem.empty()) return problem;
+  }
   if (const auto data = message->find("data"); data != message->end() && !is_string_map(*data)) {
     return "Invalid value at 'message.data': every value must be a string.";
   }
@@ -184,9 +244,10 @@ std::string check_message(std::string_view body, std::string* target) {
       if (block->contains(part)) carried += (*block)[part].dump(-1, ' ', false, json::error_handler_t::replace).size();
     }
   }
-  if (carried > kMaxPayloadBytes) {
+  const std::size_t limit = message->contains("token") ? kMaxPayloadBytes : kMaxTopicPayloadBytes;
+  if (carried > limit) {
     return "Message is too big: its notification and data are " + std::to_string(carried) + " bytes, over " +
-           std::to_string(kMaxPayloadBytes) + ".";
+           std::to_string(limit) + ".";
   }
   if (const auto apns = message->find("apns"); apns != message->end()) {
     if (!apns->is_object()) return "Invalid value at 'message.apns': must be an object.";

@@ -17,9 +17,11 @@
 #include <spdlog/spdlog.h>
 
 #include "pushgw/sim/apns.hpp"
+#include "pushgw/sim/broadcast.hpp"
 #include "pushgw/sim/fcm.hpp"
 #include "pushgw/sim/oauth.hpp"
 #include "pushgw/sim/provider_token.hpp"
+#include "pushgw/sim/request_log.hpp"
 #include "pushgw/sim/router.hpp"
 
 namespace pushgw::sim {
@@ -46,9 +48,11 @@ struct Shared {
   explicit Shared(ServerOptions opts) : options(std::move(opts)), behaviour(options.behaviour) {}
   ServerOptions options;
   Stats stats;
+  RequestLog requests;  // filled while behaviour.record_requests()
   Behaviour behaviour;
   std::unique_ptr<ProviderTokenVerifier> verifier;
   std::unique_ptr<apns::Service> apns;
+  std::unique_ptr<broadcast::Service> broadcast;  // Live Activity channels and broadcasts
   std::unique_ptr<oauth::TokenIssuer> oauth;  // with FCM, when a service account is given
   std::unique_ptr<fcm::Service> fcm;
   Router router;
@@ -340,6 +344,7 @@ class H2Session : public std::enable_shared_from_this<H2Session> {
     if (stream.counted) {
       shared_.stats.response_sent(response.status, response.reason, response.delivered,
                                   response.delivery_key, response.enqueued_ms);
+      if (shared_.behaviour.record_requests()) shared_.requests.record(stream.request, response);
     }
   }
 
@@ -488,6 +493,7 @@ asio::awaitable<void> serve_http1(Shared& shared, TlsStream& stream) {
     if (counted) {
       shared.stats.response_sent(response.status, response.reason, response.delivered,
                                  response.delivery_key, response.enqueued_ms);
+      if (shared.behaviour.record_requests()) shared.requests.record(request, response);
     }
 
     http::response<http::string_body> out{static_cast<http::status>(response.status),
@@ -571,7 +577,12 @@ void add_control_routes(Shared& shared) {
   shared.router.add(control("POST", "/sim/reset", [&shared](const Request&, Response& response,
                                                            ConnectionContext&) {
     shared.stats.reset();
+    shared.requests.clear();
     response.set_json(200, shared.stats.to_json());
+  }));
+  shared.router.add(control("GET", "/sim/requests", [&shared](const Request&, Response& response,
+                                                             ConnectionContext&) {
+    response.set_json(200, shared.requests.to_json());
   }));
   shared.router.add(control("GET", "/sim/config", [&shared](const Request&, Response& response,
                                                            ConnectionContext&) {
@@ -705,6 +716,8 @@ bool Server::start(std::string* error) {
     impl_->routes_added = true;
     shared.apns = std::make_unique<apns::Service>(shared.verifier.get(), shared.behaviour);
     shared.apns->add_routes(shared.router);
+    shared.broadcast = std::make_unique<broadcast::Service>(shared.verifier.get(), shared.behaviour);
+    shared.broadcast->add_routes(shared.router);
     if (shared.oauth) {
       shared.fcm = std::make_unique<fcm::Service>(*shared.oauth, shared.behaviour);
       shared.oauth->add_routes(shared.router);

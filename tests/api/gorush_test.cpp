@@ -186,6 +186,33 @@ TEST(Gorush, LegacyToIsAppendedToTokens) {
   EXPECT_EQ(map_error(g).path, "notifications[0].to");
 }
 
+// gorush's topic messages: legacy `to: "/topics/x"`, and `topic` / `condition` of FCM v1.
+TEST(Gorush, TopicsAndConditionsBecomeFcmTargets) {
+  json g = {{"platform", 2}, {"to", "/topics/foo-bar"}, {"message", "Topic message"}};
+  auto n = map_ok(g);
+  EXPECT_EQ(n.target, job::Target::fcm_topic);
+  EXPECT_EQ(n.tokens, std::vector<std::string>{"foo-bar"});
+  g = {{"platform", 2}, {"topic", "news"}, {"tokens", json::array()}, {"message", "m"}};
+  EXPECT_EQ(map_ok(g).tokens, std::vector<std::string>{"news"});
+  g = {{"platform", 2}, {"condition", "'a' in topics || 'b' in topics"}, {"message", "m"}};
+  n = map_ok(g);
+  EXPECT_EQ(n.target, job::Target::fcm_condition);
+  EXPECT_EQ(n.tokens, std::vector<std::string>{"'a' in topics || 'b' in topics"});
+
+  // Errors found later name gorush's fields.
+  g = {{"platform", 2}, {"to", "/topics/caf\xc3\xa9"}, {"message", "m"}};
+  EXPECT_EQ(map_error(g).path, "notifications[0].to");
+  g = {{"platform", 2}, {"condition", "'a' in topics &&"}, {"message", "m"}};
+  EXPECT_EQ(map_error(g).path, "notifications[0].condition");
+  // On iOS, topic is still the apns-topic, and condition is Android's.
+  auto ios = gorush_ios();
+  ios["topic"] = "com.example.app";
+  ios["condition"] = "'a' in topics";
+  n = map_ok(ios);
+  EXPECT_EQ(n.target, job::Target::tokens);
+  EXPECT_EQ(n.topic, "com.example.app");
+}
+
 TEST(Gorush, RejectsWhatPushgwDoesNotSupport) {
   struct Case {
     json notification;
@@ -199,9 +226,8 @@ TEST(Gorush, RejectsWhatPushgwDoesNotSupport) {
   const std::vector<Case> cases = {
       {with(gorush_ios(), "platform", 3), "platform", "Huawei (platform 3) is not supported"},
       {with(gorush_ios(), "platform", 4), "platform", "must be 1 (ios) or 2 (android)"},
-      {with(gorush_android(), "topic", "news"), "topic", "topic messaging is not supported"},
-      {with(gorush_android(), "to", "/topics/news"), "to", "topic messaging is not supported"},
-      {with(gorush_android(), "condition", "'a' in topics"), "condition", "condition messaging"},
+      {with(gorush_android(), "topic", "news"), "topic", "cannot be combined with tokens"},
+      {with(with(gorush_android(), "to", "/topics/news"), "topic", "sport"), "topic", "keep one"},
       {with(gorush_android(), "api_key", "AAAA"), "api_key", "per-request FCM keys"},
       {with(gorush_android(), "dry_run", true), "dry_run", "not supported"},
       {with(gorush_ios(), "production", true), "production", "APNs environments"},

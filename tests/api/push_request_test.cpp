@@ -151,6 +151,22 @@ TEST(PushRequest, FcmPayloadSizeLimit) {
   EXPECT_THAT(parse_error(body_of({j})).error, HasSubstr("over the limit of 4096 bytes"));
 }
 
+TEST(PushRequest, TopicMessagesHaveFcmsSmallerLimit) {
+  json j = {{"platform", "android"}, {"fcm_topic", "news"}, {"data", {{"pad", ""}}}};
+  auto n = std::get<job::Notification>(job::decode_notification(j, ""));
+  const auto base = fcm::fcm_payload_size(fcm::build_fcm_message(n, "news", 0));
+  j["data"]["pad"] = std::string(fcm::kFcmTopicPayloadLimit - base, 'p');
+  EXPECT_EQ(parse_ok(body_of({j})).token_count, 1u);
+  j["data"]["pad"] = std::string(fcm::kFcmTopicPayloadLimit - base + 1, 'p');
+  EXPECT_EQ(parse_error(body_of({j})).error,
+            "FCM payload (notification and data) is 2049 bytes, over the limit of 2048 bytes for topic messages");
+  j.erase("fcm_topic");
+  j["condition"] = "'a' in topics && 'b' in topics";
+  EXPECT_THAT(parse_error(body_of({j})).error, HasSubstr("2048 bytes for topic messages"));
+  j["condition"] = "'a' in topics && 'b' in topics &&";
+  EXPECT_EQ(parse_error(body_of({j})).path, "notifications[0].condition");
+}
+
 // Issue 13, class 2: bodies nlohmann would throw on are 400s with a short message.
 TEST(PushRequest, InvalidUtf8AndNumberOverflowAre400WithABoundedMessage) {
   const std::string token = ios_token(1);

@@ -201,8 +201,107 @@ TEST(ApnsHeaders, TopicSuffixForPushKitTypes) {
   EXPECT_EQ(header(build_apns_headers(n, "b"), "apns-topic"), "b.location-query");
   n.push_type = "pushtotalk";
   EXPECT_EQ(header(build_apns_headers(n, "b"), "apns-topic"), "b.voip-ptt");
+  n.push_type = "widgets";
+  EXPECT_EQ(header(build_apns_headers(n, "b"), "apns-topic"), "b.push-type.widgets");
+  // An MDM push goes to its certificate's topic, never the app's bundle id.
   n.push_type = "mdm";
-  EXPECT_EQ(header(build_apns_headers(n, "b"), "apns-topic"), "b");
+  EXPECT_FALSE(header(build_apns_headers(n, "b"), "apns-topic"));
+  n.topic = "com.apple.mgmt.External.0f1e";
+  EXPECT_EQ(header(build_apns_headers(n, "b"), "apns-topic"), "com.apple.mgmt.External.0f1e");
+}
+
+// Every push type Apple defines: apns-push-type always sent, the topic and priority it needs.
+TEST(ApnsHeaders, EveryPushTypeGetsItsTopicAndPriority) {
+  struct Case {
+    const char* type;
+    const char* topic;
+    const char* priority_unset;
+    const char* priority_normal;
+  };
+  const Case cases[] = {
+      {"alert", "b", "10", "5"},
+      {"background", "b", "5", "5"},
+      {"location", "b.location-query", "10", "5"},
+      {"voip", "b.voip", "10", "5"},
+      {"complication", "b.complication", "10", "5"},
+      {"fileprovider", "b.pushkit.fileprovider", "10", "5"},
+      {"liveactivity", "b.push-type.liveactivity", "10", "5"},
+      {"pushtotalk", "b.voip-ptt", "10", "10"},
+      {"widgets", "b.push-type.widgets", "10", "5"},
+  };
+  ASSERT_EQ(std::size(cases) + 1, std::size(job::kApnsPushTypes)) << "mdm is tested above";
+  for (const auto& c : cases) {
+    auto n = ios();
+    n.push_type = c.type;
+    auto h = build_apns_headers(n, "b");
+    EXPECT_EQ(header(h, "apns-push-type"), c.type);
+    EXPECT_EQ(header(h, "apns-topic"), c.topic) << c.type;
+    EXPECT_EQ(header(h, "apns-priority"), c.priority_unset) << c.type;
+    n.priority = job::Priority::normal;
+    EXPECT_EQ(header(build_apns_headers(n, "b"), "apns-priority"), c.priority_normal) << c.type;
+  }
+  // PushToTalk: now or never.
+  auto ptt = ios();
+  ptt.push_type = "pushtotalk";
+  EXPECT_EQ(header(build_apns_headers(ptt, "b"), "apns-expiration"), "0");
+  ptt.expiration = 1700000000;
+  EXPECT_EQ(header(build_apns_headers(ptt, "b"), "apns-expiration"), "1700000000");
+}
+
+TEST(ApnsPayload, WidgetsAskForAReload) {
+  auto n = ios();
+  n.push_type = "widgets";
+  EXPECT_EQ(build_apns_payload(n), R"({"aps":{"content-changed":true}})");
+}
+
+TEST(ApnsPayload, LiveActivityFieldsGoToApsUnderApplesNames) {
+  auto n = ios();
+  n.title = "Kick-off";
+  n.message = "Lyon - Nice";
+  n.live_activity = json{{"event", "start"},
+                         {"content_state", {{"score", "0-0"}}},
+                         {"timestamp", 1700000000},
+                         {"stale_date", 1700003600},
+                         {"relevance_score", 50},
+                         {"attributes_type", "MatchAttributes"},
+                         {"attributes", {{"home", "Lyon"}}},
+                         {"input_push_token", true}};
+  EXPECT_EQ(build_apns_payload_json(n),
+            (json{{"aps",
+                   {{"alert", {{"title", "Kick-off"}, {"body", "Lyon - Nice"}}},
+                    {"event", "start"},
+                    {"content-state", {{"score", "0-0"}}},
+                    {"timestamp", 1700000000},
+                    {"stale-date", 1700003600},
+                    {"relevance-score", 50},
+                    {"attributes-type", "MatchAttributes"},
+                    {"attributes", {{"home", "Lyon"}}},
+                    {"input-push-token", 1}}}}));
+  auto h = build_apns_headers(n, "com.example.app");
+  EXPECT_EQ(header(h, "apns-push-type"), "liveactivity");
+  EXPECT_EQ(header(h, "apns-topic"), "com.example.app.push-type.liveactivity");
+
+  // An update without a timestamp carries the time the job was stored: a retry never
+  // passes a newer update on the device.
+  auto update = ios();
+  update.live_activity = json{{"event", "end"}, {"dismissal_date", 1700000100}, {"input_push_channel", "x"}};
+  update.job = job::JobMeta{"id", 1700000050999, 2, 0};
+  const auto aps = build_apns_payload_json(update)["aps"];
+  EXPECT_EQ(aps["timestamp"], 1700000050);
+  EXPECT_EQ(aps["dismissal-date"], 1700000100);
+  EXPECT_EQ(aps["input-push-channel"], "x");
+  EXPECT_FALSE(aps.contains("input-push-token"));
+}
+
+TEST(ApnsHeaders, ABroadcastNamesNoTopicAndAlwaysAnExpiration) {
+  auto n = ios();
+  n.target = job::Target::apns_channel;
+  n.tokens = {"dHN0LXNyY2gtY2hubA=="};
+  n.live_activity = json{{"event", "update"}, {"content_state", json::object()}};
+  n.collapse_id = "c";
+  auto h = build_apns_headers(n, "com.example.app");
+  EXPECT_EQ(h, (HeaderList{{"apns-push-type", "liveactivity"}, {"apns-priority", "10"}, {"apns-expiration", "0"}}));
+  EXPECT_EQ(apns_payload_limit(n), 5120u);
 }
 
 TEST(ApnsHeaders, NoTopicWhenNoneIsKnown) {

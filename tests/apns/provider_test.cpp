@@ -16,6 +16,8 @@
 #include <spdlog/sinks/ostream_sink.h>
 
 #include "apns/test_keys.hpp"
+#include "pushgw/apns/channels.hpp"
+#include "pushgw/job/validate.hpp"
 #include "pushgw/log/log.hpp"
 #include "support/asio_wait.hpp"
 #include "support/sim_process.hpp"
@@ -97,6 +99,155 @@ TEST_F(ProviderTest, DeliversWithAnApnsIdAndTheSimulatorCountsIt) {
   EXPECT_EQ(stats.at("duplicates"), 0);
   EXPECT_TRUE(provider->health().ok);
   EXPECT_EQ(provider->tokens_minted(), 1u);  // one provider token shared by every request
+  stop(*provider);
+}
+
+// What the simulator recorded for the request that carried `token` (the last one).
+nlohmann::json request_for(test::SimProcess& sim, const std::string& path) {
+  nlohmann::json found;
+  for (const auto& request : sim.requests()) {
+    if (request.at("path") == path) found = request;
+  }
+  EXPECT_FALSE(found.is_null()) << "no request to " << path;
+  return found;
+}
+
+// Every push type Apple defines, sent as pushgw builds it: the simulator checks each one's topic
+// suffix, priority and payload rules, and records the headers.
+TEST_F(ProviderTest, EveryPushTypeGoesWithItsTopicPriorityAndPushTypeHeaders) {
+  sim.configure({{"record_requests", true}});
+  auto provider = make_provider(apns_config());
+  struct Case {
+    std::string type, topic, priority;
+  };
+  const std::vector<Case> cases = {
+      {"alert", "com.example.app", "10"},
+      {"background", "com.example.app", "5"},
+      {"location", "com.example.app.location-query", "10"},
+      {"voip", "com.example.app.voip", "10"},
+      {"complication", "com.example.app.complication", "10"},
+      {"fileprovider", "com.example.app.pushkit.fileprovider", "10"},
+      {"mdm", "com.apple.mgmt.External.0f1e2d3c", "10"},
+      {"liveactivity", "com.example.app.push-type.liveactivity", "10"},
+      {"pushtotalk", "com.example.app.voip-ptt", "10"},
+      {"widgets", "com.example.app.push-type.widgets", "10"},
+  };
+  ASSERT_EQ(cases.size(), std::size(job::kApnsPushTypes));
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const auto& c = cases[i];
+    job::Notification n = alert();
+    n.push_type = c.type;
+    if (c.type == "background") {  // a silent update: no alert
+      n = job::Notification{};
+      n.push_type = c.type;
+      n.content_available = true;
+    }
+    if (c.type == "mdm") n.topic = c.topic;
+    if (c.type == "liveactivity") n.live_activity = nlohmann::json{{"event", "update"}, {"content_state", {{"score", "1-0"}}}};
+    const std::string token = device_token("ab" + std::to_string(10 + i));
+    const auto outcome = send(*provider, token, n);
+    EXPECT_EQ(outcome.kind, OutcomeKind::delivered) << c.type << ": " << outcome.reason;
+    const auto headers = request_for(sim, "/3/device/" + token).at("headers");
+    EXPECT_EQ(headers.value("apns-push-type", ""), c.type);
+    EXPECT_EQ(headers.value("apns-topic", ""), c.topic) << c.type;
+    EXPECT_EQ(headers.value("apns-priority", ""), c.priority) << c.type;
+  }
+  stop(*provider);
+}
+
+// Push-to-start (iOS 17.2), an update at low priority, and the end with a dismissal date.
+TEST_F(ProviderTest, ALiveActivityIsStartedUpdatedAndEndedWithActivityKitsPayloads) {
+  sim.configure({{"record_requests", true}});
+  auto provider = make_provider(apns_config());
+  const std::string start_token = device_token("ab01");  // a push-to-start token
+  const std::string activity_token = device_token("ab02");  // the activity's own token
+  job::Notification start = alert("Lyon - Nice");
+  start.title = "Kick-off";
+  start.live_activity = nlohmann::json{{"event", "start"},
+                         {"content_state", {{"home", 0}, {"away", 0}}},
+                         {"attributes_type", "MatchAttributes"},
+                         {"attributes", {{"home", "Lyon"}, {"away", "Nice"}}},
+                         {"input_push_token", true},
+                         {"timestamp", 1700000000}};
+  job::Notification update;
+  update.priority = job::Priority::normal;
+  update.live_activity = nlohmann::json{{"event", "update"}, {"content_state", {{"home", 1}, {"away", 0}}}, {"stale_date", 1700003600},
+                          {"relevance_score", 80}};
+  job::Notification end;
+  end.live_activity = nlohmann::json{{"event", "end"}, {"content_state", {{"home", 2}, {"away", 1}}}, {"dismissal_date", 1700007200}};
+  for (const auto* step : {&start, &update, &end}) {
+    const auto& token = step == &start ? start_token : activity_token;
+    const auto outcome = send(*provider, token, *step);
+    EXPECT_EQ(outcome.kind, OutcomeKind::delivered) << outcome.reason;
+  }
+  const auto requests = sim.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  for (const auto& request : requests) {
+    EXPECT_EQ(request["headers"]["apns-push-type"], "liveactivity");
+    EXPECT_EQ(request["headers"]["apns-topic"], "com.example.app.push-type.liveactivity");
+  }
+  EXPECT_EQ(requests[0]["path"], "/3/device/" + start_token);
+  EXPECT_EQ(requests[0]["headers"]["apns-priority"], "10");
+  EXPECT_EQ(requests[0]["body"]["aps"],
+            (nlohmann::json{{"alert", {{"title", "Kick-off"}, {"body", "Lyon - Nice"}}},
+                            {"event", "start"},
+                            {"content-state", {{"home", 0}, {"away", 0}}},
+                            {"timestamp", 1700000000},
+                            {"attributes-type", "MatchAttributes"},
+                            {"attributes", {{"home", "Lyon"}, {"away", "Nice"}}},
+                            {"input-push-token", 1}}));
+  EXPECT_EQ(requests[1]["headers"]["apns-priority"], "5");
+  EXPECT_EQ(requests[1]["body"]["aps"]["event"], "update");
+  EXPECT_EQ(requests[1]["body"]["aps"]["stale-date"], 1700003600);
+  EXPECT_EQ(requests[1]["body"]["aps"]["relevance-score"], 80);
+  EXPECT_TRUE(requests[1]["body"]["aps"]["timestamp"].is_number_integer());
+  EXPECT_EQ(requests[2]["body"]["aps"]["event"], "end");
+  EXPECT_EQ(requests[2]["body"]["aps"]["dismissal-date"], 1700007200);
+
+  // The simulator refuses what ActivityKit would drop: a start without its attributes.
+  job::Notification bad = start;
+  bad.live_activity->erase("attributes");
+  const auto refused = send(*provider, start_token, bad);
+  EXPECT_EQ(refused.kind, OutcomeKind::rejected);
+  EXPECT_EQ(refused.reason, "BadPayload");
+  stop(*provider);
+}
+
+// iOS 18 broadcast: a channel created, a Live Activity update sent to it, the channel deleted.
+TEST_F(ProviderTest, ABroadcastGoesToTheChannelUntilItIsDeleted) {
+  sim.configure({{"record_requests", true}});
+  const auto config = apns_config();
+  ChannelClient channels(io.get_executor(), config, load_credentials(config.auth, "apps.demo.apns.auth"));
+  const auto created = test::run_until_done(io, channels.run(ChannelAction::create, {.channel_id = "", .storage_policy = 0}));
+  ASSERT_TRUE(created.ok) << created.reason;
+
+  auto provider = make_provider(config);
+  job::Notification n;
+  n.target = job::Target::apns_channel;
+  n.live_activity = nlohmann::json{{"event", "update"}, {"content_state", {{"home", 1}}}};
+  auto outcome = send(*provider, created.channel_id, n);
+  EXPECT_EQ(outcome.kind, OutcomeKind::delivered) << outcome.reason;
+  EXPECT_EQ(outcome.provider_id.size(), 36u) << "the apns-unique-id";
+  const auto request = request_for(sim, "/4/broadcasts/apps/com.example.app");
+  EXPECT_EQ(request["headers"]["apns-channel-id"], created.channel_id);
+  EXPECT_EQ(request["headers"]["apns-push-type"], "liveactivity");
+  EXPECT_EQ(request["headers"]["apns-expiration"], "0");
+  EXPECT_FALSE(request["headers"].contains("apns-topic"));
+  EXPECT_EQ(request["body"]["aps"]["content-state"], (nlohmann::json{{"home", 1}}));
+
+  // A channel that stores nothing takes no later expiration; that is the notification's fault.
+  n.expiration = 1900000000;
+  outcome = send(*provider, created.channel_id, n);
+  EXPECT_EQ(outcome.kind, OutcomeKind::rejected);
+  EXPECT_EQ(outcome.reason, "BadExpirationDate");
+
+  const auto deleted =
+      test::run_until_done(io, channels.run(ChannelAction::remove, {.channel_id = created.channel_id, .storage_policy = 0}));
+  EXPECT_TRUE(deleted.ok) << deleted.reason;
+  n.expiration.reset();
+  outcome = send(*provider, created.channel_id, n);
+  EXPECT_EQ(outcome.kind, OutcomeKind::rejected) << "a channel is never a dead token";
+  EXPECT_EQ(outcome.reason, "ChannelNotRegistered");
   stop(*provider);
 }
 

@@ -139,6 +139,20 @@ bool is_canonical_uuid_v4(const std::string& id) {
   return id[14] == '4' && std::string_view("89ab").find(id[19]) != std::string_view::npos;
 }
 
+TEST(PrepareApnsRequest, ABroadcastGoesToTheAppsBroadcastPath) {
+  job::Notification n;
+  n.target = job::Target::apns_channel;
+  n.tokens = {"dHN0LXNyY2gtY2hubA=="};
+  n.live_activity = nlohmann::json{{"event", "update"}, {"content_state", nlohmann::json::object()}};
+  auto prepared = std::get<ApnsPrepared>(prepare_apns_request(n, "com.example.app", "bearer x"));
+  EXPECT_EQ(prepared.broadcast_path, "/4/broadcasts/apps/com.example.app");
+  EXPECT_EQ(broadcast_path("b"), "/4/broadcasts/apps/b");
+  for (const auto& [name, value] : prepared.headers) EXPECT_NE(name, "apns-topic");
+  const auto refused = std::get<job::SendOutcome>(prepare_apns_request(n, "", "bearer x"));
+  EXPECT_EQ(refused.kind, job::OutcomeKind::credentials_error);
+  EXPECT_EQ(refused.reason, "MissingTopic");
+}
+
 TEST(NewApnsId, RecognisesTheFormat) {
   EXPECT_TRUE(is_canonical_uuid_v4("0f0f0f0f-0000-4000-8000-000000000000"));
   EXPECT_FALSE(is_canonical_uuid_v4("0f0f0f0f-0000-1000-8000-000000000000"));  // version 1

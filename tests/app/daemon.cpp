@@ -44,6 +44,16 @@ std::string daemon_config_yaml(std::uint16_t port, const DaemonOptions& options)
   return yaml.str();
 }
 
+std::filesystem::path write_command_config(const TempDir& dir, const SimProcess& sim) {
+  const auto file = dir.path() / "pushgw.yaml";
+  DaemonOptions options;
+  options.redis_url = "redis://127.0.0.1:1/0";
+  options.provider_endpoint = sim.endpoint();
+  options.fcm_service_account = sim.service_account_file();
+  std::ofstream(file) << daemon_config_yaml(free_tcp_port(), options);
+  return file;
+}
+
 Daemon::Daemon(DaemonOptions options) {
   port_ = free_tcp_port();
   config_file_ = dir_.path() / "pushgw.yaml";

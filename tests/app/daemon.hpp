@@ -37,6 +37,10 @@ struct DaemonOptions {
 // A minimal valid config for tests: one app "demo" with APNs and FCM.
 std::string daemon_config_yaml(std::uint16_t port, const DaemonOptions& options);
 
+// A config file for the commands that talk to the providers themselves (send, channels): the
+// simulator's endpoint and credentials, a Redis they do not use.
+std::filesystem::path write_command_config(const TempDir& dir, const SimProcess& sim);
+
 class Daemon {
  public:
   explicit Daemon(DaemonOptions options);

@@ -329,6 +329,55 @@ TEST_F(PipelineTest, RedisRestartMidRunLosesNothingAndTheDaemonRecoversByItself)
       << get(daemon.port(), "/readyz").body << "\n" << daemon.log();
 }
 
+// Issue 19 end to end: gorush's `to: "/topics/x"` through /api/push, a native FCM condition
+// and an APNs broadcast to a channel made with `pushgw channels`, each reaching the simulator in
+// the shape FCM v1 and APNs document.
+TEST_F(PipelineTest, TopicsConditionsAndBroadcastsAreDeliveredInTheirShapes) {
+  sim_->configure({{"record_requests", true}});
+  Daemon daemon(options("targets"));
+  const auto created = run_command((build_dir() / "pushgw").string() + " channels create --config " +
+                                   daemon.config_file().string() + " 2>&1");
+  ASSERT_EQ(created.exit_code, 0) << created.output;
+  const std::string channel = created.output.substr(0, created.output.find('\n'));
+
+  const json gorush = {{"notifications", {{{"platform", 2}, {"to", "/topics/news"}, {"message", "Hello"}}}}};
+  auto response = post_json(daemon.port(), "/api/push", gorush.dump());
+  ASSERT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(json::parse(response.body)["counts"], 1);
+  const json native = {
+      {"notifications",
+       {{{"platform", "android"}, {"condition", "'sport' in topics && !('muted' in topics)"}, {"title", "Goal"}},
+        {{"platform", "ios"}, {"channel", channel},
+         {"live_activity", {{"event", "update"}, {"content_state", {{"home", 1}, {"away", 0}}}}}}}}};
+  response = post_json(daemon.port(), "/push", native.dump());
+  ASSERT_EQ(response.status, 202) << response.body;
+
+  ASSERT_TRUE(eventually([&] { return unique() >= 3; })) << sim_->requests().dump() << daemon.log();
+  std::map<std::string, json> received;  // by what identifies each
+  for (const auto& request : sim_->requests()) {
+    if (request["path"] == "/4/broadcasts/apps/com.example.demo") {
+      received["broadcast"] = request;
+    } else if (request["body"].contains("message")) {
+      const auto& message = request["body"]["message"];
+      received[message.contains("topic") ? "topic" : "condition"] = message;
+    }
+  }
+  EXPECT_EQ(received["topic"]["topic"], "news");
+  EXPECT_EQ(received["topic"]["notification"]["body"], "Hello");
+  EXPECT_FALSE(received["topic"].contains("token"));
+  EXPECT_EQ(received["condition"]["condition"], "'sport' in topics && !('muted' in topics)");
+  EXPECT_EQ(received["broadcast"]["headers"]["apns-channel-id"], channel);
+  EXPECT_EQ(received["broadcast"]["headers"]["apns-push-type"], "liveactivity");
+  EXPECT_EQ(received["broadcast"]["status"], 200);
+  ASSERT_TRUE(eventually([&] { return queue_keys(*sync_).empty(); })) << daemon.log();
+  // Nothing about a topic or channel is marked inactive.
+  EXPECT_TRUE(sync_->command({"KEYS", "pushgw:inactive:*"})->elements == 0);
+
+  const auto deleted = run_command((build_dir() / "pushgw").string() + " channels delete --config " +
+                                   daemon.config_file().string() + " --channel " + channel + " 2>&1");
+  EXPECT_EQ(deleted.exit_code, 0) << deleted.output;
+}
+
 TEST_F(PipelineTest, TransientFailuresAreRetriedWithBackoffUntilDelivered) {
   sim_->configure({{"force_status", 503}});
   constexpr std::size_t kTokens = 20;

@@ -11,14 +11,7 @@ namespace {
 
 class SendCommandTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    config_ = dir_.path() / "pushgw.yaml";
-    DaemonOptions options;
-    options.redis_url = "redis://127.0.0.1:1/0";  // not used by send
-    options.provider_endpoint = sim_.endpoint();
-    options.fcm_service_account = sim_.service_account_file();
-    std::ofstream(config_) << daemon_config_yaml(free_tcp_port(), options);
-  }
+  void SetUp() override { config_ = write_command_config(dir_, sim_); }
 
   CommandResult send(const std::string& args) {
     return run_command((build_dir() / "pushgw").string() + " send --config " + config_.string() + " " + args);

@@ -130,6 +130,25 @@ TEST(Plan, AParkedNotificationWaitsWithoutAnAttemptUnlessItExpiresFirst) {
   EXPECT_NE(expired.dead[0].error.find("circuit breaker"), std::string::npos) << expired.dead[0].error;
 }
 
+// A topic, condition or broadcast channel has no dead token to mark: what would mark one is a
+// refusal of the notification there.
+TEST(Plan, NothingIsADeadTokenForATopic) {
+  job::Notification n;
+  n.platform = job::Platform::android;
+  n.target = job::Target::fcm_topic;
+  n.tokens = {"news"};
+  job::SendOutcome dead;
+  dead.kind = OutcomeKind::token_dead;
+  dead.status = 404;
+  dead.reason = "UNREGISTERED";
+  const Plan plan = plan_after_sends(n, {{"news", dead}}, config::RetriesConfig{}, 1000, 0.5);
+  EXPECT_TRUE(plan.dead_tokens.empty());
+  ASSERT_EQ(plan.dead.size(), 1u);
+  EXPECT_EQ(plan.dead[0].reason, queue::DeadReason::rejected);
+  EXPECT_EQ(plan.dead[0].job.target, job::Target::fcm_topic);
+  EXPECT_EQ(plan.dead[0].job.tokens, std::vector<std::string>{"news"});
+}
+
 TEST(Describe, NamesStatusAndReason) {
   EXPECT_EQ(describe(outcome(OutcomeKind::retry, 503, "ServiceUnavailable")), "HTTP 503 ServiceUnavailable");
   EXPECT_EQ(describe(outcome(OutcomeKind::retry, 0, "timeout")), "timeout");

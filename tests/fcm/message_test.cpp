@@ -146,6 +146,22 @@ TEST(FcmMessage, TheTokenIsAlwaysOurs) {
   EXPECT_EQ(build_fcm_message(n, kToken, kNow), (json{{"token", kToken}}));
 }
 
+TEST(FcmMessage, ATopicOrConditionIsTheTargetInsteadOfAToken) {
+  job::Notification n;
+  n.platform = job::Platform::android;
+  n.title = "Breaking";
+  n.target = job::Target::fcm_topic;
+  n.fcm = json{{"token", "sneaky"}, {"condition", "'x' in topics"}};
+  EXPECT_EQ(build_fcm_message(n, "news", 0),
+            (json{{"notification", {{"title", "Breaking"}}}, {"topic", "news"}}));
+  n.target = job::Target::fcm_condition;
+  EXPECT_EQ(build_fcm_message(n, "'a' in topics", 0)["condition"], "'a' in topics");
+  EXPECT_FALSE(build_fcm_message(n, "'a' in topics", 0).contains("token"));
+  EXPECT_EQ(fcm_payload_limit(n), 2048u);
+  n.target = job::Target::tokens;
+  EXPECT_EQ(fcm_payload_limit(n), 4096u);
+}
+
 TEST(FcmMessage, NonObjectPassThroughIsIgnored) {
   auto n = android();
   n.fcm = json::array({1});

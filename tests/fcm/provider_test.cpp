@@ -120,6 +120,40 @@ TEST_F(FcmProviderTest, DeliversWithTheMessageNameAndTheSimulatorCountsIt) {
   stop(*provider);
 }
 
+// A topic and a condition reach FCM in the v1 shape: message.topic (no "/topics/" prefix) or
+// message.condition, instead of message.token, and FCM answers with a message name as for tokens.
+TEST_F(FcmProviderTest, TopicsAndConditionsAreSentWithTheV1Shape) {
+  sim.configure({{"record_requests", true}});
+  auto provider = make_provider(fcm_config());
+  auto news = alert("Breaking");
+  news.target = job::Target::fcm_topic;
+  auto outcome = send(*provider, "news", news);
+  EXPECT_EQ(outcome.kind, OutcomeKind::delivered) << outcome.reason;
+  EXPECT_THAT(outcome.provider_id, StartsWith("projects/"));
+  auto sport = alert("Goal");
+  sport.target = job::Target::fcm_condition;
+  const std::string condition = "'sport' in topics && ('lyon' in topics || 'nice' in topics)";
+  outcome = send(*provider, condition, sport);
+  EXPECT_EQ(outcome.kind, OutcomeKind::delivered) << outcome.reason;
+
+  const auto requests = sim.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  const auto& topic_message = requests[0]["body"]["message"];
+  EXPECT_EQ(topic_message["topic"], "news");
+  EXPECT_FALSE(topic_message.contains("token"));
+  EXPECT_EQ(topic_message["notification"], (nlohmann::json{{"title", "Title"}, {"body", "Breaking"}}));
+  EXPECT_EQ(requests[1]["body"]["message"]["condition"], condition);
+  EXPECT_FALSE(requests[1]["body"]["message"].contains("token"));
+
+  // Outcomes as for tokens: a transient error is a retry; what FCM refuses is rejected.
+  outcome = send(*provider, "unavailable-news", news);
+  EXPECT_EQ(outcome.kind, OutcomeKind::retry);
+  outcome = send(*provider, "'a' in topics &&", sport);
+  EXPECT_EQ(outcome.kind, OutcomeKind::rejected);
+  EXPECT_EQ(outcome.status, 400);
+  stop(*provider);
+}
+
 TEST_F(FcmProviderTest, ConcurrentSendsShareOneAccessTokenFetch) {
   auto provider = make_provider(fcm_config());
   std::vector<std::string> tokens;

@@ -68,6 +68,10 @@ TEST(Codec, RoundTripsEachFieldAlone) {
       [&](Notification& n) { n.job = full.job; },
       [&](Notification& n) { n.job = JobMeta{"x", 0, 0, 0}; },
       [&](Notification& n) { n.platform = Platform::android; },
+      [&](Notification& n) { n.live_activity = json{{"event", "update"}, {"relevance_score", 0.5}}; },
+      [&](Notification& n) { n.target = Target::fcm_topic; },
+      [&](Notification& n) { n.target = Target::fcm_condition; },
+      [&](Notification& n) { n.target = Target::apns_channel; },
   };
   for (std::size_t i = 0; i < setters.size(); ++i) {
     Notification base;
@@ -88,6 +92,47 @@ TEST(Codec, EncodesOnlyTheFieldsThatAreSet) {
   n.priority = Priority::high;
   EXPECT_EQ(encode_notification(n),
             (json{{"platform", "android"}, {"tokens", {"a"}}, {"title", "t"}, {"priority", "high"}}));
+}
+
+TEST(Codec, ATopicConditionOrChannelIsItsOwnFieldAndTheOnlyToken) {
+  const auto topic = decode_ok(json{{"platform", "android"}, {"fcm_topic", "news"}});
+  EXPECT_EQ(topic.target, Target::fcm_topic);
+  EXPECT_EQ(topic.tokens, std::vector<std::string>{"news"});
+  EXPECT_EQ(encode_notification(topic), (json{{"platform", "android"}, {"fcm_topic", "news"}}));
+  const auto condition = decode_ok(json{{"platform", "android"}, {"condition", "'a' in topics"}});
+  EXPECT_EQ(condition.target, Target::fcm_condition);
+  EXPECT_EQ(encode_notification(condition)["condition"], "'a' in topics");
+  const auto channel = decode_ok(json{{"platform", "ios"}, {"channel", "dHN0LXNyY2gtY2hubA=="}, {"tokens", nullptr}});
+  EXPECT_EQ(channel.target, Target::apns_channel);
+  EXPECT_EQ(encode_notification(channel)["channel"], "dHN0LXNyY2gtY2hubA==");
+
+  EXPECT_EQ(decode_error(json{{"platform", "android"}, {"tokens", {"t"}}, {"fcm_topic", "news"}}, ""),
+            (FieldError{"fcm_topic", "cannot be combined with tokens: a notification goes to tokens or to one target"}));
+  EXPECT_EQ(decode_error(json{{"platform", "android"}, {"condition", "'a' in topics"}, {"fcm_topic", "news"}}, ""),
+            (FieldError{"fcm_topic", "cannot be combined with condition: a notification goes to one topic, "
+                                     "condition or channel"}));
+  EXPECT_EQ(decode_error(json{{"platform", "android"}, {"fcm_topic", 7}}, ""), (FieldError{"fcm_topic", "must be a string"}));
+  EXPECT_EQ(decode_error(json{{"platform", "android"}}, ""), (FieldError{"tokens", "is required (or fcm_topic, condition, channel)"}));
+}
+
+TEST(Codec, LiveActivityFieldsAreCheckedByType) {
+  const json la = {{"event", "start"}, {"content_state", {{"s", 1}}}, {"timestamp", 1700000000},
+                   {"stale_date", 1700000600}, {"dismissal_date", 1700000900}, {"relevance_score", 75.5},
+                   {"attributes_type", "MatchAttributes"}, {"attributes", {{"home", "Lyon"}}},
+                   {"input_push_token", true}, {"input_push_channel", "dHN0LXNyY2gtY2hubA=="}};
+  EXPECT_EQ(decode_ok(json{{"platform", "ios"}, {"tokens", {"t"}}, {"live_activity", la}}).live_activity, la);
+  const auto error_for = [](json field) {
+    return decode_error(json{{"platform", "ios"}, {"tokens", {"t"}}, {"live_activity", std::move(field)}}, "");
+  };
+  EXPECT_EQ(error_for(json::array()), (FieldError{"live_activity", "must be an object"}));
+  EXPECT_EQ(error_for(json{{"evnt", "start"}}),
+            (FieldError{"live_activity.evnt", R"(unknown field "evnt" (did you mean "event"?))"}));
+  EXPECT_EQ(error_for(json{{"event", 1}}), (FieldError{"live_activity.event", "must be a string"}));
+  EXPECT_EQ(error_for(json{{"content_state", "x"}}), (FieldError{"live_activity.content_state", "must be an object"}));
+  EXPECT_EQ(error_for(json{{"timestamp", -1}}).path, "live_activity.timestamp");
+  EXPECT_EQ(error_for(json{{"stale_date", 1.5}}), (FieldError{"live_activity.stale_date", "must be an integer"}));
+  EXPECT_EQ(error_for(json{{"relevance_score", "high"}}), (FieldError{"live_activity.relevance_score", "must be a number"}));
+  EXPECT_EQ(error_for(json{{"input_push_token", 1}}), (FieldError{"live_activity.input_push_token", "must be true or false"}));
 }
 
 TEST(Codec, EncodesJobMetaWithAllItsFields) {
@@ -135,6 +180,11 @@ TEST(Codec, JobsDecodeAsWithNlohmannAlone) {
       R"({"tokens":["a"]})",
       R"({"platform":"ios","tokens":["tab\there"]})",
       "{\"platform\":\"ios\",\"tokens\":[\"a\"],\"title\":\"\xFF\"}",
+      R"({"platform":"android","fcm_topic":"news","title":"x"})",
+      R"j({"platform":"android","condition":"'a' in topics && !('b' in topics)"})j",
+      R"({"platform":"android","fcm_topic":"news","tokens":["t"]})",
+      R"({"platform":"ios","channel":"dHN0LXNyY2gtY2hubA==","live_activity":{"event":"update","content_state":{"s":[1,2]},"relevance_score":0.5,"timestamp":1700000000}})",
+      R"({"platform":"ios","tokens":["a"],"live_activity":{"event":"start","attributes":{"k":{"n":-3}},"input_push_token":true}})",
   };
   for (const auto& text : texts) {
     json parsed;
@@ -246,7 +296,7 @@ TEST(Codec, NamesTheFirstBadFieldByPath) {
 TEST(Codec, RequiredFieldsAndNonObjects) {
   auto j = minimal();
   j.erase("tokens");
-  EXPECT_EQ(decode_error(j, "notifications[3]"), (FieldError{"notifications[3].tokens", "is required"}));
+  EXPECT_EQ(decode_error(j, "notifications[3]"), (FieldError{"notifications[3].tokens", "is required (or fcm_topic, condition, channel)"}));
   j = minimal();
   j.erase("platform");
   EXPECT_EQ(decode_error(j, ""), (FieldError{"platform", "is required"}));

@@ -173,15 +173,162 @@ TEST(Validate, ScalarLimits) {
   expect_valid(n);
 }
 
+// A Live Activity update as ActivityKit takes it.
+nlohmann::json live_update() { return {{"event", "update"}, {"content_state", {{"score", "2-1"}}}}; }
+
 TEST(Validate, PushTypeMustBeKnown) {
-  auto n = ios();
-  for (auto type : kApnsPushTypes) {
-    n.push_type = std::string(type);
+  for (const auto& type : kApnsPushTypes) {
+    auto n = ios();
+    n.push_type = std::string(type.name);
+    if (type.name == "mdm") n.topic = "com.apple.mgmt.External.0f1e2d3c";
+    if (type.name == "liveactivity") n.live_activity = live_update();
     expect_valid(n);
   }
+  auto n = ios();
   n.push_type = "banner";
   EXPECT_EQ(error_of(n).path, "notifications[2].push_type");
   EXPECT_THAT(error_of(n).message, HasSubstr("must be one of alert, background"));
+  EXPECT_THAT(error_of(n).message, HasSubstr("widgets"));
+}
+
+TEST(Validate, EachPushTypeKeepsItsPriorityAndTopicRules) {
+  auto ptt = ios();
+  ptt.push_type = "pushtotalk";
+  ptt.priority = Priority::normal;
+  EXPECT_EQ(error_of(ptt).path, "notifications[2].priority");
+  EXPECT_THAT(error_of(ptt).message, HasSubstr("apns-priority 10"));
+
+  auto background = ios();
+  background.push_type = "background";
+  background.priority = Priority::high;  // sent with 5, the one priority background takes
+  expect_valid(background);
+  background.apns = nlohmann::json{{"headers", {{"APNs-Priority", "10"}}}};
+  EXPECT_EQ(error_of(background).path, "notifications[2].apns.headers.apns-priority");
+  EXPECT_THAT(error_of(background).message, HasSubstr("must be one of 5 for push type background"));
+
+  auto live = ios();
+  live.live_activity = live_update();
+  live.apns = nlohmann::json{{"headers", {{"apns-priority", "1"}}}};
+  EXPECT_EQ(error_of(live).path, "notifications[2].apns.headers.apns-priority");
+
+  auto mdm = ios();
+  mdm.push_type = "mdm";
+  EXPECT_EQ(error_of(mdm).path, "notifications[2].topic");
+  EXPECT_THAT(error_of(mdm).message, HasSubstr("MDM push certificate"));
+}
+
+TEST(Validate, LiveActivitiesHaveWhatActivityKitNeedsForTheirEvent) {
+  auto n = ios();
+  n.live_activity = live_update();
+  expect_valid(n);
+  n.push_type = "alert";
+  EXPECT_EQ(error_of(n).path, "notifications[2].push_type");
+  n.push_type = "liveactivity";
+  expect_valid(n);
+
+  n.live_activity = nlohmann::json{{"content_state", nlohmann::json::object()}};
+  EXPECT_EQ(error_of(n).path, "notifications[2].live_activity.event");
+  n.live_activity = nlohmann::json{{"event", "pause"}};
+  EXPECT_EQ(error_of(n).path, "notifications[2].live_activity.event");
+  n.live_activity = nlohmann::json{{"event", "update"}};
+  EXPECT_EQ(error_of(n).path, "notifications[2].live_activity.content_state");
+  n.live_activity = nlohmann::json{{"event", "end"}, {"dismissal_date", 1700000000}};
+  expect_valid(n);
+  n.live_activity = live_update();
+  (*n.live_activity)["dismissal_date"] = 1700000000;
+  EXPECT_EQ(error_of(n).path, "notifications[2].live_activity.dismissal_date");
+  n.live_activity = live_update();
+  (*n.live_activity)["attributes"] = nlohmann::json::object();
+  EXPECT_EQ(error_of(n).path, "notifications[2].live_activity.attributes");
+  EXPECT_THAT(error_of(n).message, HasSubstr("only for event start"));
+
+  // Push-to-start: attributes, their type and an alert.
+  nlohmann::json start = {{"event", "start"}, {"content_state", {{"score", "0-0"}}}};
+  n.live_activity = start;
+  EXPECT_EQ(error_of(n).path, "notifications[2].live_activity.attributes_type");
+  start["attributes_type"] = "MatchAttributes";
+  n.live_activity = start;
+  EXPECT_EQ(error_of(n).path, "notifications[2].live_activity.attributes");
+  start["attributes"] = {{"home", "Lyon"}};
+  n.live_activity = start;
+  EXPECT_EQ(error_of(n).path, "notifications[2].title");
+  n.title = "Kick-off";
+  expect_valid(n);
+  start["input_push_channel"] = "not base64!";
+  n.live_activity = start;
+  EXPECT_EQ(error_of(n).path, "notifications[2].live_activity.input_push_channel");
+
+  auto android_la = android();
+  android_la.live_activity = live_update();
+  EXPECT_EQ(error_of(android_la).path, "notifications[2].live_activity");
+}
+
+TEST(Validate, FcmTopicsAndConditionsAsFcmDocumentsThem) {
+  auto n = android({"news"});
+  n.target = Target::fcm_topic;
+  expect_valid(n);
+  for (const std::string& topic : {std::string("a-b_c.d~e%20"), std::string(900, 't')}) {
+    n.tokens = {topic};
+    expect_valid(n);
+  }
+  n.tokens = {"/topics/news"};
+  EXPECT_EQ(error_of(n), (FieldError{"notifications[2].fcm_topic",
+                                     "must be the topic name without the \"/topics/\" prefix"}));
+  n.tokens = {"caf\xc3\xa9"};
+  EXPECT_THAT(error_of(n).message, HasSubstr("character 3 is not one of"));
+  n.tokens = {std::string(901, 't')};
+  EXPECT_THAT(error_of(n).message, HasSubstr("1 to 900 characters"));
+
+  n.target = Target::fcm_condition;
+  for (const char* condition : {"'news' in topics", "'a' in topics && ('b' in topics || 'c' in topics)",
+                                "!('a' in topics) || 'b' in topics&&'c' in topics",
+                                "'a' in topics && 'b' in topics && 'c' in topics && 'd' in topics && 'e' in topics"}) {
+    n.tokens = {condition};
+    expect_valid(n);
+  }
+  n.tokens = {"'a' in topics && 'b' in topics && 'c' in topics && 'd' in topics && 'e' in topics || 'f' in topics"};
+  EXPECT_EQ(error_of(n).path, "notifications[2].condition");
+  EXPECT_THAT(error_of(n).message, HasSubstr("at most 5"));
+  n.tokens = {"'a' in topics &&"};
+  EXPECT_THAT(error_of(n).message, HasSubstr("expected '<topic>' in topics, ! or ( at character 16"));
+  n.tokens = {"('a' in topics"};
+  EXPECT_THAT(error_of(n).message, HasSubstr("expected ) at character 14"));
+  n.tokens = {"\"a\" in topics"};
+  EXPECT_THAT(error_of(n).message, HasSubstr("at character 0"));
+  n.tokens = {"'a b' in topics"};
+  EXPECT_THAT(error_of(n).message, HasSubstr("topic at character 1"));
+  n.tokens = {"'a' in topic"};
+  EXPECT_THAT(error_of(n).message, HasSubstr("expected in topics"));
+
+  auto ios_topic = ios({"news"});
+  ios_topic.target = Target::fcm_topic;
+  EXPECT_EQ(error_of(ios_topic), (FieldError{"notifications[2].fcm_topic", "is for platform android (an FCM target)"}));
+}
+
+TEST(Validate, BroadcastChannelsCarryLiveActivityUpdatesOnly) {
+  auto n = ios({"dHN0LXNyY2gtY2hubA=="});
+  n.target = Target::apns_channel;
+  n.live_activity = live_update();
+  expect_valid(n);
+  n.live_activity.reset();  // the push type is liveactivity, so its fields are needed
+  EXPECT_EQ(error_of(n).path, "notifications[2].live_activity");
+  n.live_activity = live_update();
+  n.push_type = "alert";
+  EXPECT_EQ(error_of(n), (FieldError{"notifications[2].push_type", "must be liveactivity for a broadcast channel"}));
+  n.push_type.reset();
+  n.title = "Kick-off";
+  n.live_activity = nlohmann::json{{"event", "start"}, {"content_state", nlohmann::json::object()},
+                                   {"attributes_type", "A"}, {"attributes", nlohmann::json::object()}};
+  EXPECT_EQ(error_of(n).path, "notifications[2].live_activity.event");
+  n.live_activity = live_update();
+  n.tokens = {"not base64"};
+  EXPECT_EQ(error_of(n).path, "notifications[2].channel");
+  n.tokens = {"abc"};
+  EXPECT_THAT(error_of(n).message, HasSubstr("divisible by 4"));
+
+  auto android_channel = android({"dHN0LXNyY2gtY2hubA=="});
+  android_channel.target = Target::apns_channel;
+  EXPECT_EQ(error_of(android_channel).message, "is for platform ios (an APNs broadcast channel)");
 }
 
 TEST(Validate, IdLength) {
@@ -216,7 +363,7 @@ TEST(Validate, ApnsPassThroughHeaders) {
       {"authorization", "bearer x", "only apns-* request headers"},
       {"apns-", "x", "only apns-* request headers"},
       {"apns-topic", "a\r\nx: y", "must not contain CR, LF or NUL"},
-      {"apns-push-type", "banner", "known apns-push-type"},
+      {"apns-push-type", "banner", "must be one of alert, background"},
       {"apns-priority", "7", R"(must be "10", "5" or "1")"},
       {"apns-expiration", "soon", "unix time"},
       {"apns-collapse-id", std::string(65, 'c'), "at most 64 bytes"},

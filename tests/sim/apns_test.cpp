@@ -46,12 +46,14 @@ Request with_header(std::string_view name, std::string_view value) {
   return request;
 }
 
-Request with_body(std::string_view body, std::string_view push_type = "alert") {
+Request with_body(std::string_view body, std::string_view push_type = "alert",
+                  std::string_view topic = "com.example.app") {
   Request request = with_header("apns-push-type", push_type);
   Request copy;
   copy.set_method(request.method());
   copy.set_path(request.path());
-  for (const std::string_view header : {"apns-topic", "apns-push-type", "apns-priority"}) {
+  copy.add_header("apns-topic", topic);
+  for (const std::string_view header : {"apns-push-type", "apns-priority"}) {
     copy.add_header(header, request.header(header));
   }
   copy.append_body(body, 65536);
@@ -107,7 +109,47 @@ TEST(SimApnsCheck, RejectsBadPayloads) {
   EXPECT_EQ(too_large.status, 413);
   EXPECT_EQ(too_large.reason, "PayloadTooLarge");
   const std::string voip = R"({"aps":{},"x":")" + std::string(4500, 'x') + "\"}";
-  EXPECT_EQ(reason(with_body(voip, "voip")), "");
+  EXPECT_EQ(reason(with_body(voip, "voip", "com.example.app.voip")), "");
+}
+
+TEST(SimApnsCheck, EachPushTypeNeedsItsTopicAndPriority) {
+  EXPECT_EQ(push_type_problem("alert", "com.example.app", "10"), "");
+  EXPECT_EQ(push_type_problem("background", "com.example.app", "5"), "");
+  EXPECT_EQ(push_type_problem("background", "com.example.app", "10"), "BadPriority");
+  EXPECT_EQ(push_type_problem("background", "com.example.app", ""), "BadPriority") << "absent means 10";
+  EXPECT_EQ(push_type_problem("voip", "com.example.app", "10"), "TopicDisallowed");
+  EXPECT_EQ(push_type_problem("voip", "com.example.app.voip", "10"), "");
+  EXPECT_EQ(push_type_problem("liveactivity", "com.example.app.push-type.liveactivity", "1"), "BadPriority");
+  EXPECT_EQ(push_type_problem("liveactivity", "com.example.app.push-type.liveactivity", "5"), "");
+  EXPECT_EQ(push_type_problem("pushtotalk", "com.example.app.voip-ptt", "5"), "BadPriority");
+  EXPECT_EQ(push_type_problem("widgets", "com.example.app.push-type.widgets", "10"), "");
+  EXPECT_EQ(push_type_problem("mdm", "com.example.app", "10"), "TopicDisallowed");
+  EXPECT_EQ(push_type_problem("mdm", "com.apple.mgmt.External.0f1e", "10"), "");
+  EXPECT_EQ(reason(with_header("apns-push-type", "voip")), "TopicDisallowed");
+}
+
+TEST(SimApnsCheck, LiveActivityPayloadsAsActivityKitNeedsThem) {
+  const auto problem = [](const char* payload, bool broadcast = false) {
+    return std::string(live_activity_problem(nlohmann::json::parse(payload), broadcast));
+  };
+  EXPECT_EQ(problem(R"({"aps":{"event":"update","timestamp":1,"content-state":{}}})"), "");
+  EXPECT_EQ(problem(R"({"aps":{"event":"end","timestamp":1,"dismissal-date":2}})"), "");
+  EXPECT_EQ(problem(R"({"aps":{"event":"start","timestamp":1,"content-state":{},"attributes-type":"A",
+                      "attributes":{},"alert":{"title":"t"}}})"), "");
+  EXPECT_NE(problem(R"({"aps":{"event":"start","timestamp":1,"content-state":{},"attributes-type":"A",
+                      "attributes":{},"alert":{"title":"t"}}})", true), "");
+  EXPECT_NE(problem(R"({"aps":{"event":"start","timestamp":1,"content-state":{},"attributes":{},"alert":"t"}})"), "");
+  EXPECT_NE(problem(R"({"aps":{"event":"start","timestamp":1,"content-state":{},"attributes-type":"A","attributes":{}}})"), "");
+  EXPECT_NE(problem(R"({"aps":{"event":"update","content-state":{}}})"), "");
+  EXPECT_NE(problem(R"({"aps":{"event":"update","timestamp":1}})"), "");
+  EXPECT_NE(problem(R"({"aps":{"event":"pause","timestamp":1,"content-state":{}}})"), "");
+  EXPECT_NE(problem(R"({"aps":{"event":"update","timestamp":1,"content-state":{},"dismissal-date":2}})"), "");
+  const std::string topic = "com.example.app.push-type.liveactivity";
+  EXPECT_EQ(reason(with_body(R"({"aps":{"event":"update","content-state":{}}})", "liveactivity")), "TopicDisallowed");
+  EXPECT_EQ(reason(with_body(R"({"aps":{"event":"update","content-state":{}}})", "liveactivity", topic)), "BadPayload");
+  EXPECT_EQ(reason(with_body(R"({"aps":{"event":"update","timestamp":1,"content-state":{}}})", "liveactivity", topic)), "");
+  EXPECT_EQ(reason(with_body(R"({"aps":{}})", "widgets", "com.example.app.push-type.widgets")), "BadPayload");
+  EXPECT_EQ(reason(with_body(R"({"aps":{"content-changed":true}})", "widgets", "com.example.app.push-type.widgets")), "");
 }
 
 TEST(SimApnsCheck, ChecksTheProviderToken) {

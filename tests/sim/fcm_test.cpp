@@ -51,6 +51,32 @@ TEST(SimFcmMessage, RejectsWhatFcmRejects) {
   rejects(R"({"message":{"token":"t","apns":{"headers":{"apns-priority":10}}}})", "message.apns.headers");
 }
 
+TEST(SimFcmMessage, TopicsAndConditionsAsFcmChecksThem) {
+  std::string target;
+  const auto ok = [&](std::string_view message) {
+    EXPECT_EQ(check_message(R"({"message":)" + std::string(message) + "}", &target), "") << message;
+  };
+  const auto rejects = [&](std::string_view message, std::string_view expected) {
+    const std::string problem = check_message(R"({"message":)" + std::string(message) + "}", &target);
+    EXPECT_NE(problem.find(expected), std::string::npos) << message << " → " << problem;
+  };
+  ok(R"j({"topic":"a-b_c.d~e%20"})j");
+  ok(R"j({"condition":"!('a' in topics) && ('b' in topics || 'c' in topics)"})j");
+  ok(R"j({"condition":"'a' in topics&&'b' in topics||'c' in topics&&'d' in topics||'e' in topics"})j");
+  rejects(R"j({"topic":"/topics/news"})j", "without the /topics/ prefix");
+  rejects(R"j({"topic":"a b"})j", "Invalid value at 'message.topic'");
+  rejects(R"j({"condition":"'a' in topics && "})j", "Invalid condition");
+  rejects(R"j({"condition":"('a' in topics"})j", "Invalid condition");
+  rejects(R"j({"condition":"'a' in topics & 'b' in topics"})j", "Invalid condition");
+  rejects(R"j({"condition":"'a b' in topics"})j", "Invalid topic");
+  rejects(R"j({"condition":"'a' in topics || 'b' in topics || 'c' in topics || 'd' in topics || 'e' in topics || 'f' in topics"})j",
+          "at most 5");
+  // Topic messages carry at most 2048 bytes; token messages 4096.
+  const std::string data = R"("data":{"pad":")" + std::string(2100, 'p') + "\"}";
+  ok(R"({"token":"t",)" + data + "}");
+  rejects(R"({"topic":"news",)" + data + "}", "over 2048");
+}
+
 TEST(SimFcmErrors, BodyHasTheFcmShape) {
   const auto body = json::parse(error_body({404, "NOT_FOUND", "UNREGISTERED", "gone"}));
   EXPECT_EQ(body["error"]["code"], 404);

@@ -72,6 +72,8 @@ nlohmann::json SimProcess::control(const std::string& path, const std::string& b
 
 nlohmann::json SimProcess::stats() { return control("/sim/stats", ""); }
 
+nlohmann::json SimProcess::requests() { return control("/sim/requests", "")["requests"]; }
+
 void SimProcess::configure(const nlohmann::json& change) {
   auto answer = control("/sim/config", change.dump());
   if (answer.contains("error")) throw std::runtime_error("sim refused config: " + answer.dump());

@@ -49,6 +49,8 @@ class SimProcess {
   std::string service_account_file() const { return (dir_.path() / "fcm-service-account.json").string(); }
 
   nlohmann::json stats();
+  // What it recorded (GET /sim/requests): set {"record_requests": true} with configure() first.
+  nlohmann::json requests();
   // POST /sim/config with `change`; throws when the simulator refuses it.
   void configure(const nlohmann::json& change);
   void reset();

@@ -8,6 +8,8 @@
 //   to them; notif_id → id; title, message, image, priority, badge, category, collapse_id,
 //   push_type, expiration, data → same; thread-id (or thread_id) → thread_id;
 //   content_available / mutable_content → same when true; topic → topic (iOS);
+//   Android FCM topics and conditions: topic and `to: "/topics/<name>"` → fcm_topic (without
+//   the prefix), condition → condition (an empty `tokens` beside them counts as unset);
 //   sound: a string → sound; on iOS an object {critical, name, volume} and the `name` / `volume`
 //   fields → apns.payload.aps.sound.
 //   iOS only: alert {title, body, subtitle, loc-key, ...} → apns.payload.aps.alert (merged over
@@ -22,8 +24,7 @@
 // Accepted and ignored (listed in gorush.cpp): retry, apns_id, the other platform's fields,
 // Huawei fields, production/development/dry_run when false.
 // Rejected with 400 naming the field: anything else, and features pushgw does not have —
-// Huawei, FCM topic/condition messaging (android `topic`, `condition`, `to: "/topics/..."`),
-// per-request FCM `api_key`, `dry_run: true`, and per-request APNs environments
+// Huawei, per-request FCM `api_key`, `dry_run: true`, and per-request APNs environments
 // (`production` / `development: true`; the app's apns.endpoint decides).
 
 #include <cstddef>

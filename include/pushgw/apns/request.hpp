@@ -33,11 +33,14 @@ struct ApnsPrepared {
   std::string body;                      // the JSON payload
   std::string fixed_apns_id;             // from apns.headers; empty = a new one per request
   bool topic_from_notification = false;  // see ResponseContext
+  // A broadcast (target channel): "/4/broadcasts/apps/<bundle id>", each send naming its channel
+  // in apns-channel-id and itself in apns-request-id; empty for device pushes.
+  std::string broadcast_path;
 };
 
 // The notification's part of every request, or the outcome when it cannot be sent at all: a
-// payload over the APNs limit (rejected, "PayloadTooLarge") or one that cannot be serialised
-// (rejected). `authorization` is the full header value ("bearer <jwt>"), empty for
+// payload over the APNs limit (rejected, "PayloadTooLarge"), one that cannot be serialised
+// (rejected), a broadcast without a bundle id (credentials_error, "MissingTopic"). `authorization` is the full header value ("bearer <jwt>"), empty for
 // certificate auth; a pass-through authorization header is dropped (ours are not the
 // producer's to replace).
 std::variant<ApnsPrepared, job::SendOutcome> prepare_apns_request(const job::Notification& n,
@@ -51,6 +54,9 @@ std::optional<job::SendOutcome> check_device_token(std::string_view device_token
 
 // "/3/device/<token>".
 std::string device_path(std::string_view device_token);
+// "/4/broadcasts/apps/<bundle id>": where a broadcast on one of the app's channels goes
+// (Apple's "Sending broadcast push notification requests to APNs"), on the push host.
+std::string broadcast_path(std::string_view bundle_id);
 
 // prepare_apns_request and check_device_token in one, for one token: path, headers with
 // apns-id, body.

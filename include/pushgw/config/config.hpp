@@ -88,6 +88,9 @@ struct ApnsConfig {
   std::string endpoint = "https://api.push.apple.com";
   std::string ca_file;                             // empty = system store
   std::string topic;                               // default apns-topic (bundle id)
+  // Broadcast channel management (pushgw channels); "" = Apple's management host for Apple's
+  // push hosts, else `endpoint` (apns::channels_endpoint).
+  std::string channels_endpoint;
   ApnsAuthConfig auth;
   std::size_t connections = 4;
   std::size_t max_inflight = 1000;                 // requests in flight over all connections

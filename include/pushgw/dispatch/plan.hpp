@@ -3,7 +3,9 @@
 // Dispatcher feeds it the outcomes and writes the result to Redis in one ack.
 //
 //   delivered          → done
-//   token_dead         → mark the token inactive, report it on the feedback list
+//   token_dead         → mark the token inactive, report it on the feedback list (for device
+//                        tokens only: for a web channel, FCM topic or condition, or APNs
+//                        broadcast channel it is `rejected`)
 //   rejected           → dead-letter (one entry per distinct provider reason)
 //   retry              → a new, smaller job with only those tokens and attempt + 1, due after
 //                        backoff with jitter (Retry-After honoured); after retries.max_attempts

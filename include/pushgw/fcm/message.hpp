@@ -1,6 +1,6 @@
 #pragma once
-// The FCM HTTP v1 request for one notification and one registration token (pure logic, no
-// I/O).
+// The FCM HTTP v1 request for one notification and one target: a registration token, or the
+// notification's topic or condition (pure logic, no I/O).
 //
 //   POST /v1/projects/<project_id>/messages:send
 //   authorization: Bearer <access token>
@@ -9,7 +9,8 @@
 //
 // The message, in the fields of Google's v1 Message resource (proto names, which the API
 // accepts as well as lowerCamelCase):
-//   token                         the registration token
+//   token | topic | condition     the target: a registration token, or the notification's
+//                                 fcm_topic (a name, no "/topics/" prefix) or condition
 //   notification.title / body / image    title / message / image
 //   data                          `data`, every value a string (FCM requires it): non-string
 //                                 JSON values become their JSON text (42 → "42")
@@ -25,9 +26,9 @@
 //                                 does), notification_count ← badge
 // Then the `fcm` pass-through object, when given, is merged over the message as a JSON merge
 // patch (RFC 7396: objects merge key by key, other values replace, null removes), so it wins.
-// Use the proto (snake_case) names in it to override a built field. After the merge, `token`
-// is always ours (a topic or condition would make FCM refuse the request, so they are
-// removed), and data values are made strings again.
+// Use the proto (snake_case) names in it to override a built field. After the merge, the
+// target is always ours (a second one would make FCM refuse the request, so the pass-through's
+// token, topic and condition are removed), and data values are made strings again.
 // iOS-only fields (thread_id, push_type, content_available, mutable_content, topic, apns) are
 // not mapped: FCM's own `apns` block can be given in the pass-through.
 
@@ -47,11 +48,18 @@ namespace pushgw::fcm {
 
 // The `message` object (without the {"message": ...} wrapper). `now_s` is unix seconds, for
 // the ttl.
-nlohmann::json build_fcm_message(const job::Notification& n, std::string_view token, std::int64_t now_s);
+nlohmann::json build_fcm_message(const job::Notification& n, std::string_view target, std::int64_t now_s);
+
+// The message field that names the target: "token", "topic" or "condition".
+std::string_view target_field(job::Target target);
 
 // FCM's limit on what a message carries to the device: 4096 bytes ("both notification and
 // data messages"; FCM answers 400 INVALID_ARGUMENT "Message is too big" above it).
 inline constexpr std::size_t kFcmPayloadLimit = 4096;
+// The limit FCM applies to topic messages (to a topic or a condition of topics): 2048 bytes.
+inline constexpr std::size_t kFcmTopicPayloadLimit = 2048;
+// kFcmTopicPayloadLimit for a notification to a topic or condition, else kFcmPayloadLimit.
+std::size_t fcm_payload_limit(const job::Notification& n);
 
 // The bytes of `message` that count against kFcmPayloadLimit, as compact JSON: its
 // `notification` and `data`, and the `notification` and `data` of its `android` block (what
@@ -71,7 +79,7 @@ struct FcmRequest {
 };
 
 // The request, or the outcome when the notification cannot be sent: an empty registration
-// token (rejected, "MissingRegistration"), a message that cannot be serialised (rejected,
+// token (rejected, "MissingRegistration"; "MissingTarget" for an empty topic or condition), a message that cannot be serialised (rejected,
 // e.g. invalid UTF-8 in a string: "InvalidMessage"). `access_token` is the bare token.
 std::variant<FcmRequest, job::SendOutcome> build_fcm_request(const job::Notification& n, std::string_view token,
                                                              std::string_view project_id,

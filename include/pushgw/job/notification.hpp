@@ -15,6 +15,12 @@ namespace pushgw::job {
 enum class Platform { ios, android, web };
 enum class Priority { high, normal };
 
+// What `tokens` names. Device tokens (web: channel names) by default; or the one FCM topic,
+// FCM condition or APNs broadcast channel a notification goes to instead, given in JSON by its
+// own field (fcm_topic, condition, channel) and held in `tokens` as its only element, so that
+// splitting, the fan-out and retries treat it as one more send target.
+enum class Target { tokens, fcm_topic, fcm_condition, apns_channel };
+
 // Set by pushgw when a notification is stored as a job; absent in what producers LPUSH.
 struct JobMeta {
   std::string id;                    // unique job id (pushgw-generated)
@@ -26,7 +32,8 @@ struct JobMeta {
 
 struct Notification {
   Platform platform = Platform::ios;
-  std::vector<std::string> tokens;
+  Target target = Target::tokens;
+  std::vector<std::string> tokens;        // see Target
   std::string app;                   // empty = the only configured app
 
   std::optional<std::string> title;
@@ -44,6 +51,10 @@ struct Notification {
   std::optional<bool> content_available;
   std::optional<bool> mutable_content;
   std::optional<std::string> topic;
+  // An ActivityKit push (push type liveactivity): {"event", "content_state", "timestamp",
+  // "stale_date", "dismissal_date", "relevance_score", "attributes_type", "attributes",
+  // "input_push_token", "input_push_channel"}, shapes checked by the codec.
+  std::optional<nlohmann::json> live_activity;
 
   std::optional<nlohmann::json> apns;     // {"headers": {...}, "payload": {...}}
   std::optional<nlohmann::json> fcm;      // merged into the FCM v1 `message`
@@ -68,9 +79,14 @@ struct FieldError {
 };
 
 std::string_view to_string(Platform p);
-// Whether the platform's tokens are devices a provider can report dead (ios, android), so
-// inactive marks apply; web's are channel names.
-inline bool has_device_tokens(Platform p) { return p != Platform::web; }
+// The JSON field that carries a target: "tokens", "fcm_topic", "condition" or "channel".
+std::string_view field_name(Target t);
+// Whether the notification's tokens are devices a provider can report dead (ios, android
+// tokens), so inactive marks apply; web channels, topics, conditions and broadcast channels
+// never die.
+inline bool has_device_tokens(const Notification& n) {
+  return n.platform != Platform::web && n.target == Target::tokens;
+}
 std::string_view to_string(Priority p);
 
 // The lanes a job can go to; a notification without `lane` goes to kDefaultLane.

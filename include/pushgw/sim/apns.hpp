@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "pushgw/sim/behaviour.hpp"
 #include "pushgw/sim/provider_token.hpp"
 #include "pushgw/sim/request.hpp"
@@ -34,6 +36,15 @@ const TokenOutcome* outcome_for_token(std::string_view token);
 bool valid_device_token(std::string_view token);
 bool valid_push_type(std::string_view push_type);
 bool valid_uuid(std::string_view text);   // 8-4-4-4-12 hex digits
+// The push type's rules: apns-topic with its suffix (voip ".voip", liveactivity
+// ".push-type.liveactivity", widgets ".push-type.widgets", ...; mdm a com.apple.mgmt. topic) else
+// "TopicDisallowed"; an apns-priority it takes (background 5, pushtotalk 10, liveactivity,
+// location and complication 10 or 5) else "BadPriority". "" when the request fits.
+std::string_view push_type_problem(std::string_view push_type, std::string_view topic, std::string_view priority);
+// What ActivityKit needs of a Live Activity payload (aps.event start|update|end, timestamp,
+// content-state, attributes-type, attributes and alert to start, dismissal-date only to end);
+// a broadcast cannot start one. "" when the payload fits, else what is wrong.
+std::string_view live_activity_problem(const nlohmann::json& payload, bool broadcast);
 std::string make_uuid();                  // a random (version 4) UUID, lower case
 
 struct Verdict {

@@ -20,6 +20,7 @@ struct BehaviourValues {
   int force_status = 0;               // answer every service request with this status; 0 = off
   std::string force_reason;           // reason for force_status; empty = the usual one
   bool no_auth = false;               // skip provider authentication (for h2load)
+  bool record_requests = false;       // keep the last requests for GET /sim/requests
   bool operator==(const BehaviourValues&) const = default;
 };
 
@@ -45,6 +46,7 @@ class Behaviour {
   int force_status() const { return force_status_.load(std::memory_order_relaxed); }
   std::string force_reason() const;
   bool no_auth() const { return no_auth_.load(std::memory_order_relaxed); }
+  bool record_requests() const { return record_requests_.load(std::memory_order_relaxed); }
 
  private:
   std::atomic<std::uint32_t> max_streams_;
@@ -55,6 +57,7 @@ class Behaviour {
   std::atomic<double> error_rate_;
   std::atomic<int> force_status_;
   std::atomic<bool> no_auth_;
+  std::atomic<bool> record_requests_;
   mutable std::mutex mutex_;  // guards force_reason_ and whole-object updates
   std::string force_reason_;
 };
