@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake pkg-config ccache
+  clang-14 libclang-rt-14-dev
   libboost1.81-dev libnghttp2-dev libssl-dev libhiredis-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev libgtest-dev prometheus-cpp-dev
   redis-server redis-tools prometheus nghttp2-client curl openssl

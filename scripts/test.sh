@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test (unit + integration) twice: a normal
 # build in build/, and an AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan/.
-# Tests start their own redis-server and simulator on free loopback ports.
+# Tests start their own redis-server and simulator on free loopback ports. Last, each libFuzzer
+# harness runs briefly on its seed corpus (build-fuzz/, clang; PUSHGW_CI_FUZZ_SECONDS each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -19,3 +20,6 @@ echo "== build (AddressSanitizer + UBSan) =="
 echo "== tests under sanitizers =="
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 900
+
+echo "== fuzzers (short runs on the seed corpora) =="
+./scripts/fuzz.sh "${PUSHGW_CI_FUZZ_SECONDS:-15}"

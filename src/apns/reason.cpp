@@ -102,7 +102,12 @@ std::optional<std::int64_t> parse_timestamp(const nlohmann::json& body) {
   const auto it = body.find("timestamp");
   if (it == body.end()) return std::nullopt;
   if (it->is_number_integer()) return it->get<std::int64_t>();
-  if (it->is_number_float()) return static_cast<std::int64_t>(it->get<double>());
+  if (it->is_number_float()) {
+    // Converting a double outside int64's range is undefined behaviour; NaN fails both tests.
+    const double value = it->get<double>();
+    if (value > -0x1p63 && value < 0x1p63) return static_cast<std::int64_t>(value);
+    return std::nullopt;
+  }
   if (it->is_string()) {
     const auto& text = it->get_ref<const std::string&>();
     std::int64_t value = 0;

@@ -53,9 +53,11 @@ std::optional<seconds> parse_time_of_day(std::string_view text) {
   return std::chrono::hours(*h) + std::chrono::minutes(*m) + seconds(*s);
 }
 
-std::optional<std::chrono::system_clock::time_point> make_time(int year, std::optional<unsigned> month,
-                                                              std::optional<int> day,
-                                                              std::optional<seconds> time_of_day) {
+// In whole seconds: system_clock counts nanoseconds, which overflow after the year 2262, and a
+// date may say any year up to 9999.
+std::optional<std::chrono::sys_seconds> make_time(int year, std::optional<unsigned> month,
+                                                  std::optional<int> day,
+                                                  std::optional<seconds> time_of_day) {
   if (!month || !day || !time_of_day || *day < 1) return std::nullopt;
   const std::chrono::year_month_day date{std::chrono::year(year), std::chrono::month(*month),
                                          std::chrono::day(static_cast<unsigned>(*day))};
@@ -64,7 +66,7 @@ std::optional<std::chrono::system_clock::time_point> make_time(int year, std::op
 }
 
 // The three date forms RFC 9110 §5.6.7 says a recipient must accept.
-std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view text) {
+std::optional<std::chrono::sys_seconds> parse_http_date(std::string_view text) {
   const auto parts = split_on_spaces(text);
   if (parts.size() == 6 && parts[0].ends_with(',') && parts[5] == "GMT") {
     // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
@@ -114,9 +116,11 @@ std::optional<seconds> parse_retry_after(std::string_view value,
 
   const auto when = parse_http_date(value);
   if (!when) return std::nullopt;
-  if (*when <= now) return seconds(0);
-  // Round up: retrying a fraction of a second early would defeat the header.
-  return std::min(std::chrono::ceil<seconds>(*when - now), kMaxRetryAfter);
+  // Counted from the start of now's second: a fraction of a second is rounded up, since
+  // retrying early would defeat the header.
+  const auto now_second = std::chrono::floor<seconds>(now);
+  if (*when <= now_second) return seconds(0);
+  return std::min(*when - now_second, kMaxRetryAfter);
 }
 
 }  // namespace pushgw::provider

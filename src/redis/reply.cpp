@@ -114,6 +114,26 @@ Reply to_reply(const redisReply& in) {
 
 redisReader* as_reader(void* reader) { return static_cast<redisReader*>(reader); }
 
+// hiredis allocates an array's element pointers as soon as its "*<count>" line arrives, so a
+// 15-byte line could ask for 16 GB (found by fuzz/resp_reply). pushgw's largest replies (a
+// batched HMGET of tokens, a processing list) are far below this bound.
+constexpr int kMaxArrayElements = 1 << 24;
+constexpr std::string_view kArrayTooLong = "a reply array of more than 16777216 elements";
+// hiredis reports a refused array only as "Out of memory". The reader's privdata, which each
+// task carries, is the reader itself, so that the callback can mark it with this instead.
+constexpr char kArrayRefused = 0;
+
+redisReplyObjectFunctions bounded_functions(const redisReplyObjectFunctions& hiredis_defaults) {
+  static void* (*const create_array)(const redisReadTask*, int) = hiredis_defaults.createArray;
+  redisReplyObjectFunctions functions = hiredis_defaults;
+  functions.createArray = [](const redisReadTask* task, int elements) -> void* {
+    if (elements <= kMaxArrayElements) return create_array(task, elements);
+    static_cast<redisReader*>(task->privdata)->privdata = const_cast<char*>(&kArrayRefused);
+    return nullptr;
+  };
+  return functions;
+}
+
 }  // namespace
 
 void ReplyParser::ReaderDeleter::operator()(void* reader) const {
@@ -124,6 +144,10 @@ ReplyParser::ReplyParser() : reader_(redisReaderCreate()) {
   if (!reader_) {
     throw std::bad_alloc();
   }
+  redisReader* reader = as_reader(reader_.get());
+  static redisReplyObjectFunctions bounded = bounded_functions(*reader->fn);
+  reader->fn = &bounded;
+  reader->privdata = reader;
 }
 
 ReplyParser::~ReplyParser() = default;
@@ -146,7 +170,8 @@ std::optional<Reply> ReplyParser::next() {
   redisReader* reader = as_reader(reader_.get());
   void* object = nullptr;
   if (redisReaderGetReply(reader, &object) != REDIS_OK) {
-    error_ = reader->errstr[0] != '\0' ? reader->errstr : "invalid RESP";
+    error_ = reader->privdata == &kArrayRefused ? std::string(kArrayTooLong)
+                           : reader->errstr[0] != '\0' ? reader->errstr : "invalid RESP";
     return std::nullopt;
   }
   if (object == nullptr) {

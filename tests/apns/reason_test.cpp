@@ -105,6 +105,19 @@ TEST(ClassifyApnsResponse, GoneCarriesTheTimestamp) {
   EXPECT_EQ(outcome.token_invalid_since_ms, std::nullopt);
 }
 
+// Found by fuzz/provider_response: a float timestamp beyond int64 was cast anyway (UBSan:
+// "outside the range of representable values").
+TEST(ClassifyApnsResponse, AFloatTimestampOutOfRangeIsNoTimestamp) {
+  auto outcome = classify_apns_response(410, R"({"reason":"Unregistered","timestamp":175555555555555555500000000000})",
+                                        std::nullopt);
+  EXPECT_EQ(outcome.kind, OutcomeKind::token_dead);
+  EXPECT_EQ(outcome.token_invalid_since_ms, std::nullopt);
+  outcome = classify_apns_response(410, R"({"reason":"Unregistered","timestamp":-1e300})", std::nullopt);
+  EXPECT_EQ(outcome.token_invalid_since_ms, std::nullopt);
+  outcome = classify_apns_response(410, R"({"reason":"Unregistered","timestamp":1700000000123.0})", std::nullopt);
+  EXPECT_EQ(outcome.token_invalid_since_ms, 1700000000123);
+}
+
 TEST(ClassifyApnsResponse, RetryAfterIsHonouredOnRetries) {
   auto outcome = classify_apns_response(429, body("TooManyRequests"), "120");
   EXPECT_EQ(outcome.kind, OutcomeKind::retry);

@@ -35,6 +35,15 @@ TEST(ParseRetryAfter, PastDatesAreZeroAndFarDatesAreCapped) {
   EXPECT_EQ(parse_retry_after("Tue, 01 Jan 2030 00:00:01 GMT", now + std::chrono::milliseconds(500)), seconds(1));
 }
 
+// Found by fuzz/provider_response: system_clock's nanoseconds overflowed (undefined behaviour,
+// in practice a wrong delay) for a date after 2262, which a 4-digit year can name.
+TEST(ParseRetryAfter, DatesAfterTheYear2262AreCappedWithoutOverflow) {
+  const auto now = std::chrono::sys_days(std::chrono::year(2030) / 1 / 1);
+  EXPECT_EQ(parse_retry_after("Wed, 21 Oct 4030 07:28:00 GMT", now), kMaxRetryAfter);
+  EXPECT_EQ(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now), kMaxRetryAfter);
+  EXPECT_EQ(parse_retry_after("Fri Dec 31 23:59:59 9999", now), kMaxRetryAfter);
+}
+
 TEST(ParseRetryAfter, MalformedDatesAreRejected) {
   const auto now = std::chrono::system_clock::now();
   for (const char* bad : {"Sun, 31 Feb 2030 08:49:37 GMT", "Sun, 06 Foo 1994 08:49:37 GMT",

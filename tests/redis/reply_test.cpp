@@ -148,6 +148,21 @@ TEST(ReplyParser, ReassemblesRepliesFedOneByteAtATime) {
   EXPECT_EQ(replies[2].elements[1], bulk("hi"));
 }
 
+// Found by fuzz/resp_reply: hiredis allocated the element pointers of "*1233233455" (9.8 GB)
+// as soon as the line arrived. An array over the bound fails the parser instead.
+TEST(ReplyParser, RefusesAnArrayTooLongToAllocateBeforeItsElementsArrive) {
+  ReplyParser parser;
+  parser.feed("*1\r\n*1233233455\r\n:1\r\n");
+  EXPECT_FALSE(parser.next().has_value());
+  EXPECT_TRUE(parser.failed());
+  EXPECT_EQ(parser.error(), "a reply array of more than 16777216 elements");
+
+  ReplyParser at_the_bound;
+  at_the_bound.feed("*16777216\r\n");
+  EXPECT_FALSE(at_the_bound.next().has_value());
+  EXPECT_FALSE(at_the_bound.failed());  // waits for its elements
+}
+
 TEST(ReplyParser, IncompleteInputIsNotAnError) {
   ReplyParser parser;
   parser.feed("$10\r\nhalf");
