@@ -4,6 +4,7 @@
 #
 #   scripts/fuzz.sh [SECONDS] [NAME...]   SECONDS per fuzzer (default 60); NAMEs: all by default
 #   scripts/fuzz.sh --build-only
+#   PUSHGW_FUZZ_RUNS=1500 scripts/fuzz.sh 15   at most 1500 inputs each, seed 1 (CI's regression run)
 #
 # New corpus entries go to a scratch directory (PUSHGW_FUZZ_WORK, default build-fuzz/work/<name>),
 # not into the repository; PUSHGW_FUZZ_MERGE=1 merges them into fuzz/corpus/<name>/ afterwards.
@@ -50,6 +51,9 @@ for name in "${selected[@]}"; do
   options=(-max_total_time="$seconds" -artifact_prefix="$work/" -print_final_stats=1 -timeout=10
            -rss_limit_mb=2048 -max_len=16384)
   [ -f "fuzz/dict/$name.dict" ] && options+=(-dict="fuzz/dict/$name.dict")
+  # A fixed number of inputs from a fixed seed (CI): the same inputs on every run, so a slower
+  # or faster machine never turns up a new crash by chance; finding new ones is the long runs' job.
+  [ -n "${PUSHGW_FUZZ_RUNS:-}" ] && options+=(-runs="$PUSHGW_FUZZ_RUNS" -seed="${PUSHGW_FUZZ_SEED:-1}")
   echo "== fuzz $name for ${seconds}s =="
   log="$work/fuzz.log"
   set +e

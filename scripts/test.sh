@@ -22,4 +22,4 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
   ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 900
 
 echo "== fuzzers (short runs on the seed corpora) =="
-./scripts/fuzz.sh "${PUSHGW_CI_FUZZ_SECONDS:-15}"
+PUSHGW_FUZZ_RUNS=${PUSHGW_FUZZ_RUNS:-1500} ./scripts/fuzz.sh "${PUSHGW_CI_FUZZ_SECONDS:-15}"
