@@ -31,6 +31,7 @@
 #include "pushgw/queue/job_store.hpp"
 #include "pushgw/queue/maintenance.hpp"
 #include "pushgw/redis/client.hpp"
+#include "pushgw/redis/tls.hpp"
 #include "pushgw/web/hub.hpp"
 #include "pushgw/web/service.hpp"
 
@@ -230,7 +231,13 @@ int run_daemon(const config::Config& cfg) {
 
   // The front door and the workers use connections of their own, so a burst of sends never
   // queues behind /push requests or the other way round.
-  const redis::ClientConfig redis_config = redis::client_config(cfg, "pushgw-front-door");
+  redis::ClientConfig redis_config;
+  try {
+    redis_config = redis::client_config(cfg, "pushgw-front-door");  // redis.tls's files are read here
+  } catch (const std::exception& e) {
+    logger->critical("{}", e.what());
+    return 1;
+  }
   redis::Client redis(io.get_executor(), redis_config);
   redis::Client worker_redis(io.get_executor(), redis::client_config(cfg, "pushgw-worker"));
   const queue::Keys keys(cfg.redis.prefix);
@@ -358,6 +365,14 @@ int check_config(const std::string& file) {
     return 1;
   }
   const auto& cfg = *loaded.config;
+  // What the daemon would refuse at start-up beyond the file itself: TLS files it cannot use.
+  if (const auto endpoint = config::parse_redis_url(cfg.redis.url, nullptr); endpoint && endpoint->tls) {
+    std::string why;
+    if (!redis::make_tls_context(cfg.redis.tls, &why)) {
+      std::cerr << file << ": " << why << "\n";
+      return 1;
+    }
+  }
   std::cout << file << ": ok (listen " << cfg.listen.host << ":" << cfg.listen.port << ", "
             << cfg.apps.size() << " app(s), " << cfg.api_keys.size() << " API key(s))\n";
   return 0;

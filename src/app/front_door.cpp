@@ -222,7 +222,9 @@ asio::awaitable<Response> FrontDoor::ready(const Request&) {
   const auto result = co_await redis_.exec(std::move(ping));
   std::string redis_state = "ok";
   if (result.ec) {
-    redis_state = "unreachable: " + result.ec.message();
+    // Not connected: why the last attempt failed says more (a refused password, TLS).
+    const std::string why = result.ec == redis::error::not_connected ? redis_.last_error_text() : std::string();
+    redis_state = "unreachable: " + (why.empty() ? result.ec.message() : why);
   } else if (const auto& reply = result.replies.at(0); reply.is_error()) {
     redis_state = "error: " + reply.str;
   }

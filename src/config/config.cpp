@@ -394,6 +394,32 @@ void read_api_keys(TreeReader& r, const Value& v, std::vector<std::string>& out)
   }
 }
 
+void read_redis_tls(TreeReader& r, const Value& v, RedisTlsConfig& tls) {
+  r.read_map(v, {
+      {"ca_file", [&](const Value& f) { r.read_file_path(f, tls.ca_file); }},
+      {"cert_file", [&](const Value& f) { r.read_file_path(f, tls.cert_file); }},
+      {"key_file", [&](const Value& f) { r.read_file_path(f, tls.key_file); }},
+      {"server_name", [&](const Value& f) {
+         auto name = r.text(f, "a host name");
+         if (!name) return;
+         if (name->empty() || detail::is_valid_host_name(*name)) {
+           tls.server_name = std::move(*name);
+         } else {
+           r.error(f.path, f.line, "must be a host name as in the server's certificate, got " + in_quotes(*name));
+         }
+       }},
+  });
+  // A client certificate needs both halves.
+  const bool has_cert = !tls.cert_file.empty();
+  const bool has_key = !tls.key_file.empty();
+  if (has_cert != has_key) {
+    const std::string missing = has_cert ? "key_file" : "cert_file";
+    const std::string present = has_cert ? "cert_file" : "key_file";
+    r.error(v.path + "." + missing, r.line(v.path + "." + present, v.line),
+            "is needed with " + v.path + "." + present + " (a client certificate and its key)");
+  }
+}
+
 void read_redis(TreeReader& r, const Value& v, RedisConfig& redis) {
   const bool ok = r.read_map(v, {
       {"url", [&](const Value& f) {
@@ -421,7 +447,18 @@ void read_redis(TreeReader& r, const Value& v, RedisConfig& redis) {
       {"command_timeout", [&](const Value& f) { r.read_duration(f, redis.command_timeout, Zero::rejected); }},
       {"reconnect_min", [&](const Value& f) { r.read_duration(f, redis.reconnect_min, Zero::rejected); }},
       {"reconnect_max", [&](const Value& f) { r.read_duration(f, redis.reconnect_max, Zero::rejected); }},
+      {"tls", [&](const Value& f) { read_redis_tls(r, f, redis.tls); }},
   });
+  // TLS settings without TLS would be silently ignored: a plain redis:// URL sends the
+  // password in clear text although the file says the connection is encrypted.
+  if (ok && r.present(v.path + ".tls") && !r.failed(v.path + ".url") && redis.tls != RedisTlsConfig{}) {
+    std::string why;
+    const auto endpoint = parse_redis_url(redis.url, &why);
+    if (endpoint && !endpoint->tls) {
+      r.error(v.path + ".tls", r.line(v.path + ".tls", v.line),
+              "is set but redis.url is redis:// (plain TCP); use rediss:// for TLS");
+    }
+  }
   const std::string min_path = v.path + ".reconnect_min";
   const std::string max_path = v.path + ".reconnect_max";
   if (ok && !r.failed(min_path) && !r.failed(max_path) && redis.reconnect_max < redis.reconnect_min) {

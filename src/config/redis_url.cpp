@@ -1,4 +1,4 @@
-// redis://[[user]:password@]host[:port][/db]. Error messages never repeat the URL or the
+// redis[s]://[[user]:password@]host[:port][/db], rediss:// being TLS. Error messages never repeat the URL or the
 // password: the URL usually comes from a secret.
 
 #include <string_view>
@@ -32,23 +32,21 @@ bool starts_with_ignoring_case(std::string_view text, std::string_view lower_pre
 }  // namespace
 
 std::optional<RedisEndpoint> parse_redis_url(const std::string& url, std::string* error) {
-  const std::string example = "e.g. redis://127.0.0.1:6379/0 or redis://:password@host:6379/0";
+  const std::string example =
+      "e.g. redis://127.0.0.1:6379/0, redis://:password@host:6379/0 or rediss://user:password@host:6379/0 (TLS)";
   if (url.empty()) return fail(error, "is empty; " + example);
-  if (starts_with_ignoring_case(url, "rediss://")) {
-    return fail(error, "TLS to Redis (rediss://) is not supported; use redis:// over a trusted "
-                       "network, or a local TLS tunnel such as stunnel");
-  }
-  if (!starts_with_ignoring_case(url, "redis://")) {
+  RedisEndpoint out;
+  out.tls = starts_with_ignoring_case(url, "rediss://");
+  if (!out.tls && !starts_with_ignoring_case(url, "redis://")) {
     const auto scheme_end = url.find("://");
     if (scheme_end != std::string::npos && scheme_end < 16) {
       return fail(error, "has unsupported scheme " + in_quotes(url.substr(0, scheme_end)) +
-                             "; expected redis://, " + example);
+                             "; expected redis:// or rediss://, " + example);
     }
-    return fail(error, "must start with redis://, " + example);
+    return fail(error, "must start with redis:// or rediss://, " + example);
   }
 
-  RedisEndpoint out;
-  std::string_view rest = std::string_view(url).substr(8);
+  std::string_view rest = std::string_view(url).substr(out.tls ? 9 : 8);
 
   // The last '@' ends the credentials, so an unescaped '@' or '/' in a password still works.
   const auto at = rest.rfind('@');

@@ -7,6 +7,7 @@
 #include <openssl/ssl.h>
 
 #include "pushgw/common/openssl.hpp"
+#include "pushgw/common/tls_trust.hpp"
 
 namespace pushgw::h2 {
 
@@ -30,20 +31,8 @@ std::shared_ptr<asio::ssl::context> make_tls_context(const ConnectionConfig& con
 
   error_code ec;
   if (config.verify_peer) {
-    ctx->set_verify_mode(asio::ssl::verify_peer, ec);
-    if (config.ca_file.empty()) {
-      ctx->set_default_verify_paths(ec);
-      if (ec) {
-        *error = "cannot load the system CA store: " + ec.message();
-        return nullptr;
-      }
-    } else {
-      ctx->load_verify_file(config.ca_file, ec);
-      if (ec) {
-        *error = "ca_file " + config.ca_file + ": " + ec.message();
-        return nullptr;
-      }
-    }
+    *error = common::trust_ca_file(*ctx, config.ca_file);
+    if (!error->empty()) return nullptr;
   } else {
     ctx->set_verify_mode(asio::ssl::verify_none, ec);
   }

@@ -27,6 +27,7 @@
 #include <spdlog/spdlog.h>
 
 #include "pushgw/common/backoff.hpp"
+#include "pushgw/redis/tls.hpp"
 
 namespace pushgw::redis {
 
@@ -46,6 +47,7 @@ const char* describe(error e) {
     case error::connection_lost: return "connection to Redis lost while waiting for the reply";
     case error::protocol: return "Redis sent data that is not valid RESP";
     case error::auth_failed: return "Redis refused AUTH or SELECT";
+    case error::tls_failed: return "TLS handshake with Redis failed";
     case error::stopped: return "Redis client stopped";
     case error::unexpected_reply: return "unexpected reply from Redis";
   }
@@ -86,6 +88,12 @@ ClientConfig client_config(const config::Config& cfg, std::string name) {
   out.reconnect_min = cfg.redis.reconnect_min;
   out.reconnect_max = cfg.redis.reconnect_max;
   out.name = std::move(name);
+  if (endpoint->tls) {
+    std::string why;
+    out.tls = make_tls_context(cfg.redis.tls, &why);
+    if (!out.tls) throw std::invalid_argument(why);
+    out.tls_server_name = tls_server_name(cfg.redis.tls, out.endpoint);
+  }
   return out;
 }
 
@@ -133,6 +141,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   std::string endpoint_text;
 
   tcp::socket socket;
+  std::optional<asio::ssl::stream<tcp::socket&>> tls_stream;   // over `socket`, for rediss://
   tcp::resolver resolver;
   asio::steady_timer connect_watchdog;   // bounds resolve + connect + handshake
   asio::steady_timer backoff_timer;
@@ -154,10 +163,14 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   std::atomic<bool> is_connected{false};   // read from any thread
   mutable std::mutex last_error_mutex;     // guards last_error, read from any thread
   error_code last_error;
+  std::string last_error_text;             // last_error with what the server said, for /readyz
+  std::string failure_detail;              // this attempt's reason in words (TLS, AUTH), on our executor
 
   void set_last_error(error_code ec) {
     std::lock_guard lock(last_error_mutex);
     last_error = ec;
+    last_error_text = !ec ? std::string() : failure_detail.empty() ? ec.message() : ec.message() + ": " + failure_detail;
+    failure_detail.clear();
   }
 
   void wake_writer() { writer_wakeup.try_send(error_code{}); }
@@ -227,16 +240,26 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     return ec;
   }
 
+  // The connection's bytes go through TLS for rediss://, else straight to the socket. Closing
+  // the socket ends either.
+  asio::awaitable<std::tuple<error_code, std::size_t>> read_some(asio::mutable_buffer buffer) {
+    return tls_stream ? tls_stream->async_read_some(buffer, use_tuple)
+                      : socket.async_read_some(buffer, use_tuple);
+  }
+  asio::awaitable<std::tuple<error_code, std::size_t>> write_all(asio::const_buffer buffer) {
+    return tls_stream ? asio::async_write(*tls_stream, buffer, use_tuple)
+                      : asio::async_write(socket, buffer, use_tuple);
+  }
+
   // Writes `hello` on the fresh connection and reads its replies (before the reader starts).
   asio::awaitable<error_code> exchange(const Request& hello, std::vector<Reply>& replies) {
-    auto [write_ec, written] =
-        co_await asio::async_write(socket, asio::buffer(hello.payload()), use_tuple);
+    auto [write_ec, written] = co_await write_all(asio::buffer(hello.payload()));
     (void)written;
     if (error_code ec = connect_step(write_ec)) {
       co_return ec;
     }
     while (replies.size() < hello.size()) {
-      auto [read_ec, n] = co_await socket.async_read_some(asio::buffer(read_buffer), use_tuple);
+      auto [read_ec, n] = co_await read_some(asio::buffer(read_buffer));
       if (error_code ec = connect_step(read_ec)) {
         co_return ec;
       }
@@ -298,15 +321,18 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
           spdlog::error("redis: AUTH{} refused by {}: {}",
                         endpoint.username.empty() ? "" : " as " + endpoint.username,
                         endpoint_text, reply.str);
+          failure_detail = reply.str;
           co_return error::auth_failed;
         case Step::select:
           spdlog::error("redis: SELECT {} refused by {}: {}", endpoint.db, endpoint_text,
                         reply.str);
+          failure_detail = reply.str;
           co_return error::auth_failed;
         case Step::setname:
         case Step::ping:
           if (is_auth_error(reply)) {
             spdlog::error("redis: {} requires a password: {}", endpoint_text, reply.str);
+            failure_detail = reply.str;
             co_return error::auth_failed;
           }
           // A name Redis rejects (e.g. one with spaces) is not worth failing over.
@@ -320,6 +346,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
 
   asio::awaitable<error_code> connect() {
     parser = ReplyParser{};
+    tls_stream.reset();  // a TLS session does not survive its connection
     drop_reason = {};
     connect_timed_out = false;
     const unsigned generation = ++connect_generation;
@@ -355,7 +382,56 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     error_code option_ec;
     socket.set_option(tcp::no_delay(true), option_ec);  // requests are small and pipelined
     socket.set_option(asio::socket_base::keep_alive(true), option_ec);
-    co_return co_await handshake();
+    if (config.tls) {
+      if (error_code ec = co_await tls_handshake()) {
+        co_return ec;
+      }
+    }
+    error_code ec = co_await handshake();
+    if (ec && tls_stream && ec != error::stopped && ec != asio::error::timed_out &&
+        (ec.category() == asio::error::get_ssl_category() ||
+         ec.category() == asio::ssl::error::get_stream_category() || ec == asio::error::connection_reset ||
+         ec == asio::error::eof)) {
+      // With TLS 1.3 a server refuses the client's certificate (or its absence) only after
+      // the handshake: the first read gets an alert, or Redis just closes the connection.
+      spdlog::error("redis: TLS connection to {} refused after the handshake: {} (a server that checks client "
+                    "certificates needs one it trusts in redis.tls.cert_file and key_file)",
+                    endpoint_text, ec.message());
+      failure_detail = "refused after the handshake (" + ec.message() + "); is a client certificate required?";
+      co_return error::tls_failed;
+    }
+    co_return ec;
+  }
+
+  // TLS over the fresh socket: SNI, then the certificate checked against the CA and the name.
+  asio::awaitable<error_code> tls_handshake() {
+    tls_stream.emplace(socket, *config.tls);
+    SSL* ssl = tls_stream->native_handle();
+    const std::string& name = config.tls_server_name;
+    error_code address_ec;
+    asio::ip::make_address(name, address_ec);
+    const bool is_ip = !address_ec;
+    // OpenSSL checks the name during verification, so a mismatch is reported as one.
+    const bool name_set = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str()) == 1
+                                : SSL_set_tlsext_host_name(ssl, name.c_str()) == 1 &&  // SNI: never an IP
+                                      SSL_set1_host(ssl, name.c_str()) == 1;
+    if (!name_set) {
+      spdlog::error("redis: cannot set the TLS server name {} for {}", name, endpoint_text);
+      failure_detail = "cannot use " + name + " as the TLS server name";
+      co_return error::tls_failed;
+    }
+    auto [ec] = co_await tls_stream->async_handshake(asio::ssl::stream_base::client, use_tuple);
+    if (error_code step = connect_step(ec)) {
+      if (step != ec) co_return step;  // stopped or timed out
+      const long verify = SSL_get_verify_result(ssl);
+      const std::string why = verify != X509_V_OK
+          ? fmt::format("the certificate is not trusted for {}: {}", name, X509_verify_cert_error_string(verify))
+          : ec.message();
+      spdlog::error("redis: TLS handshake with {} failed: {}", endpoint_text, why);
+      failure_detail = why;
+      co_return error::tls_failed;
+    }
+    co_return error_code{};
   }
 
   // Takes every queued request and writes them all at once, until the connection fails.
@@ -386,7 +462,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
       if (write_buffer.empty()) {
         continue;
       }
-      auto [ec, written] = co_await asio::async_write(socket, asio::buffer(write_buffer), use_tuple);
+      auto [ec, written] = co_await write_all(asio::buffer(write_buffer));
       (void)written;
       if (ec) {
         drop_connection(ec);
@@ -401,7 +477,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   // Parses replies and completes requests in the order they were written.
   asio::awaitable<error_code> reader() {
     for (;;) {
-      auto [ec, n] = co_await socket.async_read_some(asio::buffer(read_buffer), use_tuple);
+      auto [ec, n] = co_await read_some(asio::buffer(read_buffer));
       if (stopping || drop_reason) {
         co_return drop_reason ? drop_reason : error_code(error::stopped);
       }
@@ -594,6 +670,11 @@ bool Client::connected() const { return impl_->is_connected; }
 boost::system::error_code Client::last_error() const {
   std::lock_guard lock(impl_->last_error_mutex);
   return impl_->last_error;
+}
+
+std::string Client::last_error_text() const {
+  std::lock_guard lock(impl_->last_error_mutex);
+  return impl_->last_error_text;
 }
 
 }  // namespace pushgw::redis

@@ -98,6 +98,28 @@ TEST(CheckConfig, AcceptsTheShippedConfigs) {
   }
 }
 
+// Issue 17: a Redis TLS file the daemon could not use is a check-config error, and the daemon
+// refuses to start with the same words.
+TEST(CheckConfig, ARedisTlsFileThatIsNotPemIsNamed) {
+  TempDir dir;
+  const auto junk = dir.path() / "redis-ca.pem";
+  std::ofstream(junk) << "not a certificate\n";
+  DaemonOptions options;
+  options.redis_url = "rediss://127.0.0.1:1/0";
+  options.redis_yaml = "  tls:\n    ca_file: " + junk.string() + "\n";
+  const auto file = dir.path() / "pushgw.yaml";
+  std::ofstream(file) << daemon_config_yaml(free_tcp_port(), options);
+  const std::string expected = "redis.tls.ca_file " + junk.string() + ": ";
+
+  auto checked = run_command((build_dir() / "pushgw").string() + " check-config " + file.string());
+  EXPECT_EQ(checked.exit_code, 1) << checked.output;
+  EXPECT_NE(checked.output.find(expected), std::string::npos) << checked.output;
+
+  auto started = run_command((build_dir() / "pushgw").string() + " --config " + file.string());
+  EXPECT_EQ(started.exit_code, 1) << started.output;
+  EXPECT_NE(started.output.find(expected), std::string::npos) << started.output;
+}
+
 TEST(Startup, AnInvalidConfigDoesNotStartAndSaysWhy) {
   TempDir dir;
   const auto file = dir.path() / "bad.yaml";

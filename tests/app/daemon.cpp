@@ -19,7 +19,8 @@ std::string daemon_config_yaml(std::uint16_t port, const DaemonOptions& options)
   yaml << "api_keys: [";
   for (std::size_t i = 0; i < options.api_keys.size(); ++i) yaml << (i ? ", " : "") << '"' << options.api_keys[i] << '"';
   yaml << "]\n";
-  yaml << "redis:\n  url: " << options.redis_url << "\n  command_timeout: 2s\n  reconnect_max: 200ms\n";
+  yaml << "redis:\n  url: " << options.redis_url << "\n  command_timeout: 2s\n  reconnect_max: 200ms\n"
+       << options.redis_yaml;
   yaml << "logging:\n  level: info\n";
   if (!options.limits_yaml.empty()) yaml << "limits:\n" << options.limits_yaml;
   yaml << "queue:\n  consume: " << (options.consume ? "true" : "false") << "\n" << options.queue_yaml;

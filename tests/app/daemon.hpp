@@ -16,6 +16,7 @@ namespace pushgw::test {
 
 struct DaemonOptions {
   std::string redis_url{};
+  std::string redis_yaml{};             // more lines under "redis:", e.g. "  tls: {ca_file: ca.pem}\n"
   std::vector<std::string> api_keys{};  // empty = no auth
   std::string limits_yaml{};            // lines under "limits:", e.g. "  max_body_bytes: 4KiB\n"
   std::string extra_yaml{};             // more top-level sections

@@ -21,6 +21,7 @@
 #include "support/http_client.hpp"
 #include "support/redis_server.hpp"
 #include "support/sim_process.hpp"
+#include "support/test_ca.hpp"
 
 namespace pushgw::test {
 namespace {
@@ -327,6 +328,80 @@ TEST_F(PipelineTest, RedisRestartMidRunLosesNothingAndTheDaemonRecoversByItself)
   // The front door's own Redis connection may reconnect a little after the workers' did.
   EXPECT_TRUE(eventually([&] { return get(daemon.port(), "/readyz").status == 200; }, 30s))
       << get(daemon.port(), "/readyz").body << "\n" << daemon.log();
+}
+
+// Issue 17: a TLS-only Redis (its TCP port speaks only TLS) with a test CA carries the whole
+// pipeline: the front door's MULTI/EXEC, the workers' blocking pops, the scripts.
+TEST_F(PipelineTest, ATlsOnlyRedisWithATestCaCarriesTheWholePipeline) {
+  TempDir dir("pushgw-tls");
+  const TestCa ca = make_test_ca(dir.path());
+  RedisServerOptions tls;
+  tls.tls = RedisServerTls{ca.ca_file, ca.server_cert_file, ca.server_key_file};
+  start_redis(tls);
+  ASSERT_EQ(redis_->url().rfind("rediss://", 0), 0U);
+  lpush(*sync_, queue_key("default"), mixed_jobs(10000));
+  DaemonOptions o = options("tls");
+  o.redis_yaml = "  tls:\n    ca_file: " + ca.ca_file + "\n";
+  Daemon daemon(o);
+  const json posted = {{"notifications", {{{"platform", "ios"}, {"title", "over tls"}, {"tokens", {token(10000)}}}}}};
+  EXPECT_EQ(post_json(daemon.port(), "/push", posted.dump()).status, 202);
+  expect_all_delivered_and_lists_empty(10001, daemon);
+  EXPECT_EQ(duplicates(), 0);
+}
+
+// Issue 17: a Redis whose certificate the daemon does not trust is unreachable, with the reason
+// in /readyz, and /push stores nothing.
+TEST_F(PipelineTest, AnUntrustedRedisCertificateIsAReadyzReasonAnd503s) {
+  TempDir dir("pushgw-tls");
+  const TestCa ca = make_test_ca(dir.path());
+  const TestCa stranger = make_test_ca(dir.path(), "stranger");
+  RedisServerOptions tls;
+  tls.tls = RedisServerTls{ca.ca_file, ca.server_cert_file, ca.server_key_file};
+  start_redis(tls);
+  DaemonOptions o = options("untrusting");
+  o.redis_yaml = "  tls:\n    ca_file: " + stranger.ca_file + "\n";
+  o.wait_ready = false;
+  Daemon daemon(o);
+  ASSERT_TRUE(eventually([&] {
+    return get(daemon.port(), "/readyz").body.find("certificate is not trusted for 127.0.0.1") != std::string::npos;
+  }, 30s)) << get(daemon.port(), "/readyz").body << "\n" << daemon.log();
+  EXPECT_EQ(get(daemon.port(), "/readyz").status, 503);
+  const json posted = {{"notifications", {{{"platform", "ios"}, {"title", "x"}, {"tokens", {token(1)}}}}}};
+  EXPECT_EQ(post_json(daemon.port(), "/push", posted.dump()).status, 503);
+  EXPECT_TRUE(queue_keys(*sync_).empty());
+}
+
+// What docs/operations.md gives an ACL user: pushgw's own commands on its own keys and channels.
+const std::vector<std::string> kPushgwAcl = {
+    "ACL", "SETUSER", "pushgw", "on", ">pushgw-pass", "resetkeys", "~pushgw:*", "resetchannels", "&pushgw:*",
+    "-@all", "+ping", "+client|setname", "+select", "+eval", "+evalsha", "+multi", "+exec", "+blmove", "+llen",
+    "+lrange", "+lrem", "+ltrim", "+lpush", "+rpush", "+del", "+exists", "+get", "+set", "+hget", "+hmget", "+hset",
+    "+hdel", "+hscan", "+sadd", "+srem", "+smembers", "+zadd", "+zcard", "+zrangebyscore", "+zrem", "+pexpire",
+    "+publish", "+subscribe", "+unsubscribe", "+xadd", "+xdel", "+xinfo", "+xlen", "+xrange"};
+
+// Issue 17: a Redis that requires client certificates, reached as an ACL user that may run only
+// the commands pushgw needs, on pushgw's keys only.
+TEST_F(PipelineTest, AnAclUserWithOnlyPushgwsCommandsOverTlsWithAClientCertificate) {
+  TempDir dir("pushgw-tls");
+  const TestCa ca = make_test_ca(dir.path());
+  RedisServerOptions tls;
+  tls.tls = RedisServerTls{ca.ca_file, ca.server_cert_file, ca.server_key_file, /*require_client_cert=*/true};
+  start_redis(tls);
+  sync_->command(kPushgwAcl);
+  SyncRedis probe(redis_->unix_socket(), "");
+  ASSERT_EQ(probe.command({"AUTH", "pushgw", "pushgw-pass"})->type, REDIS_REPLY_STATUS);
+  ASSERT_EQ(probe.command({"GET", "other:key"})->type, REDIS_REPLY_ERROR) << "the ACL lets pushgw read other keys";
+  ASSERT_EQ(probe.command({"FLUSHALL"})->type, REDIS_REPLY_ERROR) << "the ACL lets pushgw run FLUSHALL";
+
+  lpush(*sync_, queue_key("default"), mixed_jobs(10000));
+  DaemonOptions o = options("acl");
+  o.redis_url = "rediss://pushgw:pushgw-pass@127.0.0.1:" + std::to_string(redis_->port()) + "/0";
+  o.redis_yaml = "  tls:\n    ca_file: " + ca.ca_file + "\n    cert_file: " + ca.client_cert_file +
+                 "\n    key_file: " + ca.client_key_file + "\n";
+  Daemon daemon(o);
+  expect_all_delivered_and_lists_empty(10000, daemon);
+  EXPECT_EQ(duplicates(), 0);
+  EXPECT_EQ(daemon.log().find("NOPERM"), std::string::npos) << daemon.log();
 }
 
 // Issue 19 end to end: gorush's `to: "/topics/x"` through /api/push, a native FCM condition

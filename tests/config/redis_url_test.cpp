@@ -44,13 +44,23 @@ std::string url_error(const std::string& url) {
   return error;
 }
 
-TEST(ParseRedisUrl, TlsIsRejectedClearly) {
-  EXPECT_THAT(url_error("rediss://h:6380"), HasSubstr("TLS to Redis (rediss://) is not supported"));
+TEST(ParseRedisUrl, RedissIsTlsWithTheSameParts) {
+  auto endpoint = parse_redis_url("rediss://pushgw:p%40ss@redis.internal:6380/2", nullptr);
+  ASSERT_TRUE(endpoint);
+  EXPECT_TRUE(endpoint->tls);
+  EXPECT_EQ(endpoint->host, "redis.internal");
+  EXPECT_EQ(endpoint->port, 6380);
+  EXPECT_EQ(endpoint->username, "pushgw");
+  EXPECT_EQ(endpoint->password, "p@ss");
+  EXPECT_EQ(endpoint->db, 2);
+  EXPECT_TRUE(parse_redis_url("REDISS://h", nullptr)->tls);
+  EXPECT_FALSE(parse_redis_url("redis://h", nullptr)->tls);
+  EXPECT_THAT(url_error("rediss://"), HasSubstr("has no host"));
 }
 
 TEST(ParseRedisUrl, RejectsMistakes) {
   EXPECT_THAT(url_error(""), HasSubstr("is empty"));
-  EXPECT_THAT(url_error("127.0.0.1:6379"), HasSubstr("must start with redis://"));
+  EXPECT_THAT(url_error("127.0.0.1:6379"), HasSubstr("must start with redis:// or rediss://"));
   EXPECT_THAT(url_error("unix:///tmp/redis.sock"), HasSubstr("unsupported scheme \"unix\""));
   EXPECT_THAT(url_error("redis://"), HasSubstr("has no host"));
   EXPECT_THAT(url_error("redis://:6379/0"), HasSubstr("has no host"));
@@ -78,7 +88,7 @@ TEST(ParseRedisUrl, CredentialsNeedAColonAndValidEscapes) {
 }
 
 TEST(ParseRedisUrl, MessagesNeverRepeatThePassword) {
-  for (const std::string url : {"redis://:Sup3rSecret@h:99999", "rediss://:Sup3rSecret@h",
+  for (const std::string url : {"redis://:Sup3rSecret@h:99999", "rediss://:Sup3rSecret@h:0",
                                 "redis://:Sup3rSecret%zz@h", "redis://:Sup3rSecret@h/99",
                                 "redis://Sup3rSecret@h"}) {
     EXPECT_THAT(url_error(url), Not(HasSubstr("Sup3rSecret"))) << url;

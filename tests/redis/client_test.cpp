@@ -2,6 +2,7 @@
 
 #include "pushgw/redis/client.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -19,6 +20,8 @@
 #include "support/asio_wait.hpp"
 #include "support/eventually.hpp"
 #include "support/redis_server.hpp"
+#include "support/test_ca.hpp"
+#include "pushgw/redis/tls.hpp"
 
 namespace pushgw::redis {
 namespace {
@@ -30,6 +33,7 @@ using boost::system::error_code;
 using test::RedisServer;
 using test::RedisServerOptions;
 using test::SyncRedis;
+using ::testing::HasSubstr;
 
 ClientConfig config_for(const RedisServer& server) {
   ClientConfig config;
@@ -102,7 +106,7 @@ TEST(ErrorCategory, NamesAndDescribesEveryError) {
   EXPECT_EQ(&ec.category(), &error_category());
   std::vector<std::string> messages;
   for (error e : {error::not_connected, error::timeout, error::connection_lost, error::protocol,
-                  error::auth_failed, error::stopped, error::unexpected_reply}) {
+                  error::auth_failed, error::tls_failed, error::stopped, error::unexpected_reply}) {
     const std::string message = make_error_code(e).message();
     EXPECT_FALSE(message.empty());
     EXPECT_EQ(std::count(messages.begin(), messages.end(), message), 0) << message;
@@ -430,6 +434,112 @@ TEST_F(ClientTest, WrongOrMissingPasswordIsAuthFailed) {
       Result result = co_await client->exec(command("PING"));
       EXPECT_EQ(result.ec, error::not_connected);
     }
+    // With Redis's own words, never the password.
+    EXPECT_THAT(wrong_client.last_error_text(), HasSubstr("Redis refused AUTH or SELECT: WRONGPASS"));
+    EXPECT_THAT(missing_client.last_error_text(), HasSubstr("NOAUTH"));
+    EXPECT_EQ(wrong_client.last_error_text().find("guess"), std::string::npos);
+  }());
+}
+
+// A TLS-only server with certificates from `ca`.
+RedisServerOptions tls_server(const test::TestCa& ca, bool require_client_cert = false) {
+  RedisServerOptions options;
+  options.tls = test::RedisServerTls{ca.ca_file, ca.server_cert_file, ca.server_key_file, require_client_cert};
+  return options;
+}
+
+// A client of that server that trusts `trusted` and verifies `server_name`.
+ClientConfig tls_config_for(const RedisServer& server, config::RedisTlsConfig tls) {
+  ClientConfig config = config_for(server);
+  config.endpoint.tls = true;
+  std::string why;
+  config.tls = make_tls_context(tls, &why);
+  EXPECT_TRUE(config.tls) << why;
+  config.tls_server_name = tls_server_name(tls, config.endpoint);
+  return config;
+}
+
+class TlsClientTest : public ClientTest {
+ protected:
+  test::TempDir dir{"pushgw-tls"};
+  test::TestCa ca = test::make_test_ca(dir.path(), "trusted");
+};
+
+TEST_F(TlsClientTest, PipelinesCommandsOverTlsToATlsOnlyServer) {
+  RedisServer server(tls_server(ca));
+  Client client(io.get_executor(), tls_config_for(server, config::RedisTlsConfig{ca.ca_file, "", "", ""}));
+  client.start();
+  test::run_until_done(io, [&]() -> asio::awaitable<void> {
+    EXPECT_TRUE(co_await test::eventually_async([&] { return client.connected(); })) << client.last_error().message();
+    // Many callers at once: requests share TLS records and replies arrive split across them.
+    std::vector<std::string> values(300);
+    for (std::size_t i = 0; i < values.size(); ++i) values[i] = std::string(100 + i * 50, static_cast<char>('a' + i % 26));
+    Request sets;
+    for (std::size_t i = 0; i < values.size(); ++i) sets.push("SET", "k" + std::to_string(i), values[i]);
+    Result set = co_await client.exec(std::move(sets));
+    CO_ASSERT(!set.ec);
+    Request gets;
+    for (std::size_t i = 0; i < values.size(); ++i) gets.push("GET", "k" + std::to_string(i));
+    Result got = co_await client.exec(std::move(gets));
+    CO_ASSERT(got.replies.size() == values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) EXPECT_EQ(got.replies[i], bulk(values[i])) << i;
+  }());
+  SyncRedis check(server);  // through the unix socket: the TCP port speaks only TLS
+  EXPECT_EQ(check.get("k0"), std::string(100, 'a'));
+}
+
+TEST_F(TlsClientTest, ACertificateFromAnotherCaOrForAnotherNameIsRefused) {
+  const test::TestCa stranger = test::make_test_ca(dir.path(), "stranger");
+  RedisServer server(tls_server(ca));
+  Client untrusted(io.get_executor(), tls_config_for(server, config::RedisTlsConfig{stranger.ca_file, "", "", ""}));
+  Client wrong_name(io.get_executor(), tls_config_for(server, config::RedisTlsConfig{ca.ca_file, "", "", "redis.example.com"}));
+  untrusted.start();
+  wrong_name.start();
+  test::run_until_done(io, [&]() -> asio::awaitable<void> {
+    const std::array<Client*, 2> clients{&untrusted, &wrong_name};
+    for (Client* client : clients) {
+      EXPECT_TRUE(co_await test::eventually_async([&] { return bool(client->last_error()); }));
+      EXPECT_EQ(client->last_error(), error::tls_failed) << client->last_error().message();
+      EXPECT_FALSE(client->connected());
+      Result result = co_await client->exec(command("PING"));
+      EXPECT_EQ(result.ec, error::not_connected);
+    }
+    // What /readyz shows: the reason, in OpenSSL's words.
+    EXPECT_THAT(untrusted.last_error_text(), HasSubstr("the certificate is not trusted for 127.0.0.1"));
+    EXPECT_THAT(wrong_name.last_error_text(), HasSubstr("not trusted for redis.example.com: hostname mismatch"));
+  }());
+}
+
+TEST_F(TlsClientTest, AServerThatRequiresAClientCertificateTakesOnlyAClientWithOne) {
+  RedisServer server(tls_server(ca, /*require_client_cert=*/true));
+  Client without(io.get_executor(), tls_config_for(server, config::RedisTlsConfig{ca.ca_file, "", "", ""}));
+  Client with(io.get_executor(), tls_config_for(server, config::RedisTlsConfig{ca.ca_file, ca.client_cert_file, ca.client_key_file, ""}));
+  without.start();
+  with.start();
+  test::run_until_done(io, [&]() -> asio::awaitable<void> {
+    EXPECT_TRUE(co_await test::eventually_async([&] { return with.connected(); })) << with.last_error().message();
+    Result pong = co_await with.exec(command("PING"));
+    EXPECT_EQ(pong.replies, std::vector<Reply>{status("PONG")});
+    EXPECT_TRUE(co_await test::eventually_async([&] { return bool(without.last_error()); }));
+    EXPECT_EQ(without.last_error(), error::tls_failed) << without.last_error().message();
+    EXPECT_THAT(without.last_error_text(), HasSubstr("client certificate"));
+    EXPECT_FALSE(without.connected());
+  }());
+}
+
+TEST_F(TlsClientTest, AnAclUserAuthenticatesOverTls) {
+  RedisServer server(tls_server(ca));
+  SyncRedis admin(server);
+  admin.command({"ACL", "SETUSER", "pushgw", "on", ">p@ss", "~*", "+@all"});
+  ClientConfig config = tls_config_for(server, config::RedisTlsConfig{ca.ca_file, "", "", ""});
+  config.endpoint.username = "pushgw";
+  config.endpoint.password = "p@ss";
+  Client client(io.get_executor(), config);
+  client.start();
+  test::run_until_done(io, [&]() -> asio::awaitable<void> {
+    EXPECT_TRUE(co_await test::eventually_async([&] { return client.connected(); })) << client.last_error().message();
+    Result who = co_await client.exec(command("ACL", "WHOAMI"));
+    EXPECT_EQ(who.replies, std::vector<Reply>{bulk("pushgw")});
   }());
 }
 

@@ -31,11 +31,16 @@ timeval to_timeval(std::chrono::milliseconds ms) {
   return tv;
 }
 
-// Does a Redis server answer PING on host:port (authenticating when it has a password)?
-bool answers_ping(const std::string& host, std::uint16_t port, const std::string& password) {
+// Does the server answer PING (authenticating when it has a password)?
+bool answers_ping(const RedisServer& server) {
   try {
-    SyncRedis redis(host, port, password, 0, std::chrono::milliseconds(500));
-    ReplyPtr pong = redis.command({"PING"});
+    std::optional<SyncRedis> connection;
+    if (server.tls()) {
+      connection.emplace(server.unix_socket(), server.password(), 0, std::chrono::milliseconds(500));
+    } else {
+      connection.emplace(server.host(), server.port(), server.password(), 0, std::chrono::milliseconds(500));
+    }
+    ReplyPtr pong = connection->command({"PING"});
     return pong->type == REDIS_REPLY_STATUS && std::string(pong->str, pong->len) == "PONG";
   } catch (const std::runtime_error&) {
     return false;
@@ -72,6 +77,13 @@ void RedisServer::start() {
   if (!options_.password.empty()) {
     argv.insert(argv.end(), {"--requirepass", options_.password});
   }
+  if (const auto& tls = options_.tls) {
+    argv[6] = "0";  // no plain TCP port
+    argv.insert(argv.end(), {"--tls-port", std::to_string(port_), "--tls-cert-file", tls->cert_file,
+                             "--tls-key-file", tls->key_file, "--tls-ca-cert-file", tls->ca_file,
+                             "--tls-auth-clients", tls->require_client_cert ? "yes" : "no",
+                             "--unixsocket", unix_socket(), "--unixsocketperm", "700"});
+  }
   argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
   process_.emplace(argv, dir() / "redis-server.log");
 
@@ -83,7 +95,7 @@ void RedisServer::start() {
       throw std::runtime_error("redis-server exited during start-up on port " +
                                std::to_string(port_) + "; its log:\n" + log_text);
     }
-    if (answers_ping(host(), port_, options_.password)) {
+    if (answers_ping(*this)) {
       return;
     }
     if (std::chrono::steady_clock::now() >= deadline) {
@@ -111,8 +123,10 @@ int RedisServer::pid() const { return process_ ? static_cast<int>(process_->pid(
 
 std::string RedisServer::url() const {
   const std::string credentials = options_.password.empty() ? "" : ":" + options_.password + "@";
-  return "redis://" + credentials + host() + ":" + std::to_string(port_) + "/0";
+  return (tls() ? "rediss://" : "redis://") + credentials + host() + ":" + std::to_string(port_) + "/0";
 }
+
+std::string RedisServer::unix_socket() const { return tls() ? (dir() / "redis.sock").string() : std::string(); }
 
 std::string RedisServer::log() const {
   if (process_) {
@@ -127,7 +141,28 @@ std::string RedisServer::log() const {
 SyncRedis::SyncRedis(const std::string& host, std::uint16_t port, const std::string& password,
                      int db, std::chrono::milliseconds timeout)
     : where_(host + ":" + std::to_string(port)) {
-  context_ = redisConnectWithTimeout(host.c_str(), port, to_timeval(timeout));
+  open(redisConnectWithTimeout(host.c_str(), port, to_timeval(timeout)), timeout);
+  authenticate(password, db);
+}
+
+SyncRedis::SyncRedis(const std::string& unix_socket, const std::string& password, int db,
+                     std::chrono::milliseconds timeout)
+    : where_(unix_socket) {
+  open(redisConnectUnixWithTimeout(unix_socket.c_str(), to_timeval(timeout)), timeout);
+  authenticate(password, db);
+}
+
+SyncRedis::SyncRedis(const RedisServer& server, int db)
+    : where_(server.tls() ? server.unix_socket() : server.host() + ":" + std::to_string(server.port())) {
+  const auto timeout = std::chrono::milliseconds(5000);
+  open(server.tls() ? redisConnectUnixWithTimeout(server.unix_socket().c_str(), to_timeval(timeout))
+                    : redisConnectWithTimeout(server.host().c_str(), server.port(), to_timeval(timeout)),
+       timeout);
+  authenticate(server.password(), db);
+}
+
+void SyncRedis::open(redisContext* context, std::chrono::milliseconds timeout) {
+  context_ = context;
   if (context_ == nullptr) {
     throw std::runtime_error("SyncRedis: cannot allocate a hiredis context for " + where_);
   }
@@ -138,6 +173,9 @@ SyncRedis::SyncRedis(const std::string& host, std::uint16_t port, const std::str
     throw std::runtime_error("SyncRedis: cannot connect to " + where_ + ": " + message);
   }
   redisSetTimeout(context_, to_timeval(timeout));
+}
+
+void SyncRedis::authenticate(const std::string& password, int db) {
   try {
     if (!password.empty()) {
       checked({"AUTH", password});
@@ -151,9 +189,6 @@ SyncRedis::SyncRedis(const std::string& host, std::uint16_t port, const std::str
     throw;
   }
 }
-
-SyncRedis::SyncRedis(const RedisServer& server, int db)
-    : SyncRedis(server.host(), server.port(), server.password(), db) {}
 
 SyncRedis::~SyncRedis() {
   if (context_ != nullptr) {

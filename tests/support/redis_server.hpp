@@ -15,8 +15,18 @@
 
 namespace pushgw::test {
 
+// A TLS-only server: its TCP port speaks TLS (no plain port); the tests' own checks
+// (SyncRedis, the start-up PING) go through a unix socket in its directory instead.
+struct RedisServerTls {
+  std::string ca_file;     // clients' certificates are checked against it
+  std::string cert_file;   // the server's certificate and key
+  std::string key_file;
+  bool require_client_cert = false;   // --tls-auth-clients yes
+};
+
 struct RedisServerOptions {
   std::string password;                 // --requirepass; empty = none
+  std::optional<RedisServerTls> tls;
   std::vector<std::string> extra_args;  // appended to the command line, e.g. {"--maxclients", "50"}
   std::chrono::milliseconds start_timeout{10000};
 };
@@ -42,8 +52,12 @@ class RedisServer {
   std::string host() const { return "127.0.0.1"; }
   std::uint16_t port() const { return port_; }
   const std::string& password() const { return options_.password; }
-  // "redis://127.0.0.1:P/0", or "redis://:PASSWORD@127.0.0.1:P/0" when it has a password.
+  // "redis://127.0.0.1:P/0", or "redis://:PASSWORD@127.0.0.1:P/0" when it has a password;
+  // rediss:// for a TLS server.
   std::string url() const;
+  bool tls() const { return options_.tls.has_value(); }
+  // The unix socket a TLS server also listens on (for the tests' checks); empty otherwise.
+  std::string unix_socket() const;
   const std::filesystem::path& dir() const { return dir_.path(); }
   // Everything redis-server has logged so far (for failure messages).
   std::string log() const;
@@ -67,6 +81,10 @@ class SyncRedis {
  public:
   SyncRedis(const std::string& host, std::uint16_t port, const std::string& password = {},
             int db = 0, std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+  // Through a unix socket.
+  SyncRedis(const std::string& unix_socket, const std::string& password, int db = 0,
+            std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+  // Through the server's port, or its unix socket when it is TLS-only.
   explicit SyncRedis(const RedisServer& server, int db = 0);
   ~SyncRedis();
   SyncRedis(const SyncRedis&) = delete;
@@ -83,6 +101,8 @@ class SyncRedis {
   void flushall();
 
  private:
+  void open(redisContext* context, std::chrono::milliseconds timeout);  // throws when it failed
+  void authenticate(const std::string& password, int db);
   ReplyPtr checked(const std::vector<std::string>& argv);  // throws on an error reply
   long long integer(const std::vector<std::string>& argv);
 

@@ -20,8 +20,18 @@ struct ListenAddress {
   bool operator==(const ListenAddress&) const = default;
 };
 
+// TLS to Redis, for a rediss:// URL.
+struct RedisTlsConfig {
+  std::string ca_file;      // PEM CA bundle the server's certificate must chain to; empty = system store
+  std::string cert_file;    // client certificate (PEM), for servers that require one; with key_file
+  std::string key_file;     // its private key (PEM, unencrypted)
+  std::string server_name;  // name sent in SNI and checked in the certificate; empty = the URL's host
+  bool operator==(const RedisTlsConfig&) const = default;
+};
+
 struct RedisConfig {
-  std::string url = "redis://127.0.0.1:6379/0";  // redis://[[user]:password@]host:port/db
+  std::string url = "redis://127.0.0.1:6379/0";  // redis[s]://[[user]:password@]host:port/db
+  RedisTlsConfig tls;
   std::string prefix = "pushgw";                  // every key starts with "<prefix>:"
   milliseconds connect_timeout{2000};
   milliseconds command_timeout{2000};
@@ -213,17 +223,18 @@ struct Config {
   bool operator==(const Config&) const = default;
 };
 
-// The parts of a redis:// URL.
+// The parts of a redis:// or rediss:// URL.
 struct RedisEndpoint {
   std::string host = "127.0.0.1";
   std::uint16_t port = 6379;
   std::string username;   // empty = default user
   std::string password;   // empty = no AUTH
   int db = 0;
+  bool tls = false;       // rediss://
   bool operator==(const RedisEndpoint&) const = default;
 };
 
-// Parses redis://[[user]:password@]host[:port][/db]; on failure returns nullopt and sets
+// Parses redis[s]://[[user]:password@]host[:port][/db]; on failure returns nullopt and sets
 // *error to what is wrong ("port must be 1-65535", ...). Percent-escapes in the password
 // are decoded.
 std::optional<RedisEndpoint> parse_redis_url(const std::string& url, std::string* error);

@@ -23,6 +23,10 @@
 #include "pushgw/config/config.hpp"
 #include "pushgw/redis/reply.hpp"
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace pushgw::redis {
 
 enum class error {
@@ -31,6 +35,7 @@ enum class error {
   connection_lost,     // the connection dropped after the request was written
   protocol,            // the server sent bytes that are not RESP
   auth_failed,         // AUTH or SELECT was refused
+  tls_failed,          // the TLS handshake failed (untrusted or wrong certificate, not TLS, ...)
   stopped,             // the client is stopping
   unexpected_reply,    // for callers: Redis answered with an error, or a reply of the wrong type
 };
@@ -44,6 +49,10 @@ struct ClientConfig {
   std::chrono::milliseconds reconnect_min{100};
   std::chrono::milliseconds reconnect_max{5000};
   std::string name = "pushgw";                        // CLIENT SETNAME, visible in CLIENT LIST
+  // For rediss://: the TLS context (make_tls_context) and the name the server's certificate
+  // must carry (also sent as SNI unless it is an IP address). Null = plain TCP.
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  std::string tls_server_name;
 
   // For a subscriber: each message Redis pushes (["message", channel, payload] or
   // ["smessage", ...]), on the client's executor, in the order Redis sent them.
@@ -53,8 +62,9 @@ struct ClientConfig {
   std::function<void()> on_connected;
 };
 
-// A client of the configured Redis (redis.url and its timeouts), named `name` in CLIENT
-// LIST. The url must have passed config validation.
+// A client of the configured Redis (redis.url, redis.tls and the timeouts), named `name` in
+// CLIENT LIST. The url must have passed config validation; throws std::invalid_argument
+// naming the file when redis.tls's files cannot be used.
 ClientConfig client_config(const config::Config& config, std::string name);
 
 // How long to wait before reconnect attempt `attempt` (0 for the first after a failure):
@@ -96,6 +106,10 @@ class Client {
   // Why the last connection attempt failed or the last connection ended (auth_failed,
   // connection_refused, timed_out, ...); cleared when a handshake succeeds. Any thread.
   boost::system::error_code last_error() const;
+  // last_error in words with what the server or TLS said, e.g. "TLS handshake with Redis
+  // failed: the certificate is not trusted for redis.internal: unable to get local issuer
+  // certificate"; empty when there is none. Any thread.
+  std::string last_error_text() const;
 
  private:
   struct Impl;
