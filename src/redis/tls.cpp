@@ -7,7 +7,7 @@
 #include <openssl/ssl.h>
 
 #include "pushgw/common/openssl.hpp"
-#include "pushgw/common/tls_trust.hpp"
+#include "pushgw/common/tls_client.hpp"
 
 namespace pushgw::redis {
 
@@ -17,11 +17,8 @@ std::shared_ptr<asio::ssl::context> make_tls_context(const config::RedisTlsConfi
                                                      std::string* error) {
   std::string ignored;
   if (!error) error = &ignored;
-  ERR_clear_error();
-  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  auto ctx = common::new_tls_client_context();
   SSL_CTX* native = ctx->native_handle();
-  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_compression);
   *error = common::trust_ca_file(*ctx, tls.ca_file);
   if (!error->empty()) {
     *error = (tls.ca_file.empty() ? "redis.tls: " : "redis.tls.") + *error;
