@@ -239,6 +239,17 @@ int run_daemon(const config::Config& cfg) {
     return 1;
   }
   redis::Client redis(io.get_executor(), redis_config);
+  // Once at start-up, where this instance looks for Redis.
+  if (cfg.redis.sentinel.nodes.empty()) {
+    logger->info("redis: one server, {}{}", redis.server(), redis_config.endpoint.tls ? " over TLS" : "");
+  } else {
+    std::string nodes;
+    for (const auto& node : cfg.redis.sentinel.nodes) {
+      nodes += (nodes.empty() ? "" : ", ") + node.host + ":" + std::to_string(node.port);
+    }
+    logger->info("redis: Sentinel mode, master {} as sentinels {} name it{}", cfg.redis.sentinel.master, nodes,
+                 redis_config.endpoint.tls ? ", over TLS" : "");
+  }
   redis::Client worker_redis(io.get_executor(), redis::client_config(cfg, "pushgw-worker"));
   const queue::Keys keys(cfg.redis.prefix);
   queue::JobStore store(worker_redis, keys, instance);
@@ -366,7 +377,7 @@ int check_config(const std::string& file) {
   }
   const auto& cfg = *loaded.config;
   // What the daemon would refuse at start-up beyond the file itself: TLS files it cannot use.
-  if (const auto endpoint = config::parse_redis_url(cfg.redis.url, nullptr); endpoint && endpoint->tls) {
+  if (const auto endpoint = config::parse_redis_url(cfg.redis.url, nullptr, config::HostRequired::no); endpoint && endpoint->tls) {
     std::string why;
     if (!redis::make_tls_context(cfg.redis.tls, &why)) {
       std::cerr << file << ": " << why << "\n";

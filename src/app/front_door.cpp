@@ -235,14 +235,24 @@ asio::awaitable<Response> FrontDoor::ready(const Request&) {
     checks[check.name] = problem.empty() ? std::string("ok") : problem;
     ready = ready && problem.empty();
   }
-  nlohmann::json body = {{"status", ready ? "ready" : "not ready"}, {"checks", std::move(checks)}};
+  nlohmann::json body = {{"status", ready ? "ready" : "not ready"}, {"checks", std::move(checks)},
+                         {"redis", {{"mode", redis_mode()}, {"server", redis_.server()}}}};
   // Flow control is shown, not judged: an open breaker is the provider's trouble, and taking
   // the instance out of rotation would only stop intake.
   if (flow_state_) body["flow"] = flow_state_();
   co_return Response::json(ready ? 200 : 503, body.dump());
 }
 
+std::string FrontDoor::redis_mode() const { return config_.redis.sentinel.nodes.empty() ? "single" : "sentinel"; }
+
 asio::awaitable<void> FrontDoor::refresh_queue_gauges() {
+  // Which Redis server, before the depths: after a failover the old one's series goes to 0.
+  const std::string server = redis_.server();
+  if (server != redis_server_shown_) {
+    if (!redis_server_shown_.empty()) metrics_.redis_server.with({redis_mode(), redis_server_shown_}).set(0);
+    metrics_.redis_server.with({redis_mode(), server}).set(1);
+    redis_server_shown_ = server;
+  }
   if (!redis_.connected()) co_return;
   auto [ec, depths] = co_await store_.depths();
   if (ec) co_return;

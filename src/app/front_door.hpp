@@ -61,6 +61,7 @@ class FrontDoor {
   // Refreshes queue_depth / processing_depth / retry_depth per lane (skipped while Redis is
   // down).
   boost::asio::awaitable<void> refresh_queue_gauges();
+  std::string redis_mode() const;  // "single" or "sentinel"
   // limits.max_queue_depth: a 429 when a lane the jobs go to holds more jobs; nullopt when
   // they may be stored. The depths are read at most kDepthMaxAge before (one read at a time,
   // the other requests use the last), so a burst can pass the limit by that much intake.
@@ -69,6 +70,7 @@ class FrontDoor {
   static constexpr std::chrono::milliseconds kDepthMaxAge{250};
 
   const config::Config& config_;
+  std::string redis_server_shown_;   // the server pushgw_redis_server shows as 1
   redis::Client& redis_;
   metrics::PushgwMetrics& metrics_;
   metrics::Registry& registry_;

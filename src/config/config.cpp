@@ -178,6 +178,21 @@ class TreeReader {
     return true;
   }
 
+  // Calls `each` for every item of a list, as a Value named "<path>[i]" with its own line.
+  // Returns false, reporting "must be <expected>", when the value is not a list.
+  bool for_each_item(const Value& list, const std::string& expected, const std::function<void(const Value&)>& each) {
+    if (!list.node.IsSequence()) {
+      error(list.path, list.line, "must be " + expected + ", got " + describe(list.node));
+      return false;
+    }
+    for (std::size_t i = 0; i < list.node.size(); ++i) {
+      const YAML::Node item = list.node[i];
+      const int item_line = line_of(item);
+      each(Value{item, list.path + "[" + std::to_string(i) + "]", item_line > 0 ? item_line : list.line});
+    }
+    return true;
+  }
+
   // A mapping with a fixed set of keys; unknown keys are errors with a suggestion.
   bool read_map(const Value& map, const std::vector<Field>& fields) {
     std::vector<std::string_view> known;
@@ -420,13 +435,70 @@ void read_redis_tls(TreeReader& r, const Value& v, RedisTlsConfig& tls) {
   }
 }
 
+// False when a part of it could not be read (then what it means is not checked further).
+bool read_redis_sentinel(TreeReader& r, const Value& v, RedisSentinelConfig& sentinel) {
+  bool ok = true;
+  ok = r.read_map(v, {
+      {"master", [&](const Value& f) {
+         auto name = r.text(f, "the master's name in the sentinels' configuration");
+         if (!name) return;
+         if (name->find_first_of(" \t\r\n") == std::string::npos) {  // "" = the default, no Sentinel
+           sentinel.master = std::move(*name);
+         } else {
+           r.error(f.path, f.line, "must be the name of `sentinel monitor <name> ...` (no spaces), got " + in_quotes(*name));
+         }
+       }},
+      {"nodes", [&](const Value& f) {
+         sentinel.nodes.clear();
+         r.for_each_item(f, "a list of sentinels like [\"10.0.0.7:26379\", \"10.0.0.8:26379\"]", [&](const Value& element) {
+           auto text = r.text(element, "host:port");
+           if (!text) return;
+           std::string why;
+           if (auto node = parse_host_port(*text, 26379, &why)) {
+             sentinel.nodes.push_back(std::move(*node));
+           } else {
+             r.error(element.path, element.line, std::move(why));
+             ok = false;
+           }
+         });
+       }},
+  }) && ok;
+  return ok;
+}
+
+// Exactly one place says where Redis is: the URL's host, or the sentinels.
+void check_redis_location(TreeReader& r, const Value& v, const RedisConfig& redis) {
+  const std::string url_path = v.path + ".url";
+  const std::string sentinel_path = v.path + ".sentinel";
+  if (r.failed(url_path) || r.failed(sentinel_path + ".nodes") || r.failed(sentinel_path + ".master")) return;
+  const auto endpoint = parse_redis_url(redis.url, nullptr, HostRequired::no);
+  if (!endpoint) return;
+  const bool sentinel = !redis.sentinel.nodes.empty();
+  if (!sentinel && !redis.sentinel.master.empty()) {
+    r.error(sentinel_path + ".nodes", r.line(sentinel_path + ".master", v.line),
+            "is needed with redis.sentinel.master: the sentinels' host:port list");
+  } else if (sentinel && redis.sentinel.master.empty()) {
+    r.error(sentinel_path + ".master", r.line(sentinel_path + ".nodes", v.line),
+            "is needed with redis.sentinel.nodes: the name the sentinels monitor the master by");
+  } else if (sentinel && !endpoint->host.empty() && r.present(url_path)) {
+    r.error(url_path, r.line(url_path, v.line),
+            "names a host, and so do redis.sentinel.nodes; leave the host out (e.g. redis://:password@/0 or "
+            "rediss://user:password@/0) so that only the sentinels say where the master is");
+  } else if (!sentinel && endpoint->host.empty()) {
+    r.error(url_path, r.line(url_path, v.line),
+            "is not a valid Redis URL: has no host (only Sentinel mode, redis.sentinel.nodes, leaves it out)");
+  }
+}
+
 void read_redis(TreeReader& r, const Value& v, RedisConfig& redis) {
+  bool sentinel_read = true;
   const bool ok = r.read_map(v, {
       {"url", [&](const Value& f) {
          auto url = r.text(f, "a redis:// URL");
          if (!url) return;
          std::string why;
-         if (parse_redis_url(*url, &why)) {
+         // Whether it needs a host depends on redis.sentinel, checked below.
+         if (parse_redis_url(*url, &why, HostRequired::no)) {
            redis.url = std::move(*url);
          } else {
            r.error(f.path, f.line, "is not a valid Redis URL: " + why);
@@ -448,12 +520,14 @@ void read_redis(TreeReader& r, const Value& v, RedisConfig& redis) {
       {"reconnect_min", [&](const Value& f) { r.read_duration(f, redis.reconnect_min, Zero::rejected); }},
       {"reconnect_max", [&](const Value& f) { r.read_duration(f, redis.reconnect_max, Zero::rejected); }},
       {"tls", [&](const Value& f) { read_redis_tls(r, f, redis.tls); }},
+      {"sentinel", [&](const Value& f) { sentinel_read = read_redis_sentinel(r, f, redis.sentinel); }},
   });
+  if (sentinel_read) check_redis_location(r, v, redis);
   // TLS settings without TLS would be silently ignored: a plain redis:// URL sends the
   // password in clear text although the file says the connection is encrypted.
   if (ok && r.present(v.path + ".tls") && !r.failed(v.path + ".url") && redis.tls != RedisTlsConfig{}) {
     std::string why;
-    const auto endpoint = parse_redis_url(redis.url, &why);
+    const auto endpoint = parse_redis_url(redis.url, &why, HostRequired::no);
     if (endpoint && !endpoint->tls) {
       r.error(v.path + ".tls", r.line(v.path + ".tls", v.line),
               "is set but redis.url is redis:// (plain TCP); use rediss:// for TLS");
@@ -594,18 +668,10 @@ void read_feedback(TreeReader& r, const Value& v, FeedbackConfig& feedback) {
 
 // web.allowed_origins: origins exactly as browsers send them in the Origin header.
 void read_origins(TreeReader& r, const Value& v, std::vector<std::string>& out) {
-  if (!v.node.IsSequence()) {
-    r.error(v.path, v.line,
-            "must be a list of origins like [\"https://app.example.com\"] ([] = any origin), got " + describe(v.node));
-    return;
-  }
   out.clear();
-  for (std::size_t i = 0; i < v.node.size(); ++i) {
-    const YAML::Node item = v.node[i];
-    const int item_line = line_of(item);
-    const Value element{item, v.path + "[" + std::to_string(i) + "]", item_line > 0 ? item_line : v.line};
+  r.for_each_item(v, "a list of origins like [\"https://app.example.com\"] ([] = any origin)", [&](const Value& element) {
     auto origin = r.text(element, "an origin");
-    if (!origin) continue;
+    if (!origin) return;
     const std::string_view o = *origin;
     const std::size_t scheme_end = o.find("://");
     const std::string_view scheme = o.substr(0, scheme_end == std::string_view::npos ? 0 : scheme_end);
@@ -616,10 +682,10 @@ void read_origins(TreeReader& r, const Value& v, std::vector<std::string>& out) 
       r.error(element.path, element.line,
               "must be an origin as browsers send it, scheme://host[:port] without a path, e.g. "
               "\"https://app.example.com\", got " + in_quotes(*origin));
-      continue;
+      return;
     }
     out.push_back(std::move(*origin));
-  }
+  });
 }
 
 void read_web(TreeReader& r, const Value& v, WebConfig& web) {

@@ -31,7 +31,7 @@ bool starts_with_ignoring_case(std::string_view text, std::string_view lower_pre
 
 }  // namespace
 
-std::optional<RedisEndpoint> parse_redis_url(const std::string& url, std::string* error) {
+std::optional<RedisEndpoint> parse_redis_url(const std::string& url, std::string* error, HostRequired host_required) {
   const std::string example =
       "e.g. redis://127.0.0.1:6379/0, redis://:password@host:6379/0 or rediss://user:password@host:6379/0 (TLS)";
   if (url.empty()) return fail(error, "is empty; " + example);
@@ -99,8 +99,8 @@ std::optional<RedisEndpoint> parse_redis_url(const std::string& url, std::string
       port_text = authority.substr(colon + 1);
       if (port_text.empty()) return fail(error, "has an empty port after \":\"");
     }
-    if (out.host.empty()) return fail(error, "has no host; " + example);
-    if (!detail::is_valid_host_name(out.host)) {
+    if (out.host.empty() && host_required == HostRequired::yes) return fail(error, "has no host; " + example);
+    if (!out.host.empty() && !detail::is_valid_host_name(out.host)) {
       return fail(error, "has an invalid host " + in_quotes(out.host));
     }
   }

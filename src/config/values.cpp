@@ -40,10 +40,6 @@ bool has_space(std::string_view text) {
 }
 
 // The host and port of "host:port" or "[v6]:port" (port optional when `default_port` is set).
-struct HostPort {
-  std::string host;
-  std::uint16_t port = 0;
-};
 std::optional<HostPort> split_host_port(std::string_view authority,
                                         std::optional<std::uint16_t> default_port,
                                         std::string* error) {
@@ -213,6 +209,16 @@ std::optional<ListenAddress> parse_listen_address(const std::string& text, std::
   out.host = parts->host.empty() ? "0.0.0.0" : parts->host;
   out.port = parts->port;
   return out;
+}
+
+std::optional<HostPort> parse_host_port(const std::string& text, std::uint16_t default_port, std::string* error) {
+  const std::string expected = "expected host:port, e.g. \"10.0.0.7:26379\", \"sentinel-0.redis:26379\" or \"[::1]:26379\"";
+  if (text.empty() || has_space(text)) return fail(error, expected + ", got " + in_quotes(text));
+  std::string why;
+  auto parts = split_host_port(text, default_port, &why);
+  if (!parts) return fail(error, why + "; " + expected);
+  if (parts->host.empty()) return fail(error, "has no host; " + expected);
+  return parts;
 }
 
 std::optional<HttpsEndpoint> parse_https_endpoint(const std::string& url, std::string* error) {

@@ -48,17 +48,27 @@ const char* describe(error e) {
     case error::protocol: return "Redis sent data that is not valid RESP";
     case error::auth_failed: return "Redis refused AUTH or SELECT";
     case error::tls_failed: return "TLS handshake with Redis failed";
+    case error::sentinel_failed: return "no sentinel gave the Redis master's address";
+    case error::not_master: return "the Redis server is a replica, not the master";
     case error::stopped: return "Redis client stopped";
     case error::unexpected_reply: return "unexpected reply from Redis";
   }
   return nullptr;
 }
 
-// "host:port/db" for log lines (never the credentials).
-std::string describe(const config::RedisEndpoint& endpoint) {
-  const bool ipv6 = endpoint.host.find(':') != std::string::npos;
-  return ipv6 ? fmt::format("[{}]:{}/{}", endpoint.host, endpoint.port, endpoint.db)
-              : fmt::format("{}:{}/{}", endpoint.host, endpoint.port, endpoint.db);
+// "host:port" (IPv6 in brackets).
+std::string host_port_text(const config::HostPort& server) {
+  const bool ipv6 = server.host.find(':') != std::string::npos;
+  return ipv6 ? fmt::format("[{}]:{}", server.host, server.port) : fmt::format("{}:{}", server.host, server.port);
+}
+
+// "host:port/db", or in Sentinel mode "master <name>" until a sentinel has named it, for log
+// lines (never the credentials).
+std::string describe(const ClientConfig& config, const config::HostPort* master = nullptr) {
+  const auto& endpoint = config.endpoint;
+  if (config.sentinels.empty()) return fmt::format("{}/{}", host_port_text({endpoint.host, endpoint.port}), endpoint.db);
+  if (!master) return "master " + config.sentinel_master;
+  return fmt::format("master {} at {}/{}", config.sentinel_master, host_port_text(*master), endpoint.db);
 }
 
 // A message pushed to a subscriber, as opposed to the reply to a command.
@@ -79,7 +89,7 @@ const boost::system::error_category& error_category() { return common::category_
 
 ClientConfig client_config(const config::Config& cfg, std::string name) {
   std::string error;
-  auto endpoint = config::parse_redis_url(cfg.redis.url, &error);
+  auto endpoint = config::parse_redis_url(cfg.redis.url, &error, config::HostRequired::no);
   if (!endpoint) throw std::invalid_argument("redis.url: " + error);  // validated at load
   ClientConfig out;
   out.endpoint = *endpoint;
@@ -92,8 +102,10 @@ ClientConfig client_config(const config::Config& cfg, std::string name) {
     std::string why;
     out.tls = make_tls_context(cfg.redis.tls, &why);
     if (!out.tls) throw std::invalid_argument(why);
-    out.tls_server_name = tls_server_name(cfg.redis.tls, out.endpoint);
+    out.tls_server_name = cfg.redis.tls.server_name;
   }
+  out.sentinels = cfg.redis.sentinel.nodes;
+  out.sentinel_master = cfg.redis.sentinel.master;
   return out;
 }
 
@@ -128,13 +140,15 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   Impl(asio::any_io_executor executor_in, ClientConfig config_in)
       : executor(std::move(executor_in)),
         config(std::move(config_in)),
-        endpoint_text(describe(config.endpoint)),
+        endpoint_text(describe(config)),
         socket(executor),
         resolver(executor),
         connect_watchdog(executor),
         backoff_timer(executor),
         writer_wakeup(executor, 1),
-        jitter_source(std::random_device{}()) {}
+        jitter_source(std::random_device{}()) {
+    server_text = endpoint_text;
+  }
 
   asio::any_io_executor executor;
   ClientConfig config;
@@ -155,6 +169,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
 
   bool started = false;
   bool stopping = false;
+  std::size_t sentinel_first = 0;        // the sentinel to ask first: the last that answered
   unsigned connect_generation = 0;       // tells a stale watchdog expiry from the current one
   bool connect_timed_out = false;
   error_code drop_reason;                // why the current connection is being dropped
@@ -164,7 +179,19 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   mutable std::mutex last_error_mutex;     // guards last_error, read from any thread
   error_code last_error;
   std::string last_error_text;             // last_error with what the server said, for /readyz
+  std::string server_text;                 // endpoint_text, for server()
   std::string failure_detail;              // this attempt's reason in words (TLS, AUTH), on our executor
+
+  std::string error_text() const {
+    std::lock_guard lock(last_error_mutex);
+    return last_error_text;
+  }
+
+  void set_endpoint_text(std::string text) {
+    endpoint_text = std::move(text);
+    std::lock_guard lock(last_error_mutex);
+    server_text = endpoint_text;
+  }
 
   void set_last_error(error_code ec) {
     std::lock_guard lock(last_error_mutex);
@@ -284,7 +311,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   asio::awaitable<error_code> handshake() {
     const config::RedisEndpoint& endpoint = config.endpoint;
     Request hello;
-    enum class Step { auth, select, setname, ping };
+    enum class Step { auth, select, setname, ping, role };
     std::vector<Step> steps;
     if (!endpoint.password.empty()) {
       if (endpoint.username.empty()) {
@@ -302,6 +329,10 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
       hello.push("CLIENT", "SETNAME", config.name);
       steps.push_back(Step::setname);
     }
+    if (!config.sentinels.empty()) {
+      hello.push("ROLE");  // a sentinel may still name a master that has become a replica
+      steps.push_back(Step::role);
+    }
     if (steps.empty()) {
       hello.push("PING");  // proves that a Redis server answers before we say connected
       steps.push_back(Step::ping);
@@ -313,6 +344,17 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     }
     for (std::size_t i = 0; i < steps.size(); ++i) {
       const Reply& reply = replies[i];
+      if (steps[i] == Step::role && !reply.is_error()) {
+        const bool master = reply.type == Reply::Type::array && !reply.elements.empty() &&
+                            reply.elements[0].str == "master";
+        if (!master) {
+          failure_detail = endpoint_text + " is not the master (ROLE " +
+                           (reply.elements.empty() ? std::string("?") : reply.elements[0].str) + ")";
+          spdlog::warn("redis: {}; a failover may be under way, asking the sentinels again", failure_detail);
+          co_return error::not_master;
+        }
+        continue;
+      }
       if (!reply.is_error()) {
         continue;
       }
@@ -330,6 +372,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
           co_return error::auth_failed;
         case Step::setname:
         case Step::ping:
+        case Step::role:
           if (is_auth_error(reply)) {
             spdlog::error("redis: {} requires a password: {}", endpoint_text, reply.str);
             failure_detail = reply.str;
@@ -345,8 +388,6 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   }
 
   asio::awaitable<error_code> connect() {
-    parser = ReplyParser{};
-    tls_stream.reset();  // a TLS session does not survive its connection
     drop_reason = {};
     connect_timed_out = false;
     const unsigned generation = ++connect_generation;
@@ -367,10 +408,11 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     co_return result;
   }
 
-  asio::awaitable<error_code> open_and_handshake() {
-    const config::RedisEndpoint& endpoint = config.endpoint;
-    auto [resolve_ec, endpoints] = co_await resolver.async_resolve(
-        endpoint.host, std::to_string(endpoint.port), use_tuple);
+  // Connects the socket to `server`, through TLS for rediss://.
+  asio::awaitable<error_code> open(const config::HostPort& server) {
+    tls_stream.reset();  // a TLS session does not survive its connection
+    parser = ReplyParser{};
+    auto [resolve_ec, endpoints] = co_await resolver.async_resolve(server.host, std::to_string(server.port), use_tuple);
     if (error_code ec = connect_step(resolve_ec)) {
       co_return ec;
     }
@@ -383,9 +425,68 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     socket.set_option(tcp::no_delay(true), option_ec);  // requests are small and pipelined
     socket.set_option(asio::socket_base::keep_alive(true), option_ec);
     if (config.tls) {
-      if (error_code ec = co_await tls_handshake()) {
-        co_return ec;
+      co_return co_await tls_handshake(config.tls_server_name.empty() ? server.host : config.tls_server_name);
+    }
+    co_return error_code{};
+  }
+
+  // Asks the sentinels, the last one that answered first, where the master is. Each gets a
+  // connection of its own (TLS too for rediss://), closed after its answer.
+  asio::awaitable<std::optional<config::HostPort>> ask_sentinels() {
+    const std::vector<config::HostPort>& nodes = config.sentinels;
+    std::string problems;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      const std::size_t index = (sentinel_first + i) % nodes.size();
+      const std::string where = "sentinel " + host_port_text(nodes[index]);
+      std::vector<Reply> replies;
+      error_code ec = co_await open(nodes[index]);
+      if (!ec) {
+        Request ask;
+        ask.push("SENTINEL", "get-master-addr-by-name", config.sentinel_master);
+        ec = co_await exchange(ask, replies);
       }
+      error_code ignored;
+      socket.close(ignored);
+      if (stopping || connect_timed_out) {
+        co_return std::nullopt;
+      }
+      std::string problem;
+      if (ec) {
+        problem = where + ": " + (failure_detail.empty() ? ec.message() : failure_detail);
+        failure_detail.clear();
+      } else if (const Reply& reply = replies.at(0); reply.is_nil()) {
+        problem = where + " knows no master named " + config.sentinel_master;
+      } else if (reply.is_error()) {
+        problem = where + " answered " + reply.str;
+      } else if (reply.type == Reply::Type::array && reply.elements.size() == 2) {
+        std::string why;
+        const auto port = config::parse_host_port("x:" + reply.elements[1].str, 0, &why);
+        if (port && !reply.elements[0].str.empty()) {
+          sentinel_first = index;
+          co_return config::HostPort{reply.elements[0].str, port->port};
+        }
+        problem = where + " sent an address that is not host and port";
+      } else {
+        problem = where + " sent an unexpected reply to SENTINEL get-master-addr-by-name";
+      }
+      problems += (problems.empty() ? "" : "; ") + problem;
+    }
+    failure_detail = problems;
+    co_return std::nullopt;
+  }
+
+  asio::awaitable<error_code> open_and_handshake() {
+    config::HostPort server{config.endpoint.host, config.endpoint.port};
+    if (!config.sentinels.empty()) {
+      std::optional<config::HostPort> master = co_await ask_sentinels();
+      if (!master) {
+        co_return connect_step(error::sentinel_failed);
+      }
+      server = std::move(*master);
+      set_endpoint_text(describe(config, &server));
+    }
+    if (error_code ec = co_await open(server)) {
+      co_return ec;
     }
     error_code ec = co_await handshake();
     if (ec && tls_stream && ec != error::stopped && ec != asio::error::timed_out &&
@@ -404,10 +505,9 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   }
 
   // TLS over the fresh socket: SNI, then the certificate checked against the CA and the name.
-  asio::awaitable<error_code> tls_handshake() {
+  asio::awaitable<error_code> tls_handshake(const std::string& name) {
     tls_stream.emplace(socket, *config.tls);
     SSL* ssl = tls_stream->native_handle();
-    const std::string& name = config.tls_server_name;
     error_code address_ec;
     asio::ip::make_address(name, address_ec);
     const bool is_ip = !address_ec;
@@ -497,9 +597,20 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
           drop_connection(error::protocol);
           co_return error::protocol;
         }
+        // In Sentinel mode, READONLY means the master became a replica (a failover): this
+        // connection must not be used again; the next one asks the sentinels.
+        const bool demoted = !config.sentinels.empty() && reply->is_error() && reply->str.starts_with("READONLY");
         PendingRequest& op = *reply_queue.front();
         if (!op.done) {
           op.replies.push_back(std::move(*reply));
+        }
+        if (demoted) {
+          spdlog::warn("redis: {} answered READONLY: it is no longer the master; asking the sentinels again",
+                       endpoint_text);
+          complete(op, {});
+          reply_queue.pop_front();
+          drop_connection(error::not_master);
+          co_return error::not_master;
         }
         if (++op.received == op.request.size()) {
           complete(op, {});
@@ -572,8 +683,9 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
       if (!was_connected) {
         // The first failure of a kind is a warning; repeating it every few seconds is noise.
         const auto level = ec == previous_failure ? spdlog::level::debug : spdlog::level::warn;
+        const std::string why = self->error_text();
         spdlog::log(level, "redis: cannot connect to {}: {}; retrying in {} ms",
-                    self->endpoint_text, ec.message(), delay.count());
+                    self->endpoint_text, why.empty() ? ec.message() : why, delay.count());
         previous_failure = ec;
       }
       self->backoff_timer.expires_after(delay);
@@ -672,9 +784,11 @@ boost::system::error_code Client::last_error() const {
   return impl_->last_error;
 }
 
-std::string Client::last_error_text() const {
+std::string Client::last_error_text() const { return impl_->error_text(); }
+
+std::string Client::server() const {
   std::lock_guard lock(impl_->last_error_mutex);
-  return impl_->last_error_text;
+  return impl_->server_text;
 }
 
 }  // namespace pushgw::redis

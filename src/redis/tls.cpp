@@ -57,8 +57,4 @@ std::shared_ptr<asio::ssl::context> make_tls_context(const config::RedisTlsConfi
   return ctx;
 }
 
-std::string tls_server_name(const config::RedisTlsConfig& tls, const config::RedisEndpoint& endpoint) {
-  return tls.server_name.empty() ? endpoint.host : tls.server_name;
-}
-
 }  // namespace pushgw::redis

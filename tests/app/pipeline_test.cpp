@@ -19,6 +19,7 @@
 #include "pushgw/config/config.hpp"
 #include "support/eventually.hpp"
 #include "support/http_client.hpp"
+#include "support/redis_sentinel.hpp"
 #include "support/redis_server.hpp"
 #include "support/sim_process.hpp"
 #include "support/test_ca.hpp"
@@ -369,6 +370,41 @@ TEST_F(PipelineTest, AnUntrustedRedisCertificateIsAReadyzReasonAnd503s) {
   const json posted = {{"notifications", {{{"platform", "ios"}, {"title", "x"}, {"tokens", {token(1)}}}}}};
   EXPECT_EQ(post_json(daemon.port(), "/push", posted.dump()).status, 503);
   EXPECT_TRUE(queue_keys(*sync_).empty());
+}
+
+// Issue 17: a master, a replica and three sentinels; the master is killed (kill -9) mid-run and
+// the pipeline goes on with the promoted replica, losing nothing that Redis acknowledged (on
+// the replica too: Redis replicates asynchronously, so WAIT is what acknowledges a write there).
+TEST_F(PipelineTest, ASentinelFailoverMidRunLosesNothingRedisAcknowledged) {
+  RedisSentinelSet set;
+  sync_ = std::make_unique<SyncRedis>(set.master());
+  const std::size_t total = 20000;
+  lpush(*sync_, queue_key("default"), mixed_jobs(total));
+  ASSERT_EQ(sync_->command({"WAIT", "1", "5000"})->integer, 1);
+  sim_->configure({{"latency_ms", 2}});
+  DaemonOptions o = options("sentinel");
+  o.redis_url = "redis:///0";
+  o.redis_yaml = "  sentinel:\n    master: mymaster\n    nodes: " + set.sentinels_yaml() + "\n";
+  Daemon daemon(o);
+  const std::string old_master = "master mymaster at 127.0.0.1:" + std::to_string(set.master().port()) + "/0";
+  EXPECT_EQ(json::parse(get(daemon.port(), "/readyz").body).at("redis"),
+            (json{{"mode", "sentinel"}, {"server", old_master}}));
+
+  ASSERT_TRUE(eventually([&] { return unique() > 2000; }, kLongRun)) << daemon.log();
+  get(daemon.port(), "/metrics");  // a scrape before the failover shows the old master
+  sync_.reset();
+  ASSERT_EQ(::kill(set.master().pid(), SIGKILL), 0);
+  EXPECT_LT(unique(), static_cast<std::int64_t>(total)) << "the run ended before the master was killed";
+  ASSERT_TRUE(eventually([&] { return set.master_port_now() == set.replica().port(); }, 60s)) << "no failover";
+  sync_ = std::make_unique<SyncRedis>(set.replica());
+  expect_all_delivered_and_lists_empty(total, daemon);
+  std::printf("[ measure  ] Sentinel failover mid-run: %lld duplicate deliveries\n", static_cast<long long>(duplicates()));
+  const std::string new_master = "master mymaster at 127.0.0.1:" + std::to_string(set.replica().port()) + "/0";
+  EXPECT_TRUE(eventually([&] { return json::parse(get(daemon.port(), "/readyz").body)["redis"]["server"] == new_master; }, 30s))
+      << get(daemon.port(), "/readyz").body;
+  const auto metrics = get(daemon.port(), "/metrics").body;
+  EXPECT_NE(metrics.find("pushgw_redis_server{mode=\"sentinel\",server=\"" + new_master + "\"} 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("pushgw_redis_server{mode=\"sentinel\",server=\"" + old_master + "\"} 0"), std::string::npos) << metrics;
 }
 
 // What docs/operations.md gives an ACL user: pushgw's own commands on its own keys and channels.

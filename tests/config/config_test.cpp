@@ -425,6 +425,37 @@ TEST_F(ConfigTest, RedisTlsMistakesAreNamed) {
                                                   IsError("redis.tls.cafile", 5, "did you mean \"ca_file\"?")));
 }
 
+TEST_F(ConfigTest, RedisSentinelNamesTheServerAndTheUrlItsCredentials) {
+  const Config config = parse_ok(
+      "redis:\n  url: rediss://pushgw:pw@/2\n  sentinel:\n    master: mymaster\n"
+      "    nodes: [\"10.0.0.7:26379\", \"sentinel-1.redis\", \"[::1]:26380\"]\n" + kApp);
+  EXPECT_EQ(config.redis.sentinel.master, "mymaster");
+  EXPECT_EQ(config.redis.sentinel.nodes, (std::vector<HostPort>{{"10.0.0.7", 26379}, {"sentinel-1.redis", 26379}, {"::1", 26380}}));
+  // The URL may be left at its default: its host is not used.
+  EXPECT_EQ(parse_ok("redis:\n  sentinel: {master: m, nodes: [\"s:26379\"]}\n" + kApp).redis.sentinel.master, "m");
+}
+
+TEST_F(ConfigTest, RedisSentinelMistakesAreNamed) {
+  auto result = parse("redis:\n  url: redis://redis.internal\n  sentinel: {master: m, nodes: [\"s:26379\"]}\n" + kApp);
+  EXPECT_THAT(result.errors, ElementsAre(IsError("redis.url", 2, "names a host, and so do redis.sentinel.nodes")));
+
+  result = parse("redis:\n  url: redis://:pw@/0\n" + kApp);
+  EXPECT_THAT(result.errors, ElementsAre(IsError("redis.url", 2, "has no host (only Sentinel mode")));
+
+  result = parse("redis:\n  sentinel:\n    nodes: [\"s:26379\"]\n" + kApp);
+  EXPECT_THAT(result.errors, ElementsAre(IsError("redis.sentinel.master", 3, "is needed with redis.sentinel.nodes")));
+
+  result = parse("redis:\n  sentinel:\n    master: m\n" + kApp);
+  EXPECT_THAT(result.errors, ElementsAre(IsError("redis.sentinel.nodes", 3, "is needed with redis.sentinel.master")));
+
+  result = parse("redis:\n  sentinel:\n    master: m\n    nodes: [\"s:99999\", \":26379\"]\n" + kApp);
+  EXPECT_THAT(result.errors, UnorderedElementsAre(IsError("redis.sentinel.nodes[0]", 4, "port must be 1-65535"),
+                                                  IsError("redis.sentinel.nodes[1]", 4, "has no host")));
+
+  result = parse("redis:\n  sentinel:\n    master: m\n    nodes: s:26379\n" + kApp);
+  EXPECT_THAT(result.errors, ElementsAre(IsError("redis.sentinel.nodes", 4, "must be a list of sentinels")));
+}
+
 TEST_F(ConfigTest, BadRedisPrefixAndReconnectOrder) {
   const auto result = parse(
       "redis:\n"

@@ -19,6 +19,7 @@
 
 #include "support/asio_wait.hpp"
 #include "support/eventually.hpp"
+#include "support/redis_sentinel.hpp"
 #include "support/redis_server.hpp"
 #include "support/test_ca.hpp"
 #include "pushgw/redis/tls.hpp"
@@ -455,7 +456,7 @@ ClientConfig tls_config_for(const RedisServer& server, config::RedisTlsConfig tl
   std::string why;
   config.tls = make_tls_context(tls, &why);
   EXPECT_TRUE(config.tls) << why;
-  config.tls_server_name = tls_server_name(tls, config.endpoint);
+  config.tls_server_name = tls.server_name;
   return config;
 }
 
@@ -541,6 +542,72 @@ TEST_F(TlsClientTest, AnAclUserAuthenticatesOverTls) {
     Result who = co_await client.exec(command("ACL", "WHOAMI"));
     EXPECT_EQ(who.replies, std::vector<Reply>{bulk("pushgw")});
   }());
+}
+
+// Sentinel mode against `set`'s sentinels, the first of them a port where nothing listens.
+ClientConfig sentinel_config_for(test::RedisSentinelSet& set, std::string master = test::RedisSentinelSet::kMaster) {
+  ClientConfig config = config_for(set.master());
+  config.endpoint.host.clear();
+  config.endpoint.port = 0;
+  config.sentinels.push_back({"127.0.0.1", test::free_tcp_port()});
+  for (std::uint16_t port : set.sentinel_ports()) config.sentinels.push_back({"127.0.0.1", port});
+  config.sentinel_master = std::move(master);
+  return config;
+}
+
+class SentinelClientTest : public ClientTest {
+ protected:
+  test::RedisSentinelSet set;
+};
+
+TEST_F(SentinelClientTest, ConnectsToTheMasterTheSentinelsNamePastADeadSentinel) {
+  Client client(io.get_executor(), sentinel_config_for(set));
+  client.start();
+  test::run_until_done(io, [&]() -> asio::awaitable<void> {
+    EXPECT_TRUE(co_await test::eventually_async([&] { return client.connected(); })) << client.last_error_text();
+    Result set_key = co_await client.exec(command("SET", "where", "master"));
+    EXPECT_EQ(set_key.replies, std::vector<Reply>{status("OK")});
+  }());
+  EXPECT_EQ(client.server(), "master mymaster at 127.0.0.1:" + std::to_string(set.master().port()) + "/0");
+  EXPECT_EQ(SyncRedis(set.master()).get("where"), "master");
+}
+
+TEST_F(SentinelClientTest, AMasterNoSentinelKnowsIsSentinelFailedWithEachOnesAnswer) {
+  Client client(io.get_executor(), sentinel_config_for(set, "nosuch"));
+  client.start();
+  test::run_until_done(io, [&]() -> asio::awaitable<void> {
+    EXPECT_TRUE(co_await test::eventually_async([&] { return bool(client.last_error()); }));
+    EXPECT_EQ(client.last_error(), error::sentinel_failed) << client.last_error().message();
+    EXPECT_FALSE(client.connected());
+  }());
+  const std::string why = client.last_error_text();
+  EXPECT_THAT(why, HasSubstr("knows no master named nosuch")) << why;
+  EXPECT_THAT(why, HasSubstr("Connection refused")) << why;  // the dead one
+}
+
+TEST_F(SentinelClientTest, FollowsAFailoverToThePromotedReplicaAndNeverWritesToAReplica) {
+  Client client(io.get_executor(), sentinel_config_for(set));
+  client.start();
+  const std::string promoted = "master mymaster at 127.0.0.1:" + std::to_string(set.replica().port()) + "/0";
+  test::run_until_done(io, [&]() -> asio::awaitable<void> {
+    EXPECT_TRUE(co_await test::eventually_async([&] { return client.connected(); })) << client.last_error_text();
+    set.force_failover();
+    // Write until a write lands on the promoted replica: every write either succeeds on a
+    // master or fails (READONLY, not connected); none may land on a replica.
+    int written = 0;
+    const bool moved = co_await test::eventually_async([&] { return client.server() == promoted; }, 60s);
+    EXPECT_TRUE(moved) << client.server() << " " << client.last_error_text();
+    for (int i = 0; i < 200 && written == 0; ++i) {
+      Result r = co_await client.exec(command("SET", "after", "failover"));
+      if (!r.ec && r.replies.at(0) == status("OK")) ++written;
+      if (written == 0) {
+        asio::steady_timer pause(io, 50ms);
+        co_await pause.async_wait(asio::use_awaitable);
+      }
+    }
+    EXPECT_EQ(written, 1) << client.last_error_text();
+  }());
+  EXPECT_EQ(SyncRedis(set.replica()).get("after"), "failover");
 }
 
 TEST_F(ClientTest, SelectsTheConfiguredDatabase) {

@@ -61,12 +61,5 @@ TEST_F(RedisTlsContextTest, AnEncryptedKeyIsRefusedWithoutPrompting) {
               HasSubstr("not an unencrypted PEM private key"));
 }
 
-TEST(RedisTlsServerName, IsTheConfiguredNameElseTheUrlsHost) {
-  config::RedisEndpoint endpoint;
-  endpoint.host = "redis.internal";
-  EXPECT_EQ(tls_server_name({}, endpoint), "redis.internal");
-  EXPECT_EQ(tls_server_name(config::RedisTlsConfig{"", "", "", "redis.example.com"}, endpoint), "redis.example.com");
-}
-
 }  // namespace
 }  // namespace pushgw::redis

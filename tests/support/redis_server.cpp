@@ -85,6 +85,12 @@ void RedisServer::start() {
                              "--unixsocket", unix_socket(), "--unixsocketperm", "700"});
   }
   argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
+  if (!options_.sentinel_config.empty()) {
+    const auto conf = dir() / "sentinel.conf";
+    if (!std::filesystem::exists(conf)) std::ofstream(conf) << options_.sentinel_config;
+    argv = {program, conf.string(), "--sentinel", "--port", std::to_string(port_), "--bind", host(),
+            "--dir", dir().string()};
+  }
   process_.emplace(argv, dir() / "redis-server.log");
 
   const auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;

@@ -27,6 +27,9 @@ struct RedisServerTls {
 struct RedisServerOptions {
   std::string password;                 // --requirepass; empty = none
   std::optional<RedisServerTls> tls;
+  // Non-empty: run as a Redis Sentinel with this configuration ("sentinel monitor ..." lines),
+  // written to sentinel.conf in its directory, which the sentinel rewrites as it learns.
+  std::string sentinel_config;
   std::vector<std::string> extra_args;  // appended to the command line, e.g. {"--maxclients", "50"}
   std::chrono::milliseconds start_timeout{10000};
 };

@@ -20,6 +20,20 @@ struct ListenAddress {
   bool operator==(const ListenAddress&) const = default;
 };
 
+// A server's address, e.g. one of redis.sentinel.nodes.
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+  bool operator==(const HostPort&) const = default;
+};
+
+// Redis Sentinel: the sentinels say which server is the master.
+struct RedisSentinelConfig {
+  std::string master;             // the name the sentinels monitor it by (`sentinel monitor <name> ...`)
+  std::vector<HostPort> nodes;    // the sentinels; set = Sentinel mode (redis.url then names no host)
+  bool operator==(const RedisSentinelConfig&) const = default;
+};
+
 // TLS to Redis, for a rediss:// URL.
 struct RedisTlsConfig {
   std::string ca_file;      // PEM CA bundle the server's certificate must chain to; empty = system store
@@ -32,6 +46,7 @@ struct RedisTlsConfig {
 struct RedisConfig {
   std::string url = "redis://127.0.0.1:6379/0";  // redis[s]://[[user]:password@]host:port/db
   RedisTlsConfig tls;
+  RedisSentinelConfig sentinel;
   std::string prefix = "pushgw";                  // every key starts with "<prefix>:"
   milliseconds connect_timeout{2000};
   milliseconds command_timeout{2000};
@@ -237,7 +252,11 @@ struct RedisEndpoint {
 // Parses redis[s]://[[user]:password@]host[:port][/db]; on failure returns nullopt and sets
 // *error to what is wrong ("port must be 1-65535", ...). Percent-escapes in the password
 // are decoded.
-std::optional<RedisEndpoint> parse_redis_url(const std::string& url, std::string* error);
+// With HostRequired::no the host may be left out ("redis://:password@/0"), for Sentinel mode,
+// where the sentinels name the server; the endpoint's host is then empty.
+enum class HostRequired { yes, no };
+std::optional<RedisEndpoint> parse_redis_url(const std::string& url, std::string* error,
+                                             HostRequired host = HostRequired::yes);
 
 // One problem found in a config file.
 struct ConfigError {
@@ -281,6 +300,8 @@ std::optional<std::size_t> parse_size(const std::string& text, std::string* erro
 // "host:port", "[::1]:8088" (IPv6 in brackets, stored without them) or ":8088" (all
 // interfaces, host "0.0.0.0"). Port 1-65535.
 std::optional<ListenAddress> parse_listen_address(const std::string& text, std::string* error);
+// "host:port" or "[v6]:port"; the port is optional (default_port). The host is required.
+std::optional<HostPort> parse_host_port(const std::string& text, std::uint16_t default_port, std::string* error);
 
 // The parts of an https:// endpoint ("https://api.push.apple.com", "https://[::1]:8443").
 struct HttpsEndpoint {

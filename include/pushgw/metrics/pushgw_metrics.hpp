@@ -64,6 +64,10 @@ struct PushgwMetrics {
   Family<Counter>& breaker_opened;
   Family<Gauge>& app_jobs_sending;
   Family<Counter>& sends_rate_limited;
+  // pushgw_redis_server{mode,server}: 1 for the Redis server the front door's connection
+  // uses (mode single or sentinel; server "host:port/db" or "master <name> at host:port/db"),
+  // 0 for servers it used before (after a Sentinel failover), set at each scrape.
+  Family<Gauge>& redis_server;
   // pushgw_provider_healthy{app,platform}: 0 while the provider refuses our credentials.
   Family<Gauge>& provider_healthy;
   // Live web delivery: pushgw_web_connections{transport} (sse, ws), pushgw_web_messages_total

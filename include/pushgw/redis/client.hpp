@@ -36,6 +36,8 @@ enum class error {
   protocol,            // the server sent bytes that are not RESP
   auth_failed,         // AUTH or SELECT was refused
   tls_failed,          // the TLS handshake failed (untrusted or wrong certificate, not TLS, ...)
+  sentinel_failed,     // no sentinel gave the master's address (unreachable, unknown master name)
+  not_master,          // the server is a replica (Sentinel mode: a failover is under way)
   stopped,             // the client is stopping
   unexpected_reply,    // for callers: Redis answered with an error, or a reply of the wrong type
 };
@@ -50,9 +52,17 @@ struct ClientConfig {
   std::chrono::milliseconds reconnect_max{5000};
   std::string name = "pushgw";                        // CLIENT SETNAME, visible in CLIENT LIST
   // For rediss://: the TLS context (make_tls_context) and the name the server's certificate
-  // must carry (also sent as SNI unless it is an IP address). Null = plain TCP.
+  // must carry (also sent as SNI unless it is an IP address); empty = the host connected to.
+  // Null = plain TCP.
   std::shared_ptr<boost::asio::ssl::context> tls;
   std::string tls_server_name;
+
+  // Sentinel mode (when `sentinels` is not empty): every connect asks the sentinels, the last
+  // one that answered first, for the address of `sentinel_master` (endpoint.host and port are
+  // not used) and accepts the server only if its ROLE is master; a READONLY reply (the master
+  // became a replica) drops the connection, so the next connect asks again.
+  std::vector<config::HostPort> sentinels;
+  std::string sentinel_master;
 
   // For a subscriber: each message Redis pushes (["message", channel, payload] or
   // ["smessage", ...]), on the client's executor, in the order Redis sent them.
@@ -110,6 +120,9 @@ class Client {
   // failed: the certificate is not trusted for redis.internal: unable to get local issuer
   // certificate"; empty when there is none. Any thread.
   std::string last_error_text() const;
+  // The server this client connects to, for /readyz and logs: "127.0.0.1:6379/0", or in
+  // Sentinel mode "master mymaster at 10.0.0.7:6379/0" once a sentinel has named it. Any thread.
+  std::string server() const;
 
  private:
   struct Impl;

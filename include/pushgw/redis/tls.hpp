@@ -19,7 +19,4 @@ namespace pushgw::redis {
 std::shared_ptr<boost::asio::ssl::context> make_tls_context(const config::RedisTlsConfig& tls,
                                                             std::string* error);
 
-// The name the server's certificate must carry: redis.tls.server_name, else the URL's host.
-std::string tls_server_name(const config::RedisTlsConfig& tls, const config::RedisEndpoint& endpoint);
-
 }  // namespace pushgw::redis
