@@ -10,7 +10,8 @@ seconds, and the lost/duplicate counts (both must be 0).
 Scenarios (issue 5):
   prequeued   N notifications LPUSHed in jobs of --job-size tokens before the daemon starts
   stream      --rate notifications/s for --seconds, latency reported: every 5 ms what arrived in
-              that tick is LPUSHed, in jobs of up to --job-size tokens (1: one job each)
+              that tick is LPUSHed, in jobs of up to --job-size tokens (1: one job each); the
+              daemon's RSS every 10 s (a soak: --seconds 1800)
   intake      POST /push alone (queue.consume: false), wrk with 1-token notifications
   idle        the daemon's RSS with nothing to do, and with --backlog notifications waiting
               in Redis while the provider is unreachable (memory must stay flat)
@@ -48,10 +49,19 @@ BUILD = os.environ.get("PUSHGW_BUILD_DIR", os.path.join(ROOT, "build"))
 SIM = os.environ.get("PUSHGW_SIM", os.path.join(BUILD, "pushgw-sim"))
 
 
+_ports_handed_out = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port, never one this run handed out before: the kernel may offer a port
+    again once its probe socket is closed, before the server that was given it has bound it."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _ports_handed_out:
+            _ports_handed_out.add(port)
+            return port
 
 
 def wait_port(port, seconds=20):
@@ -227,6 +237,9 @@ apps:
         self.daemon = self.spawn([os.path.join(BUILD, "pushgw"), "--config", self.config(endpoint, consume)],
                                  "pushgw.log")
         wait_port(self.http_port)
+        if self.daemon.poll() is not None:
+            with open(os.path.join(self.dir, "pushgw.log")) as log:
+                raise RuntimeError(f"pushgw exited at start-up: {log.read()}")
         return self.daemon
 
     def sim(self, path, body=None):
@@ -313,9 +326,14 @@ def run_stream(args):
         per_tick = args.rate * tick
         sent, carry, first = 0, 0.0, 0
         lags = []
+        rss_samples = []  # the daemon's RSS every 10 s, to show it flat over a long run (a soak)
         start = time.time()
         next_tick = start
+        next_sample = start
         while time.time() - start < args.seconds:
+            if time.time() >= next_sample:
+                rss_samples.append(round(current_rss(daemon.pid) / 2**20, 1))
+                next_sample += 10
             carry += per_tick
             n = int(carry)
             carry -= n
@@ -344,7 +362,7 @@ def run_stream(args):
                 "p99_ms": latency(stats, "p99"), "peak_rss_mb": rss / 2**20, "cpu_s": cpu,
                 "lost": sent - stats["unique"], "duplicates": stats["duplicates"],
                 "generator_lag_p99_ms": sorted(lags)[int(0.99 * (len(lags) - 1))] if lags else 0,
-                "generator_lag_max_ms": max(lags, default=0)}
+                "generator_lag_max_ms": max(lags, default=0), "rss_every_10s_mb": rss_samples}
     finally:
         stack.close()
 
