@@ -8,6 +8,7 @@
 #include "pushgw/common/error_category.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <array>
 #include <atomic>
 #include <cmath>
@@ -459,11 +460,13 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
       } else if (reply.is_error()) {
         problem = where + " answered " + reply.str;
       } else if (reply.type == Reply::Type::array && reply.elements.size() == 2) {
-        std::string why;
-        const auto port = config::parse_host_port("x:" + reply.elements[1].str, 0, &why);
-        if (port && !reply.elements[0].str.empty()) {
+        const std::string& port_text = reply.elements[1].str;
+        unsigned port = 0;
+        const auto [end, parse_ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+        if (parse_ec == std::errc() && end == port_text.data() + port_text.size() && port >= 1 && port <= 65535 &&
+            !reply.elements[0].str.empty()) {
           sentinel_first = index;
-          co_return config::HostPort{reply.elements[0].str, port->port};
+          co_return config::HostPort{reply.elements[0].str, static_cast<std::uint16_t>(port)};
         }
         problem = where + " sent an address that is not host and port";
       } else {
