@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <memory>
 #include <atomic>
 #include <cstdio>
 #include <map>
@@ -364,9 +365,13 @@ class Http2Server : public SilentTlsServer {
     nghttp2_session_callbacks_new(&callbacks);
     nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, &on_frame_recv);
     nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, &on_frame_send);
-    nghttp2_session* h2 = nullptr;
-    nghttp2_session_server_new(&h2, callbacks, this);
+    nghttp2_session* raw = nullptr;
+    nghttp2_session_server_new(&raw, callbacks, this);
     nghttp2_session_callbacks_del(callbacks);
+    // Owned, not deleted at the end: stop() can leave this coroutine suspended, and its frame
+    // is then destroyed with the io_context, never reaching a line after the loop.
+    const std::unique_ptr<nghttp2_session, decltype(&nghttp2_session_del)> session_owner(raw, &nghttp2_session_del);
+    nghttp2_session* h2 = raw;
     nghttp2_submit_settings(h2, NGHTTP2_FLAG_NONE, nullptr, 0);
     std::array<std::uint8_t, 16384> buffer{};
     for (;;) {
@@ -382,7 +387,6 @@ class Http2Server : public SilentTlsServer {
       auto [read_ec, n] = co_await stream.async_read_some(asio::buffer(buffer), asio::as_tuple(asio::use_awaitable));
       if (read_ec || nghttp2_session_mem_recv(h2, buffer.data(), n) < 0) break;
     }
-    nghttp2_session_del(h2);
   }
 
  private:
