@@ -85,11 +85,35 @@ def main(folder):
         r = idle["runs"][0]
         print(f"\nDaemon RSS idle: {r['idle_rss_mb']:.1f} MB; with {r['backlog']:,} notifications waiting in Redis "
               f"(provider unreachable), sampled each second: {r['rss_with_backlog_mb']} MB.")
+    print_redis_cpu(load(folder, "redis-cpu"))
     print_targets(folder, ceiling_rps)
     analysis = os.path.join(os.path.dirname(os.path.abspath(__file__)), "analysis.md")
     if os.path.exists(analysis):
         with open(analysis) as f:
             print("\n" + f.read().rstrip())
+
+
+def print_redis_cpu(data):
+    """Issue 17: Redis's CPU per delivered notification and the ceilings that follow."""
+    if not data:
+        return
+    print("\n## Redis CPU per notification (issue 17)\n")
+    print(f"`bench/redis_commandstats.py --notifications {data['notifications']} --rounds "
+          f"{len(next(iter(data['kinds'].values()))['runs'])}` ((a) and (b) in turns; Redis's own CPU, INFO cpu user + sys, "
+          "from the daemon's start to the last delivery, over the notifications delivered). One Redis core is one "
+          "master; every key of a lane shares its hash tag, so a lane's queue work is on one master and a cluster "
+          "adds capacity per lane in use (three lanes), not per master beyond that.\n")
+    print("| jobs | Redis CPU µs / notification | µs / job | target | notifications/s per Redis core | "
+          "3-master cluster, traffic in 1 lane / 3 lanes |")
+    print("|---|---|---|---|---|---|")
+    targets = {"a": ("of 500 tokens", 1.0), "b": ("of 1 token", 8.0)}
+    for kind, s in data["kinds"].items():
+        label, target = targets.get(kind, (kind, None))
+        us = s["median_redis_cpu_us_per_notification"]
+        verdict = "" if target is None else f"≤ {target:g} µs: {'met' if us <= target else '**missed**'}"
+        core = s["ceiling_per_redis_core"]
+        print(f"| {label} | {us:.3f} | {s['median_redis_cpu_us_per_job']:.2f} | {verdict} | {core:,.0f} | "
+              f"{core:,.0f} / {s['ceiling_per_cluster']['3']:,.0f} |")
 
 
 def median(data, key):

@@ -240,7 +240,13 @@ int run_daemon(const config::Config& cfg) {
   }
   redis::Client redis(io.get_executor(), redis_config);
   // Once at start-up, where this instance looks for Redis.
-  if (cfg.redis.sentinel.nodes.empty()) {
+  if (!cfg.redis.cluster.nodes.empty()) {
+    std::string seeds;
+    for (const auto& node : cfg.redis.cluster.nodes) {
+      seeds += (seeds.empty() ? "" : ", ") + node.host + ":" + std::to_string(node.port);
+    }
+    logger->info("redis: Cluster mode, slot map from seeds {}{}", seeds, redis_config.endpoint.tls ? ", over TLS" : "");
+  } else if (cfg.redis.sentinel.nodes.empty()) {
     logger->info("redis: one server, {}{}", redis.server(), redis_config.endpoint.tls ? " over TLS" : "");
   } else {
     std::string nodes;

@@ -243,7 +243,10 @@ asio::awaitable<Response> FrontDoor::ready(const Request&) {
   co_return Response::json(ready ? 200 : 503, body.dump());
 }
 
-std::string FrontDoor::redis_mode() const { return config_.redis.sentinel.nodes.empty() ? "single" : "sentinel"; }
+std::string FrontDoor::redis_mode() const {
+  if (!config_.redis.cluster.nodes.empty()) return "cluster";
+  return config_.redis.sentinel.nodes.empty() ? "single" : "sentinel";
+}
 
 asio::awaitable<void> FrontDoor::refresh_queue_gauges() {
   // Which Redis server, before the depths: after a failover the old one's series goes to 0.

@@ -466,15 +466,54 @@ bool read_redis_sentinel(TreeReader& r, const Value& v, RedisSentinelConfig& sen
   return ok;
 }
 
-// Exactly one place says where Redis is: the URL's host, or the sentinels.
+// False when a part of it could not be read.
+bool read_redis_cluster(TreeReader& r, const Value& v, RedisClusterConfig& cluster) {
+  bool ok = true;
+  ok = r.read_map(v, {
+      {"nodes", [&](const Value& f) {
+         cluster.nodes.clear();
+         r.for_each_item(f, "a list of cluster nodes like [\"10.0.0.7:6379\", \"10.0.0.8:6379\"]", [&](const Value& element) {
+           auto text = r.text(element, "host:port");
+           if (!text) return;
+           std::string why;
+           if (auto node = parse_host_port(*text, 6379, &why)) {
+             cluster.nodes.push_back(std::move(*node));
+           } else {
+             r.error(element.path, element.line, std::move(why));
+             ok = false;
+           }
+         });
+       }},
+  }) && ok;
+  return ok;
+}
+
+// Exactly one place says where Redis is: the URL's host, the sentinels, or the cluster seeds.
 void check_redis_location(TreeReader& r, const Value& v, const RedisConfig& redis) {
   const std::string url_path = v.path + ".url";
   const std::string sentinel_path = v.path + ".sentinel";
-  if (r.failed(url_path) || r.failed(sentinel_path + ".nodes") || r.failed(sentinel_path + ".master")) return;
+  const std::string cluster_path = v.path + ".cluster";
+  if (r.failed(url_path) || r.failed(sentinel_path + ".nodes") || r.failed(sentinel_path + ".master") ||
+      r.failed(cluster_path + ".nodes")) {
+    return;
+  }
   const auto endpoint = parse_redis_url(redis.url, nullptr, HostRequired::no);
   if (!endpoint) return;
   const bool sentinel = !redis.sentinel.nodes.empty();
-  if (!sentinel && !redis.sentinel.master.empty()) {
+  const bool cluster = !redis.cluster.nodes.empty();
+  if (cluster && (sentinel || !redis.sentinel.master.empty())) {
+    r.error(cluster_path + ".nodes", r.line(cluster_path + ".nodes", v.line),
+            "and redis.sentinel are both set; Redis Cluster fails over by itself: keep one of them");
+  } else if (cluster && !endpoint->host.empty() && r.present(url_path)) {
+    r.error(url_path, r.line(url_path, v.line),
+            "names a host, and so do redis.cluster.nodes; leave the host out (e.g. redis://:password@ or "
+            "rediss://user:password@) so that only the seeds say where the cluster is");
+  } else if (cluster && endpoint->db != 0) {
+    r.error(url_path, r.line(url_path, v.line),
+            "selects database " + std::to_string(endpoint->db) + "; Redis Cluster has only database 0");
+  } else if (cluster) {
+    return;
+  } else if (!sentinel && !redis.sentinel.master.empty()) {
     r.error(sentinel_path + ".nodes", r.line(sentinel_path + ".master", v.line),
             "is needed with redis.sentinel.master: the sentinels' host:port list");
   } else if (sentinel && redis.sentinel.master.empty()) {
@@ -486,12 +525,13 @@ void check_redis_location(TreeReader& r, const Value& v, const RedisConfig& redi
             "rediss://user:password@/0) so that only the sentinels say where the master is");
   } else if (!sentinel && endpoint->host.empty()) {
     r.error(url_path, r.line(url_path, v.line),
-            "is not a valid Redis URL: has no host (only Sentinel mode, redis.sentinel.nodes, leaves it out)");
+            "is not a valid Redis URL: has no host (only Sentinel mode, redis.sentinel.nodes, and Cluster mode, "
+            "redis.cluster.nodes, leave it out)");
   }
 }
 
 void read_redis(TreeReader& r, const Value& v, RedisConfig& redis) {
-  bool sentinel_read = true;
+  bool location_read = true;
   const bool ok = r.read_map(v, {
       {"url", [&](const Value& f) {
          auto url = r.text(f, "a redis:// URL");
@@ -520,9 +560,10 @@ void read_redis(TreeReader& r, const Value& v, RedisConfig& redis) {
       {"reconnect_min", [&](const Value& f) { r.read_duration(f, redis.reconnect_min, Zero::rejected); }},
       {"reconnect_max", [&](const Value& f) { r.read_duration(f, redis.reconnect_max, Zero::rejected); }},
       {"tls", [&](const Value& f) { read_redis_tls(r, f, redis.tls); }},
-      {"sentinel", [&](const Value& f) { sentinel_read = read_redis_sentinel(r, f, redis.sentinel); }},
+      {"sentinel", [&](const Value& f) { location_read = read_redis_sentinel(r, f, redis.sentinel); }},
+      {"cluster", [&](const Value& f) { location_read = read_redis_cluster(r, f, redis.cluster) && location_read; }},
   });
-  if (sentinel_read) check_redis_location(r, v, redis);
+  if (location_read) check_redis_location(r, v, redis);
   // TLS settings without TLS would be silently ignored: a plain redis:// URL sends the
   // password in clear text although the file says the connection is encrypted.
   if (ok && r.present(v.path + ".tls") && !r.failed(v.path + ".url") && redis.tls != RedisTlsConfig{}) {

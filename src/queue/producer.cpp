@@ -58,13 +58,16 @@ std::vector<NewJob> new_jobs(const std::vector<job::Notification>& jobs, std::in
 Producer::Producer(redis::Client& redis, const Keys& keys) : redis_(redis), keys_(keys) {}
 
 asio::awaitable<Enqueued> Producer::enqueue(const std::vector<NewJob>& jobs) {
-  // Per lane, one LPUSH of the jobs due now (in job order, so consumers popping from the right
-  // take them in order) and one ZADD of the scheduled ones.
+  // Per lane, one MULTI/EXEC of one LPUSH of the jobs due now (in job order, so consumers
+  // popping from the right take them in order) and one ZADD of the scheduled ones. Every key
+  // of a lane has the lane's hash tag, so each transaction stays in one Cluster slot; the
+  // transactions of all lanes go in one pipeline (one write, one round trip).
   redis::Request request;
   std::vector<std::string_view> argv;
   std::vector<std::string> scores;  // kept alive while argv points into it
-  std::size_t commands = 0;
+  std::vector<std::pair<Lane, std::size_t>> blocks;  // lane, commands in its MULTI ... EXEC
   for (const Lane lane : Lane::all()) {
+    std::size_t commands = 0;
     for (const bool scheduled : {false, true}) {
       scores.clear();
       scores.reserve(jobs.size());
@@ -78,19 +81,34 @@ asio::awaitable<Enqueued> Producer::enqueue(const std::vector<NewJob>& jobs) {
       if (commands++ == 0) request.push("MULTI");
       request.push_argv(argv);
     }
+    if (commands == 0) continue;
+    request.push("EXEC");
+    blocks.emplace_back(lane, commands + 2);
   }
-  if (commands == 0) co_return Enqueued{};
-  request.push("EXEC");
+  if (blocks.empty()) co_return Enqueued{};
 
   const auto result = co_await redis_.exec(std::move(request));
   if (result.ec) {
     co_return Enqueued{outcome_unknown(result.ec) ? Stored::unknown : Stored::none, "redis: " + result.ec.message()};
   }
-  for (const auto& reply : result.replies) {
-    // An error reply (EXECABORT, OOM, READONLY...) means the transaction did not run.
-    if (auto problem = reply_problem(reply); !problem.empty()) co_return Enqueued{Stored::none, "redis: " + problem};
+  // An error reply (EXECABORT, OOM, READONLY...) means that lane's transaction did not run.
+  std::string stored_lanes;
+  std::string problem;
+  std::size_t next = 0;
+  for (const auto& [lane, size] : blocks) {
+    std::string lane_problem;
+    for (std::size_t i = next; i < next + size && lane_problem.empty(); ++i) lane_problem = reply_problem(result.replies.at(i));
+    next += size;
+    if (lane_problem.empty()) {
+      stored_lanes += (stored_lanes.empty() ? "" : ", ") + std::string(lane.name());
+    } else if (problem.empty()) {
+      problem = "redis: " + lane_problem;
+    }
   }
-  co_return Enqueued{};
+  if (problem.empty()) co_return Enqueued{};
+  if (stored_lanes.empty()) co_return Enqueued{Stored::none, problem};
+  // Another lane's transaction ran: a retry would store those jobs twice.
+  co_return Enqueued{Stored::unknown, problem + " (the jobs of lane " + stored_lanes + " were stored)"};
 }
 
 }  // namespace pushgw::queue

@@ -165,7 +165,8 @@ return {page[1], removed}
 // A live web message: history, then the publish that live subscribers receive. The oldest
 // entries go with XDEL rather than XADD's MAXLEN: Redis 7 records XDEL's newest deleted id
 // (XINFO STREAM max-deleted-entry-id), which tells a resuming client it missed messages;
-// trimming records nothing.
+// trimming records nothing. ARGV[4] is PUBLISH, or SPUBLISH in Redis Cluster (sharded pub/sub:
+// the channel is the stream's key, so it is in the script's slot).
 constexpr std::string_view kPublish = R"lua(
 local over = redis.call('XLEN', KEYS[1]) - tonumber(ARGV[2]) + 1
 if over > 0 then
@@ -175,7 +176,7 @@ if over > 0 then
 end
 local id = redis.call('XADD', KEYS[1], '*', 'n', ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-redis.call('PUBLISH', KEYS[1], id .. ' ' .. ARGV[1])
+redis.call(ARGV[4], KEYS[1], id .. ' ' .. ARGV[1])
 return id
 )lua";
 

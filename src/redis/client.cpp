@@ -5,6 +5,8 @@
 
 #include "pushgw/redis/client.hpp"
 
+#include "cluster.hpp"
+
 #include "pushgw/common/error_category.hpp"
 
 #include <algorithm>
@@ -50,6 +52,7 @@ const char* describe(error e) {
     case error::auth_failed: return "Redis refused AUTH or SELECT";
     case error::tls_failed: return "TLS handshake with Redis failed";
     case error::sentinel_failed: return "no sentinel gave the Redis master's address";
+    case error::cluster_failed: return "Redis Cluster's slot map is not known";
     case error::not_master: return "the Redis server is a replica, not the master";
     case error::stopped: return "Redis client stopped";
     case error::unexpected_reply: return "unexpected reply from Redis";
@@ -107,6 +110,7 @@ ClientConfig client_config(const config::Config& cfg, std::string name) {
   }
   out.sentinels = cfg.redis.sentinel.nodes;
   out.sentinel_master = cfg.redis.sentinel.master;
+  out.cluster_nodes = cfg.redis.cluster.nodes;
   return out;
 }
 
@@ -121,10 +125,10 @@ namespace {
 
 // One exec() call: what to send, what came back, and the timer its caller sleeps on.
 struct PendingRequest {
-  PendingRequest(const asio::any_io_executor& executor, Request request)
+  PendingRequest(const asio::any_io_executor& executor, std::shared_ptr<const Request> request)
       : request(std::move(request)), wake(executor) {}
 
-  Request request;
+  std::shared_ptr<const Request> request;
   std::vector<Reply> replies;
   std::size_t received = 0;    // replies read so far (also counted once the caller has gone)
   error_code ec;
@@ -557,7 +561,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
         if (op->done) {
           continue;  // timed out or abandoned before it reached the socket
         }
-        write_buffer += op->request.payload();
+        write_buffer += op->request->payload();
         op->sent = true;
         // Queued for its replies before the write completes: they may be read first.
         reply_queue.push_back(std::move(op));
@@ -577,6 +581,20 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     }
   }
 
+  // Redis Cluster tells a sharded subscriber that a channel's slot moved away with
+  // ["sunsubscribe", channel, count], which is also what SUNSUBSCRIBE answers: it is a reply
+  // only when the next reply due is that of SUNSUBSCRIBE of that channel.
+  bool unrequested_sunsubscribe(const Reply& reply) const {
+    if (reply.type != Reply::Type::array || reply.elements.size() != 3 || reply.elements[0].str != "sunsubscribe") {
+      return false;
+    }
+    if (reply_queue.empty()) return true;
+    const PendingRequest& op = *reply_queue.front();
+    if (op.received >= op.request->size()) return true;
+    const auto key = op.request->key(op.received);
+    return !(op.request->name(op.received) == "SUNSUBSCRIBE" && key && *key == reply.elements[1].str);
+  }
+
   // Parses replies and completes requests in the order they were written.
   asio::awaitable<error_code> reader() {
     for (;;) {
@@ -590,7 +608,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
       }
       parser.feed({read_buffer.data(), n});
       while (std::optional<Reply> reply = parser.next()) {
-        if (config.on_push && is_push(*reply)) {
+        if (config.on_push && (is_push(*reply) || unrequested_sunsubscribe(*reply))) {
           config.on_push(*reply);
           if (stopping || drop_reason) co_return drop_reason ? drop_reason : error_code(error::stopped);
           continue;
@@ -615,7 +633,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
           drop_connection(error::not_master);
           co_return error::not_master;
         }
-        if (++op.received == op.request.size()) {
+        if (++op.received == op.request->size()) {
           complete(op, {});
           reply_queue.pop_front();
         }
@@ -698,14 +716,14 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   }
 
   // Runs on the client's executor.
-  static asio::awaitable<Result> exec_here(std::shared_ptr<Impl> self, Request request) {
+  static asio::awaitable<Result> exec_here(std::shared_ptr<Impl> self, std::shared_ptr<const Request> request) {
     if (self->stopping) {
       co_return Result{make_error_code(error::stopped), {}};
     }
     if (!self->is_connected) {
       co_return Result{make_error_code(error::not_connected), {}};
     }
-    if (request.size() == 0) {
+    if (request->size() == 0) {
       co_return Result{};
     }
     auto op = std::make_shared<PendingRequest>(self->executor, std::move(request));
@@ -736,7 +754,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     co_return Result{op->ec, std::move(op->replies)};
   }
 
-  static asio::awaitable<Result> exec(std::shared_ptr<Impl> self, Request request) {
+  static asio::awaitable<Result> exec(std::shared_ptr<Impl> self, std::shared_ptr<const Request> request) {
     const asio::any_io_executor caller = co_await asio::this_coro::executor;
     if (caller == self->executor) {
       co_return co_await exec_here(self, std::move(request));
@@ -748,11 +766,16 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
 };
 
 Client::Client(asio::any_io_executor executor, ClientConfig config)
-    : impl_(std::make_shared<Impl>(std::move(executor), std::move(config))) {}
+    : impl_(std::make_shared<Impl>(executor, config)),
+      cluster_(config.cluster_nodes.empty() ? nullptr : std::make_shared<ClusterRouter>(executor, config)) {}
 
 Client::~Client() { stop(); }
 
 void Client::start() {
+  if (cluster_) {
+    cluster_->start();
+    return;
+  }
   asio::dispatch(impl_->executor, [impl = impl_] {
     if (impl->started || impl->stopping) {
       return;
@@ -773,23 +796,31 @@ void Client::start() {
 }
 
 void Client::stop() {
+  if (cluster_) cluster_->stop();
   asio::dispatch(impl_->executor, [impl = impl_] { impl->shutdown(); });
 }
 
 asio::awaitable<Result> Client::exec(Request request) {
+  if (cluster_) return cluster_->exec(std::move(request));
+  return Impl::exec(impl_, std::make_shared<const Request>(std::move(request)));
+}
+
+asio::awaitable<Result> Client::exec_shared(std::shared_ptr<const Request> request) {
   return Impl::exec(impl_, std::move(request));
 }
 
-bool Client::connected() const { return impl_->is_connected; }
+bool Client::connected() const { return cluster_ ? cluster_->connected() : impl_->is_connected.load(); }
 
 boost::system::error_code Client::last_error() const {
+  if (cluster_) return cluster_->last_error();
   std::lock_guard lock(impl_->last_error_mutex);
   return impl_->last_error;
 }
 
-std::string Client::last_error_text() const { return impl_->error_text(); }
+std::string Client::last_error_text() const { return cluster_ ? cluster_->last_error_text() : impl_->error_text(); }
 
 std::string Client::server() const {
+  if (cluster_) return cluster_->server();
   std::lock_guard lock(impl_->last_error_mutex);
   return impl_->server_text;
 }

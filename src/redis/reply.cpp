@@ -3,6 +3,8 @@
 
 #include "pushgw/redis/reply.hpp"
 
+#include "pushgw/redis/cluster_slots.hpp"
+
 #include <hiredis/hiredis.h>
 
 #include <charconv>
@@ -33,13 +35,46 @@ void Request::push_argv(const std::vector<std::string_view>& argv) {
     payload_.append(digits, end);
     payload_ += "\r\n";
   };
+  Command command;
+  command.begin = payload_.size();
+  const auto key_argument = routing_argument(argv);
   line('*', argv.size());
-  for (std::string_view arg : argv) {
+  for (std::size_t i = 0; i < argv.size(); ++i) {
+    const std::string_view arg = argv[i];
     line('$', arg.size());
+    if (i == 0) command.name_begin = payload_.size(), command.name_size = arg.size();
+    if (key_argument == i) command.key_begin = payload_.size(), command.key_size = arg.size(), command.has_key = true;
     if (!arg.empty()) payload_.append(arg);  // an empty view may carry a null pointer
     payload_ += "\r\n";
   }
-  ++commands_;
+  commands_.push_back(command);
+}
+
+std::string_view Request::command_bytes(std::size_t i) const {
+  const std::size_t end = i + 1 < commands_.size() ? commands_[i + 1].begin : payload_.size();
+  return std::string_view(payload_).substr(commands_.at(i).begin, end - commands_[i].begin);
+}
+
+std::string_view Request::name(std::size_t i) const {
+  const Command& c = commands_.at(i);
+  return std::string_view(payload_).substr(c.name_begin, c.name_size);
+}
+
+std::optional<std::string_view> Request::key(std::size_t i) const {
+  const Command& c = commands_.at(i);
+  if (!c.has_key) return std::nullopt;
+  return std::string_view(payload_).substr(c.key_begin, c.key_size);
+}
+
+void Request::push_command_of(const Request& other, std::size_t i) {
+  const std::string_view bytes = other.command_bytes(i);
+  Command command = other.commands_[i];
+  const std::size_t shift_from = command.begin;
+  command.begin = payload_.size();
+  command.name_begin = command.name_begin - shift_from + command.begin;
+  command.key_begin = command.key_begin - shift_from + command.begin;
+  payload_.append(bytes);
+  commands_.push_back(command);
 }
 
 std::ostream& operator<<(std::ostream& out, const Reply& reply) {

@@ -40,6 +40,7 @@ Hub::Hub(asio::any_io_executor executor, redis::ClientConfig subscriber, redis::
     : executor_(executor),
       keys_(std::move(keys)),
       key_prefix_(keys_.web_channel("")),
+      sharded_(!subscriber.cluster_nodes.empty()),
       subscriber_(executor,
                   [&] {
                     subscriber.on_push = [this](const redis::Reply& reply) { on_push(reply); };
@@ -68,10 +69,17 @@ std::string_view Hub::channel_of_key(std::string_view key) const {
 }
 
 void Hub::on_push(const redis::Reply& reply) {
-  // ["message", key, "<id> <json>"]
+  // ["message", key, "<id> <json>"] or ["smessage", ...]; or ["sunsubscribe", key, count] when
+  // the channel's slot moved to another master (Redis Cluster): subscribe there.
   const std::string_view channel_name = channel_of_key(reply.elements[1].str);
   auto it = channels_.find(std::string(channel_name));
   if (it == channels_.end()) return;  // unsubscribed meanwhile
+  if (reply.elements[0].str == "sunsubscribe") {
+    it->second.subscribed = false;
+    spdlog::info("web: channel {} moved to another Redis Cluster master; subscribing there", it->first);
+    asio::co_spawn(executor_, resubscribe(std::vector<std::string>{it->first}), asio::detached);
+    return;
+  }
   auto message = parse_published(channel_name, reply.elements[2].str);
   if (!message) {
     spdlog::warn("web: ignored a message on {} that the publish script did not write", reply.elements[1].str);
@@ -90,17 +98,21 @@ void Hub::deliver(Channel& channel, const Message& message) {
 }
 
 void Hub::on_connected() {
-  for (auto& [name, channel] : channels_) channel.subscribed = false;
-  if (channels_.empty()) return;
-  asio::co_spawn(executor_, resubscribe_all(), asio::detached);
+  // In Cluster mode this is one master's connection; subscribing again to channels another
+  // master serves is redundant but harmless (Redis confirms a repeated SSUBSCRIBE the same).
+  std::vector<std::string> names;
+  for (auto& [name, channel] : channels_) {
+    channel.subscribed = false;
+    names.push_back(name);
+  }
+  if (names.empty()) return;
+  asio::co_spawn(executor_, resubscribe(std::move(names)), asio::detached);
 }
 
-// After a new subscriber connection: subscribe again, then deliver what was published while
-// there was none, from each channel's history.
-asio::awaitable<void> Hub::resubscribe_all() {
+// After a new subscriber connection (or a channel's move): subscribe again, then deliver what
+// was published while there was none, from each channel's history.
+asio::awaitable<void> Hub::resubscribe(std::vector<std::string> names) {
   auto alive = alive_;
-  std::vector<std::string> names;
-  for (const auto& [name, channel] : channels_) names.push_back(name);
   if (error_code ec = co_await subscribe(names)) co_return;  // the next connection tries again
   if (!*alive) co_return;
   std::size_t caught_up = 0;
@@ -129,7 +141,7 @@ asio::awaitable<void> Hub::resubscribe_all() {
 asio::awaitable<error_code> Hub::subscribe(std::vector<std::string> channels) {
   if (channels.empty()) co_return error_code{};
   redis::Request request;
-  for (const std::string& name : channels) request.push("SUBSCRIBE", keys_.web_channel(name));
+  for (const std::string& name : channels) request.push(sharded_ ? "SSUBSCRIBE" : "SUBSCRIBE", keys_.web_channel(name));
   redis::Result result = co_await subscriber_.exec(std::move(request));
   if (result.ec) co_return result.ec;
   for (std::size_t i = 0; i < channels.size(); ++i) {
@@ -146,7 +158,7 @@ void Hub::unsubscribe(std::string channel) {
       [this, alive = alive_, key = keys_.web_channel(channel)]() -> asio::awaitable<void> {
         if (!*alive) co_return;
         redis::Request request;
-        request.push("UNSUBSCRIBE", key);
+        request.push(sharded_ ? "SUNSUBSCRIBE" : "UNSUBSCRIBE", key);
         co_await subscriber_.exec(std::move(request));  // lost with the connection otherwise
       },
       asio::detached);

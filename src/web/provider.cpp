@@ -24,6 +24,7 @@ struct PreparedMessage final : provider::Prepared {
 Provider::Provider(asio::any_io_executor executor, std::string app, const config::WebConfig& web,
                    redis::ClientConfig redis, const std::string& prefix)
     : provider::Provider(executor, job::Platform::web, "web", std::move(app)),
+      publish_command_(redis.cluster_nodes.empty() ? "PUBLISH" : "SPUBLISH"),
       redis_(executor, std::move(redis)),
       permits_(executor, kMaxInflight),
       keys_(prefix),
@@ -73,7 +74,7 @@ asio::awaitable<void> Provider::publish(common::Permit permit, std::shared_ptr<c
     }
     const auto& message = static_cast<const PreparedMessage&>(*prepared);
     const std::vector<std::string> keys{keys_.web_channel(channel)};
-    const std::vector<std::string> args{message.json, history_, ttl_ms_};
+    const std::vector<std::string> args{message.json, history_, ttl_ms_, publish_command_};
     auto [ec, reply] = co_await queue::eval_script(redis_, queue::publish_script(), keys, args);
     if (ec) {
       outcome.kind = job::OutcomeKind::retry;

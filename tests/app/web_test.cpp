@@ -19,6 +19,7 @@
 #include "pushgw/common/base64url.hpp"
 #include "support/eventually.hpp"
 #include "support/http_client.hpp"
+#include "support/redis_cluster.hpp"
 #include "support/redis_server.hpp"
 #include "support/sim_process.hpp"
 
@@ -120,6 +121,55 @@ TEST_F(WebTest, ANotificationPostedToAReachesSseAndWebSocketClientsOnAAndB) {
   EXPECT_NE(metrics.body.find("pushgw_web_connections{transport=\"sse\"} 1"), std::string::npos) << metrics.body;
   EXPECT_NE(metrics.body.find("pushgw_web_messages_total{transport=\"ws\"} 1"), std::string::npos) << metrics.body;
   EXPECT_NE(metrics.body.find("pushgw_web_fanout_seconds_count 2"), std::string::npos) << metrics.body;
+}
+
+// Issue 17: on Redis Cluster, live delivery uses sharded pub/sub (SSUBSCRIBE on the master of
+// the channel's slot, SPUBLISH in the publish script); when the slot moves to another master,
+// the old one unsubscribes the instance, which subscribes on the new one and catches up from
+// the channel's history: every client gets each message once.
+TEST_F(WebTest, OnRedisClusterClientsOnTwoInstancesFollowTheirChannelsSlotToAnotherMaster) {
+  RedisCluster cluster(3);
+  const auto on_cluster = [&](const std::string& instance) {
+    DaemonOptions o = options(instance);
+    o.redis_url = "redis:///0";
+    o.redis_yaml = "  cluster:\n    nodes: " + cluster.seeds_yaml() + "\n";
+    return o;
+  };
+  Daemon a(on_cluster("a"));
+  Daemon b(on_cluster("b"));
+  const std::string token = token_for({"user:7"});
+  SseClient sse_b(b.port(), "/events?token=" + token);
+  WsClient ws_a(a.port(), "/ws?token=" + token);
+  ASSERT_EQ(sse_b.status(), 200) << sse_b.body() << b.log();
+  ASSERT_TRUE(ws_a.open()) << ws_a.status() << a.log();
+
+  push(a, "user:7", "one");
+  auto first_sse = sse_b.next();
+  auto first_ws = ws_a.next();
+  ASSERT_TRUE(first_sse && first_ws) << a.log() << b.log();
+  EXPECT_EQ(title_of(first_sse->data), "one");
+  EXPECT_EQ(title_of(*first_ws), "one");
+  const std::string channel_key = "pushgw:web:{user:7}";
+  SyncRedis owner(cluster.node(cluster.owner_of(cluster.slot_of(channel_key))));
+  EXPECT_EQ(owner.command({"PUBSUB", "SHARDNUMSUB", channel_key})->element[1]->integer, 2) << "one subscription per instance";
+
+  const std::uint16_t slot = cluster.slot_of(channel_key);
+  const std::size_t to = (cluster.owner_of(slot) + 1) % cluster.size();
+  cluster.begin_migration(slot, to);
+  cluster.finish_migration(slot);
+  SyncRedis new_owner(cluster.node(to));
+  ASSERT_TRUE(eventually([&] {
+    return new_owner.command({"PUBSUB", "SHARDNUMSUB", channel_key})->element[1]->integer == 2;
+  }, 30s)) << a.log() << b.log();
+  push(b, "user:7", "two");
+  auto second_sse = sse_b.next();
+  auto second_ws = ws_a.next();
+  ASSERT_TRUE(second_sse && second_ws) << a.log() << b.log();
+  EXPECT_EQ(title_of(second_sse->data), "two");
+  EXPECT_EQ(title_of(*second_ws), "two");
+  EXPECT_FALSE(sse_b.next(300ms));
+  EXPECT_FALSE(ws_a.next(300ms));
+  EXPECT_NE(a.log().find("moved to another Redis Cluster master"), std::string::npos) << a.log();
 }
 
 TEST_F(WebTest, AClientReadsOnlyTheChannelsOfItsToken) {

@@ -456,6 +456,30 @@ TEST_F(ConfigTest, RedisSentinelMistakesAreNamed) {
   EXPECT_THAT(result.errors, ElementsAre(IsError("redis.sentinel.nodes", 4, "must be a list of sentinels")));
 }
 
+TEST_F(ConfigTest, RedisClusterNamesTheSeedsAndTheUrlItsCredentials) {
+  const Config config = parse_ok(
+      "redis:\n  url: rediss://pushgw:pw@/0\n  cluster:\n    nodes: [\"10.0.0.7:7000\", \"redis-1.redis\"]\n" + kApp);
+  EXPECT_EQ(config.redis.cluster.nodes, (std::vector<HostPort>{{"10.0.0.7", 7000}, {"redis-1.redis", 6379}}));
+  EXPECT_EQ(parse_ok("redis:\n  cluster: {nodes: [\"r:7000\"]}\n" + kApp).redis.cluster.nodes.size(), 1u);
+}
+
+TEST_F(ConfigTest, RedisClusterMistakesAreNamed) {
+  auto result = parse("redis:\n  url: redis://redis.internal\n  cluster: {nodes: [\"r:7000\"]}\n" + kApp);
+  EXPECT_THAT(result.errors, ElementsAre(IsError("redis.url", 2, "names a host, and so do redis.cluster.nodes")));
+
+  result = parse("redis:\n  url: redis://:pw@/3\n  cluster: {nodes: [\"r:7000\"]}\n" + kApp);
+  EXPECT_THAT(result.errors, ElementsAre(IsError("redis.url", 2, "Redis Cluster has only database 0")));
+
+  result = parse("redis:\n  url: redis:///0\n  sentinel: {master: m, nodes: [\"s:26379\"]}\n  cluster:\n    nodes: [\"r:7000\"]\n" + kApp);
+  EXPECT_THAT(result.errors, ElementsAre(IsError("redis.cluster.nodes", 5, "and redis.sentinel are both set")));
+
+  result = parse("redis:\n  cluster:\n    nodes: [\"r:0\"]\n" + kApp);
+  EXPECT_THAT(result.errors, ElementsAre(IsError("redis.cluster.nodes[0]", 3, "port must be 1-65535")));
+
+  result = parse("redis:\n  cluster:\n    seeds: [\"r:7000\"]\n" + kApp);
+  EXPECT_THAT(result.errors, ElementsAre(IsError("redis.cluster.seeds", 3, "")));
+}
+
 TEST_F(ConfigTest, BadRedisPrefixAndReconnectOrder) {
   const auto result = parse(
       "redis:\n"

@@ -107,7 +107,8 @@ TEST(ErrorCategory, NamesAndDescribesEveryError) {
   EXPECT_EQ(&ec.category(), &error_category());
   std::vector<std::string> messages;
   for (error e : {error::not_connected, error::timeout, error::connection_lost, error::protocol,
-                  error::auth_failed, error::tls_failed, error::stopped, error::unexpected_reply}) {
+                  error::auth_failed, error::tls_failed, error::sentinel_failed, error::cluster_failed,
+                  error::not_master, error::stopped, error::unexpected_reply}) {
     const std::string message = make_error_code(e).message();
     EXPECT_FALSE(message.empty());
     EXPECT_EQ(std::count(messages.begin(), messages.end(), message), 0) << message;

@@ -78,6 +78,30 @@ TEST(Request, LargeBinaryValueSurvivesARoundTripThroughTheParser) {
   EXPECT_EQ(parsed.elements[2], bulk(value));
 }
 
+TEST(Request, KnowsEachCommandsNameKeyAndBytesAndCopiesOneIntoAnother) {
+  Request request;
+  request.push("PING");
+  request.push("EVALSHA", "abc", "2", "pushgw:{high}:queue", "pushgw:{high}:retry", "5");
+  request.push("SET", "k", "");
+  EXPECT_EQ(request.name(1), "EVALSHA");
+  EXPECT_EQ(request.key(0), std::nullopt);
+  EXPECT_EQ(request.key(1), "pushgw:{high}:queue");
+  EXPECT_EQ(request.key(2), "k");
+  EXPECT_EQ(request.command_bytes(0), "*1\r\n$4\r\nPING\r\n");
+  EXPECT_EQ(request.command_bytes(2), "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n");
+
+  Request copy;
+  copy.push("ASKING");
+  copy.push_command_of(request, 2);
+  copy.push_command_of(request, 1);
+  EXPECT_EQ(copy.size(), 3u);
+  EXPECT_EQ(copy.payload(), "*1\r\n$6\r\nASKING\r\n" + std::string(request.command_bytes(2)) +
+                                std::string(request.command_bytes(1)));
+  EXPECT_EQ(copy.key(1), "k");
+  EXPECT_EQ(copy.name(2), "EVALSHA");
+  EXPECT_EQ(copy.key(2), "pushgw:{high}:queue");
+}
+
 TEST(Request, EmptyCommandIsRejected) {
   Request request;
   EXPECT_THROW(request.push_argv({}), std::invalid_argument);

@@ -34,6 +34,12 @@ struct RedisSentinelConfig {
   bool operator==(const RedisSentinelConfig&) const = default;
 };
 
+// Redis Cluster: the seeds the slot map is read from.
+struct RedisClusterConfig {
+  std::vector<HostPort> nodes;    // set = Cluster mode (redis.url then names no host; db 0)
+  bool operator==(const RedisClusterConfig&) const = default;
+};
+
 // TLS to Redis, for a rediss:// URL.
 struct RedisTlsConfig {
   std::string ca_file;      // PEM CA bundle the server's certificate must chain to; empty = system store
@@ -47,6 +53,7 @@ struct RedisConfig {
   std::string url = "redis://127.0.0.1:6379/0";  // redis[s]://[[user]:password@]host:port/db
   RedisTlsConfig tls;
   RedisSentinelConfig sentinel;
+  RedisClusterConfig cluster;
   std::string prefix = "pushgw";                  // every key starts with "<prefix>:"
   milliseconds connect_timeout{2000};
   milliseconds command_timeout{2000};

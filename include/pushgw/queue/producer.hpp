@@ -4,9 +4,11 @@
 // lane's queue; a job due later (send_at) is ZADDed to its lane's retry ZSET, scored with its
 // due time, for the due-job poller to queue when the time comes.
 //
-// All the jobs of one call go to Redis in one MULTI/EXEC, so either every job is stored or
-// none is: a caller that answers "accepted" after Stored::all never loses a job. Redis Cluster
-// (one atomic step per hash tag, so per lane) will need another way to keep that promise.
+// The jobs of one call go to Redis in one MULTI/EXEC per lane (a transaction must stay in one
+// Redis Cluster slot, and each lane's keys share one hash tag), all in one pipeline: a caller
+// that answers "accepted" after Stored::all never loses a job. Almost every call has jobs of
+// one lane, and then it is all or nothing; when one lane's transaction ran and another's was
+// refused, the result is Stored::unknown (a retry would store the first lane's jobs twice).
 //
 // GCC 12: parameters are references to named objects (see job_store.hpp). Not thread-safe:
 // one executor.
@@ -41,7 +43,7 @@ enum class Stored {
   all,      // every job is in Redis
   none,     // no job is: Redis was unreachable, or refused the transaction; a retry is safe
   unknown,  // the transaction was sent but no answer came (timeout, connection lost): Redis
-            // may have run it
+            // may have run it; or the jobs of some lanes were stored and others were not
 };
 
 struct Enqueued {
@@ -53,7 +55,7 @@ class Producer {
  public:
   Producer(redis::Client& redis, const Keys& keys);
 
-  // Stores every job of `jobs` or none (one MULTI/EXEC). Queued jobs keep their order within a
+  // Stores every job of `jobs` (one MULTI/EXEC per lane, one round trip). Queued jobs keep their order within a
   // lane: the consumers take the oldest first.
   boost::asio::awaitable<Enqueued> enqueue(const std::vector<NewJob>& jobs);
 

@@ -29,6 +29,8 @@ class context;
 
 namespace pushgw::redis {
 
+class ClusterRouter;
+
 enum class error {
   not_connected = 1,   // the connection is down; the request was not sent
   timeout,             // no reply within the command timeout
@@ -37,6 +39,7 @@ enum class error {
   auth_failed,         // AUTH or SELECT was refused
   tls_failed,          // the TLS handshake failed (untrusted or wrong certificate, not TLS, ...)
   sentinel_failed,     // no sentinel gave the master's address (unreachable, unknown master name)
+  cluster_failed,      // no cluster node gave the slot map, or a slot has no master
   not_master,          // the server is a replica (Sentinel mode: a failover is under way)
   stopped,             // the client is stopping
   unexpected_reply,    // for callers: Redis answered with an error, or a reply of the wrong type
@@ -63,6 +66,11 @@ struct ClientConfig {
   // became a replica) drops the connection, so the next connect asks again.
   std::vector<config::HostPort> sentinels;
   std::string sentinel_master;
+
+  // Redis Cluster mode (when not empty): the seeds the slot map is read from (endpoint.host
+  // and port are not used; the db is 0). Each command goes to its slot's master on a
+  // connection of its own per master; see src/redis/cluster.hpp.
+  std::vector<config::HostPort> cluster_nodes;
 
   // For a subscriber: each message Redis pushes (["message", channel, payload] or
   // ["smessage", ...]), on the client's executor, in the order Redis sent them.
@@ -120,13 +128,19 @@ class Client {
   // failed: the certificate is not trusted for redis.internal: unable to get local issuer
   // certificate"; empty when there is none. Any thread.
   std::string last_error_text() const;
-  // The server this client connects to, for /readyz and logs: "127.0.0.1:6379/0", or in
-  // Sentinel mode "master mymaster at 10.0.0.7:6379/0" once a sentinel has named it. Any thread.
+  // The server this client connects to, for /readyz and logs: "127.0.0.1:6379/0", in
+  // Sentinel mode "master mymaster at 10.0.0.7:6379/0" once a sentinel has named it, in
+  // Cluster mode "cluster of 3 master(s): 10.0.0.7:6379, ...". Any thread.
   std::string server() const;
 
  private:
+  friend class ClusterRouter;
+  // exec() without copying the request: the cluster router may have to resend part of it.
+  boost::asio::awaitable<Result> exec_shared(std::shared_ptr<const Request> request);
+
   struct Impl;
   std::shared_ptr<Impl> impl_;
+  std::shared_ptr<ClusterRouter> cluster_;  // Cluster mode: does the work instead of impl_
 };
 
 }  // namespace pushgw::redis

@@ -103,7 +103,8 @@ class Hub {
   void on_push(const redis::Reply& reply);
   void on_connected();
   void deliver(Channel& channel, const Message& message);
-  boost::asio::awaitable<void> resubscribe_all();
+  // Subscribes to `names` again and delivers what they missed meanwhile from their histories.
+  boost::asio::awaitable<void> resubscribe(std::vector<std::string> names);
   boost::asio::awaitable<boost::system::error_code> subscribe(std::vector<std::string> channels);
   void unsubscribe(std::string channel);
   std::string_view channel_of_key(std::string_view key) const;
@@ -111,6 +112,9 @@ class Hub {
   boost::asio::any_io_executor executor_;
   queue::Keys keys_;
   std::string key_prefix_;  // "<prefix>:web:{"
+  // Redis Cluster: sharded pub/sub (SSUBSCRIBE on the master of the channel's slot, which the
+  // publish script SPUBLISHes to) instead of SUBSCRIBE, which every node would relay.
+  bool sharded_ = false;
   redis::Client subscriber_;
   redis::Client& reader_;
   std::unordered_map<std::string, Channel> channels_;

@@ -40,6 +40,7 @@ class Provider final : public provider::Provider {
   boost::asio::awaitable<void> publish(common::Permit permit, std::shared_ptr<const provider::Prepared> prepared,
                                        std::string channel, provider::SendHandler done);
 
+  std::string publish_command_;  // PUBLISH, or SPUBLISH in Redis Cluster (before redis_: made from its config)
   redis::Client redis_;
   common::Semaphore permits_;
   queue::Keys keys_;
