@@ -49,20 +49,14 @@ struct Unit {
   bool asking = false;                // send ASKING first (after an ASK redirect)
 };
 
-bool same_name(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::toupper(static_cast<unsigned char>(x)) == std::toupper(static_cast<unsigned char>(y));
-         });
-}
-
 std::vector<Unit> units_of(const Request& request) {
   std::vector<Unit> units;
   for (std::size_t i = 0; i < request.size();) {
     Unit unit;
     unit.first = i;
-    if (same_name(request.name(i), "MULTI")) {
+    if (is_command(request.name(i), "MULTI")) {
       std::size_t end = i + 1;
-      while (end < request.size() && !same_name(request.name(end), "EXEC") && !same_name(request.name(end), "DISCARD")) ++end;
+      while (end < request.size() && !is_command(request.name(end), "EXEC") && !is_command(request.name(end), "DISCARD")) ++end;
       unit.count = std::min(end + 1, request.size()) - i;
     }
     for (std::size_t k = unit.first; k < unit.first + unit.count && !unit.slot; ++k) {

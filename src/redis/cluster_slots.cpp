@@ -32,14 +32,8 @@ std::uint16_t crc16(std::string_view bytes) {
   return crc;
 }
 
-bool same_name(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::toupper(static_cast<unsigned char>(x)) == std::toupper(static_cast<unsigned char>(y));
-         });
-}
-
 bool is_one_of(std::string_view name, std::initializer_list<std::string_view> names) {
-  return std::any_of(names.begin(), names.end(), [&](std::string_view n) { return same_name(name, n); });
+  return std::any_of(names.begin(), names.end(), [&](std::string_view n) { return is_command(name, n); });
 }
 
 std::optional<std::uint16_t> parse_slot(std::string_view text) {
@@ -61,6 +55,12 @@ std::optional<config::HostPort> parse_node(std::string_view text) {
 }
 
 }  // namespace
+
+bool is_command(std::string_view command, std::string_view name) {
+  return command.size() == name.size() && std::equal(command.begin(), command.end(), name.begin(), [](char x, char y) {
+           return std::toupper(static_cast<unsigned char>(x)) == std::toupper(static_cast<unsigned char>(y));
+         });
+}
 
 std::uint16_t key_slot(std::string_view key) {
   const auto open = key.find('{');

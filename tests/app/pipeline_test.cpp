@@ -453,8 +453,11 @@ TEST_F(PipelineTest, ThreeInstancesOnAThreeMasterClusterThroughASlotMigrationAnd
 
   // The default lane's slot moves while the instances work on it.
   const std::uint16_t slot = cluster.slot_of(queue_key("default"));
-  const std::size_t to = (cluster.owner_of(slot) + 1) % cluster.size();
+  const std::size_t from = cluster.owner_of(slot);
+  const std::size_t to = (from + 1) % cluster.size();
   ASSERT_TRUE(eventually([&] { return unique() > 10000; }, kLongRun)) << daemons[0]->log();
+  SyncRedis source(cluster.node(from));
+  source.command({"CONFIG", "RESETSTAT"});
   cluster.begin_migration(slot, to);
   cluster.migrate_keys(slot, 2);
   for (std::size_t i = 0; i < posted; ++i) {
@@ -469,6 +472,11 @@ TEST_F(PipelineTest, ThreeInstancesOnAThreeMasterClusterThroughASlotMigrationAnd
   ASSERT_TRUE(eventually([&] { return lists_left().empty(); }, 30s)) << json(lists_left()).dump();
   EXPECT_EQ(unique(), static_cast<std::int64_t>(total));
   EXPECT_EQ(duplicates(), 0);
+  // The instances were redirected: the old master counted the MOVED (and ASK, TRYAGAIN) it sent.
+  const auto errorstats = source.command({"INFO", "errorstats"});
+  const std::string redirects(errorstats->str, errorstats->len);
+  std::printf("[ measure  ] redirects the old master sent: %s\n", redirects.c_str());
+  EXPECT_NE(redirects.find("errorstat_MOVED:count="), std::string::npos) << redirects;
   for (auto& daemon : daemons) {
     EXPECT_NE(daemon->log().find("redis: Cluster mode"), std::string::npos) << daemon->log();
   }

@@ -83,7 +83,7 @@ class ProducerTest : public ::testing::Test {
   Producer producer_;
 };
 
-TEST_F(ProducerTest, ImmediateAndScheduledJobsOfEveryLaneAreStoredInOneTransaction) {
+TEST_F(ProducerTest, ImmediateAndScheduledJobsOfEveryLaneAreStoredInOneTransactionPerLaneInOnePipeline) {
   ASSERT_TRUE(connected());
   sync_.command({"CONFIG", "RESETSTAT"});
   const std::vector<NewJob> jobs{
@@ -105,8 +105,9 @@ TEST_F(ProducerTest, ImmediateAndScheduledJobsOfEveryLaneAreStoredInOneTransacti
   EXPECT_EQ(sync_.command({"ZSCORE", keys_.lane(Lane::high()).retry, "h-later"})->str, std::string("8000000"));
   EXPECT_EQ(sync_.zcard(keys_.lane(Lane::default_lane()).retry), 0);
 
-  EXPECT_EQ(stat_calls("multi"), 1);
-  EXPECT_EQ(stat_calls("exec"), 1);
+  // One MULTI/EXEC per lane (Redis Cluster keeps a transaction in one slot: one lane's tag).
+  EXPECT_EQ(stat_calls("multi"), 3);
+  EXPECT_EQ(stat_calls("exec"), 3);
   EXPECT_EQ(stat_calls("lpush"), 2);  // one per lane with jobs due now
   EXPECT_EQ(stat_calls("zadd"), 2);   // one per lane with scheduled jobs
 }
@@ -135,6 +136,16 @@ TEST_F(ProducerTest, ATransactionRedisRefusesStoresNothing) {
   EXPECT_EQ(result.stored, Stored::none);
   EXPECT_NE(result.problem.find("OOM"), std::string::npos) << result.problem;
   EXPECT_EQ(sync_.command({"DBSIZE"})->integer, 0);
+}
+
+TEST_F(ProducerTest, OneLaneStoredAndAnotherRefusedIsUnknownNeverAll) {
+  ASSERT_TRUE(connected());
+  sync_.command({"SET", keys_.lane(Lane::high()).queue, "not a list"});  // LPUSH there fails: WRONGTYPE
+  const Enqueued result = enqueue({{Lane::default_lane(), "d", std::nullopt}, {Lane::high(), "h", std::nullopt}});
+  EXPECT_EQ(result.stored, Stored::unknown) << result.problem;
+  EXPECT_NE(result.problem.find("WRONGTYPE"), std::string::npos) << result.problem;
+  EXPECT_NE(result.problem.find("the jobs of lane default were stored"), std::string::npos) << result.problem;
+  EXPECT_EQ(sync_.lrange(keys_.lane(Lane::default_lane()).queue), std::vector<std::string>{"d"});
 }
 
 TEST_F(ProducerTest, NoAnswerFromAStalledRedisMeansTheOutcomeIsUnknown) {

@@ -21,6 +21,9 @@ inline constexpr std::size_t kClusterSlots = 16384;
 // first "}" after it, when not empty), else of the whole key, modulo 16384.
 std::uint16_t key_slot(std::string_view key);
 
+// Whether a command's name is `name`, as Redis compares them (ignoring case).
+bool is_command(std::string_view command, std::string_view name);
+
 // Which argument of `argv` (argv[0] is the command) routes it: argv[1] for most commands, the
 // first key of EVAL/EVALSHA/FCALL (none when numkeys is 0), the shard channel of
 // SSUBSCRIBE/SUNSUBSCRIBE/SPUBLISH; nullopt for commands without a key (PING, MULTI, EXEC,
