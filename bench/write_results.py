@@ -85,8 +85,8 @@ def main(folder):
         r = idle["runs"][0]
         print(f"\nDaemon RSS idle: {r['idle_rss_mb']:.1f} MB; with {r['backlog']:,} notifications waiting in Redis "
               f"(provider unreachable), sampled each second: {r['rss_with_backlog_mb']} MB.")
-    print_redis_cpu(load(folder, "redis-cpu"))
     print_targets(folder, ceiling_rps)
+    print_redis_cpu(load(folder, "redis-cpu"))
     analysis = os.path.join(os.path.dirname(os.path.abspath(__file__)), "analysis.md")
     if os.path.exists(analysis):
         with open(analysis) as f:

@@ -1,7 +1,9 @@
 // Fuzzes RESP reply parsing (redis::ReplyParser, hiredis's reader under it): the bytes a Redis
 // server, or anything that answers on its port, sends back. Traps when
 //   - the bytes fed at once and fed one at a time give different replies or a different verdict;
-//   - a reply written back as RESP does not parse to the same reply.
+//   - a reply written back as RESP does not parse to the same reply;
+//   - Redis Cluster's readers of a reply (a redirect error, a CLUSTER SLOTS map) accept one
+//     that breaks their promises (a slot out of range, a range that ends before it starts).
 
 #include <cstddef>
 #include <cstdint>
@@ -10,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pushgw/redis/cluster_slots.hpp"
 #include "pushgw/redis/reply.hpp"
 
 namespace {
@@ -63,6 +66,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (again.failed || again.replies.size() != 1 || again.replies.front() != reply) __builtin_trap();
     std::ostringstream shown;  // the redis-cli style text of logs and test failures
     shown << reply;
+
+    if (auto redirect = pushgw::redis::parse_redirect(reply); redirect && redirect->slot >= pushgw::redis::kClusterSlots) {
+      __builtin_trap();
+    }
+    const auto map = pushgw::redis::parse_cluster_slots(reply, {"seed", 6379});
+    if (map.error.empty() == map.ranges.empty()) __builtin_trap();  // one or the other
+    pushgw::redis::SlotMap slots;
+    slots.assign(map.ranges);
+    for (const auto& range : map.ranges) {
+      if (range.first > range.last || range.last >= pushgw::redis::kClusterSlots || range.master.port == 0) __builtin_trap();
+      if (slots.master_of(range.first) == nullptr) __builtin_trap();
+    }
   }
   return 0;
 }
