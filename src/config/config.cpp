@@ -435,6 +435,25 @@ void read_redis_tls(TreeReader& r, const Value& v, RedisTlsConfig& tls) {
   }
 }
 
+// A list of "host:port" (the port `default_port` when left out). False when an element is not one.
+bool read_host_ports(TreeReader& r, const Value& v, std::uint16_t default_port, const char* what,
+                     std::vector<HostPort>& out) {
+  bool ok = true;
+  out.clear();
+  r.for_each_item(v, what, [&](const Value& element) {
+    auto text = r.text(element, "host:port");
+    if (!text) return;
+    std::string why;
+    if (auto node = parse_host_port(*text, default_port, &why)) {
+      out.push_back(std::move(*node));
+    } else {
+      r.error(element.path, element.line, std::move(why));
+      ok = false;
+    }
+  });
+  return ok;
+}
+
 // False when a part of it could not be read (then what it means is not checked further).
 bool read_redis_sentinel(TreeReader& r, const Value& v, RedisSentinelConfig& sentinel) {
   bool ok = true;
@@ -449,18 +468,8 @@ bool read_redis_sentinel(TreeReader& r, const Value& v, RedisSentinelConfig& sen
          }
        }},
       {"nodes", [&](const Value& f) {
-         sentinel.nodes.clear();
-         r.for_each_item(f, "a list of sentinels like [\"10.0.0.7:26379\", \"10.0.0.8:26379\"]", [&](const Value& element) {
-           auto text = r.text(element, "host:port");
-           if (!text) return;
-           std::string why;
-           if (auto node = parse_host_port(*text, 26379, &why)) {
-             sentinel.nodes.push_back(std::move(*node));
-           } else {
-             r.error(element.path, element.line, std::move(why));
-             ok = false;
-           }
-         });
+         ok = read_host_ports(r, f, 26379, "a list of sentinels like [\"10.0.0.7:26379\", \"10.0.0.8:26379\"]",
+                              sentinel.nodes) && ok;
        }},
   }) && ok;
   return ok;
@@ -471,18 +480,8 @@ bool read_redis_cluster(TreeReader& r, const Value& v, RedisClusterConfig& clust
   bool ok = true;
   ok = r.read_map(v, {
       {"nodes", [&](const Value& f) {
-         cluster.nodes.clear();
-         r.for_each_item(f, "a list of cluster nodes like [\"10.0.0.7:6379\", \"10.0.0.8:6379\"]", [&](const Value& element) {
-           auto text = r.text(element, "host:port");
-           if (!text) return;
-           std::string why;
-           if (auto node = parse_host_port(*text, 6379, &why)) {
-             cluster.nodes.push_back(std::move(*node));
-           } else {
-             r.error(element.path, element.line, std::move(why));
-             ok = false;
-           }
-         });
+         ok = read_host_ports(r, f, 6379, "a list of cluster nodes like [\"10.0.0.7:6379\", \"10.0.0.8:6379\"]",
+                              cluster.nodes) && ok;
        }},
   }) && ok;
   return ok;

@@ -20,6 +20,7 @@
 #include "support/asio_wait.hpp"
 #include "support/eventually.hpp"
 #include "support/redis_sentinel.hpp"
+#include "support/redis_replies.hpp"
 #include "support/redis_server.hpp"
 #include "support/test_ca.hpp"
 #include "pushgw/redis/tls.hpp"
@@ -58,26 +59,9 @@ Request command(std::string_view name, const Args&... args) {
   return request;
 }
 
-Reply status(std::string s) {
-  Reply r;
-  r.type = Reply::Type::status;
-  r.str = std::move(s);
-  return r;
-}
-
-Reply bulk(std::string s) {
-  Reply r;
-  r.type = Reply::Type::string;
-  r.str = std::move(s);
-  return r;
-}
-
-Reply integer(std::int64_t value) {
-  Reply r;
-  r.type = Reply::Type::integer;
-  r.integer = value;
-  return r;
-}
+using test::bulk;
+using test::integer;
+using test::status;
 
 // Number of clients blocked in BLPOP and friends, as the server counts them.
 long long blocked_clients(SyncRedis& redis) {

@@ -4,36 +4,15 @@
 
 #include <gtest/gtest.h>
 
+#include "support/redis_replies.hpp"
+
 namespace pushgw::redis {
 namespace {
 
-Reply error_reply(std::string text) {
-  Reply r;
-  r.type = Reply::Type::error;
-  r.str = std::move(text);
-  return r;
-}
-
-Reply number(std::int64_t n) {
-  Reply r;
-  r.type = Reply::Type::integer;
-  r.integer = n;
-  return r;
-}
-
-Reply text(std::string s) {
-  Reply r;
-  r.type = Reply::Type::string;
-  r.str = std::move(s);
-  return r;
-}
-
-Reply list(std::vector<Reply> elements) {
-  Reply r;
-  r.type = Reply::Type::array;
-  r.elements = std::move(elements);
-  return r;
-}
+using test::array;
+using test::bulk;
+using test::error_reply;
+using test::integer;
 
 TEST(KeySlot, MatchesRedisForPlainAndTaggedKeys) {
   // Values from CLUSTER KEYSLOT on Redis 7.0.
@@ -88,14 +67,14 @@ TEST(ParseRedirect, MovedAskAndTransientRefusals) {
                             "ERR unknown command", "CROSSSLOT Keys in request don't hash to the same slot"}) {
     EXPECT_FALSE(parse_redirect(error_reply(other))) << other;
   }
-  EXPECT_FALSE(parse_redirect(text("MOVED 1 h:1")));  // not an error reply
+  EXPECT_FALSE(parse_redirect(bulk("MOVED 1 h:1")));  // not an error reply
 }
 
 TEST(ParseClusterSlots, RangesWithTheirMasters) {
-  const Reply reply = list({
-      list({number(0), number(5460), list({text("10.0.0.1"), number(6379), text("id1")}),
-            list({text("10.0.0.4"), number(6379), text("id4")})}),
-      list({number(5461), number(16383), list({text(""), number(6380), text("id2")})}),
+  const Reply reply = array({
+      array({integer(0), integer(5460), array({bulk("10.0.0.1"), integer(6379), bulk("id1")}),
+            array({bulk("10.0.0.4"), integer(6379), bulk("id4")})}),
+      array({integer(5461), integer(16383), array({bulk(""), integer(6380), bulk("id2")})}),
   });
   const SlotMapResult map = parse_cluster_slots(reply, {"seed.redis", 6379});
   ASSERT_EQ(map.error, "");
@@ -105,13 +84,13 @@ TEST(ParseClusterSlots, RangesWithTheirMasters) {
 TEST(ParseClusterSlots, SaysWhatIsWrong) {
   EXPECT_EQ(parse_cluster_slots(error_reply("ERR This instance has cluster support disabled"), {"h", 1}).error,
             "CLUSTER SLOTS answered \"ERR This instance has cluster support disabled\"");
-  EXPECT_EQ(parse_cluster_slots(list({}), {"h", 1}).error,
+  EXPECT_EQ(parse_cluster_slots(array({}), {"h", 1}).error,
             "CLUSTER SLOTS answered no slot ranges (no slot is assigned to a master yet)");
-  EXPECT_EQ(parse_cluster_slots(list({list({number(5), number(4), list({text("h"), number(1)})})}), {"h", 1}).error,
+  EXPECT_EQ(parse_cluster_slots(array({array({integer(5), integer(4), array({bulk("h"), integer(1)})})}), {"h", 1}).error,
             "CLUSTER SLOTS range 0: not a slot range within 0-16383");
-  EXPECT_EQ(parse_cluster_slots(list({list({number(0), number(1), list({text("h")})})}), {"h", 1}).error,
+  EXPECT_EQ(parse_cluster_slots(array({array({integer(0), integer(1), array({bulk("h")})})}), {"h", 1}).error,
             "CLUSTER SLOTS range 0: the master is not [host, port, ...]");
-  EXPECT_EQ(parse_cluster_slots(text("x"), {"h", 1}).error,
+  EXPECT_EQ(parse_cluster_slots(bulk("x"), {"h", 1}).error,
             "CLUSTER SLOTS answered something other than a list of slot ranges");
 }
 
