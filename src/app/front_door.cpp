@@ -227,6 +227,11 @@ asio::awaitable<Response> FrontDoor::ready(const Request&) {
     redis_state = "unreachable: " + (why.empty() ? result.ec.message() : why);
   } else if (const auto& reply = result.replies.at(0); reply.is_error()) {
     redis_state = "error: " + reply.str;
+  } else if (!redis_.connected()) {
+    // Redis Cluster: the PING went to one master; another may be unreachable, or a slot
+    // without a master, and the lanes there cannot be served.
+    const std::string why = redis_.last_error_text();
+    redis_state = "unreachable: " + (why.empty() ? std::string("not connected") : why);
   }
   bool ready = redis_state == "ok";
   nlohmann::json checks = {{"redis", redis_state}};

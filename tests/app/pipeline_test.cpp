@@ -502,6 +502,13 @@ TEST_F(PipelineTest, ThreeInstancesOnAThreeMasterClusterThroughASlotMigrationAnd
               "of three instances (it held %zu tokens)\n", static_cast<long long>(duplicates()), held_tokens);
   EXPECT_LE(duplicates(), static_cast<std::int64_t>(held_tokens));
   EXPECT_EQ(SyncRedis(node_of_lane("default")).llen(dead_key("default")), 0);
+
+  // A master that goes away takes the instance out of rotation, naming the master.
+  const std::string gone = "127.0.0.1:" + std::to_string(cluster.node(0).port());
+  cluster.node(0).stop();
+  ASSERT_TRUE(eventually([&] { return get(daemons[0]->port(), "/readyz").status == 503; }, 30s));
+  const std::string why = json::parse(get(daemons[0]->port(), "/readyz").body)["checks"]["redis"];
+  EXPECT_NE(why.find("cluster node " + gone), std::string::npos) << why;
 }
 
 // What docs/operations.md gives an ACL user: pushgw's own commands on its own keys and channels.
