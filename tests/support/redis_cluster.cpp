@@ -55,8 +55,11 @@ RedisCluster::RedisCluster(std::size_t masters) {
   for (std::size_t i = 0; i < masters; ++i) {
     SyncRedis redis(*nodes_[i]);
     const bool ok = eventually([&] {
+      // With cluster-require-full-coverage off, "ok" alone does not mean that this node has
+      // learnt every other master's slots yet: a MIGRATE to it could be told CLUSTERDOWN.
       const std::string info = text_of(redis.command({"CLUSTER", "INFO"}));
       return info.find("cluster_state:ok") != std::string::npos &&
+             info.find("cluster_slots_ok:16384\r") != std::string::npos &&
              info.find("cluster_known_nodes:" + std::to_string(masters) + "\r") != std::string::npos;
     }, 60s);
     if (!ok) throw std::runtime_error("RedisCluster: node " + std::to_string(i) + " did not reach cluster_state:ok; its log:\n" + nodes_[i]->log());
