@@ -80,6 +80,7 @@ struct ClusterRouter::Impl : std::enable_shared_from_this<Impl> {
   ClientConfig config;
   std::map<std::string, std::unique_ptr<Client>> nodes;  // by host:port; kept until the end
   SlotMap slots;
+  std::vector<SlotRange> read_ranges;  // what CLUSTER SLOTS said last, to log a change once
   asio::steady_timer refresh_timer;    // the refresh loop sleeps on it; refresh_now() cancels it
   asio::steady_timer throttle_timer;
   bool refresh_wanted = false;
@@ -189,16 +190,8 @@ struct ClusterRouter::Impl : std::enable_shared_from_this<Impl> {
           reasons += fmt::format("{}{}: {}", reasons.empty() ? "" : "; ", name, map.error);
           continue;
         }
-        const bool changed = [&] {
-          SlotMap fresh;
-          fresh.assign(map.ranges);
-          for (std::size_t slot = 0; slot < kClusterSlots; ++slot) {
-            const auto* a = fresh.master_of(static_cast<std::uint16_t>(slot));
-            const auto* b = slots.master_of(static_cast<std::uint16_t>(slot));
-            if ((a == nullptr) != (b == nullptr) || (a && *a != *b)) return true;
-          }
-          return false;
-        }();
+        const bool changed = map.ranges != read_ranges;
+        read_ranges = map.ranges;
         slots.assign(map.ranges);
         publish_map();
         if (slots.covered() == kClusterSlots) {

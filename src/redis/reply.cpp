@@ -35,46 +35,52 @@ void Request::push_argv(const std::vector<std::string_view>& argv) {
     payload_.append(digits, end);
     payload_ += "\r\n";
   };
-  Command command;
-  command.begin = payload_.size();
-  const auto key_argument = routing_argument(argv);
+  starts_.push_back(payload_.size());
   line('*', argv.size());
-  for (std::size_t i = 0; i < argv.size(); ++i) {
-    const std::string_view arg = argv[i];
+  for (std::string_view arg : argv) {
     line('$', arg.size());
-    if (i == 0) command.name_begin = payload_.size(), command.name_size = arg.size();
-    if (key_argument == i) command.key_begin = payload_.size(), command.key_size = arg.size(), command.has_key = true;
     if (!arg.empty()) payload_.append(arg);  // an empty view may carry a null pointer
     payload_ += "\r\n";
   }
-  commands_.push_back(command);
 }
 
 std::string_view Request::command_bytes(std::size_t i) const {
-  const std::size_t end = i + 1 < commands_.size() ? commands_[i + 1].begin : payload_.size();
-  return std::string_view(payload_).substr(commands_.at(i).begin, end - commands_[i].begin);
+  const std::size_t begin = starts_.at(i);
+  const std::size_t end = i + 1 < starts_.size() ? starts_[i + 1] : payload_.size();
+  return std::string_view(payload_).substr(begin, end - begin);
 }
 
-std::string_view Request::name(std::size_t i) const {
-  const Command& c = commands_.at(i);
-  return std::string_view(payload_).substr(c.name_begin, c.name_size);
+// The arguments of command `i`, read back from the RESP that push_argv wrote.
+std::vector<std::string_view> Request::arguments(std::size_t i) const {
+  const std::string_view bytes = command_bytes(i);
+  const auto number_at = [&](std::size_t& at) {  // the digits after a '*' or '$', up to CRLF
+    std::size_t n = 0;
+    const auto [end, ec] = std::from_chars(bytes.data() + at + 1, bytes.data() + bytes.size(), n);
+    at = static_cast<std::size_t>(end - bytes.data()) + 2;
+    return n;
+  };
+  std::size_t at = 0;
+  std::vector<std::string_view> argv(number_at(at));
+  for (auto& arg : argv) {
+    const std::size_t length = number_at(at);
+    arg = bytes.substr(at, length);
+    at += length + 2;
+  }
+  return argv;
 }
+
+std::string_view Request::name(std::size_t i) const { return arguments(i).at(0); }
 
 std::optional<std::string_view> Request::key(std::size_t i) const {
-  const Command& c = commands_.at(i);
-  if (!c.has_key) return std::nullopt;
-  return std::string_view(payload_).substr(c.key_begin, c.key_size);
+  const auto argv = arguments(i);
+  const auto index = routing_argument(argv);
+  if (!index) return std::nullopt;
+  return argv[*index];
 }
 
 void Request::push_command_of(const Request& other, std::size_t i) {
-  const std::string_view bytes = other.command_bytes(i);
-  Command command = other.commands_[i];
-  const std::size_t shift_from = command.begin;
-  command.begin = payload_.size();
-  command.name_begin = command.name_begin - shift_from + command.begin;
-  command.key_begin = command.key_begin - shift_from + command.begin;
-  payload_.append(bytes);
-  commands_.push_back(command);
+  starts_.push_back(payload_.size());
+  payload_.append(other.command_bytes(i));
 }
 
 std::ostream& operator<<(std::ostream& out, const Reply& reply) {

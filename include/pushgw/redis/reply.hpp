@@ -45,12 +45,13 @@ class Request {
   // leave the request waiting for a reply that never comes.
   void push_argv(const std::vector<std::string_view>& argv);
 
-  std::size_t size() const { return commands_.size(); }
+  std::size_t size() const { return starts_.size(); }
   const std::string& payload() const { return payload_; }  // RESP bytes to write
 
   // For Redis Cluster, which sends each command to its slot's master: command `i`'s RESP
   // bytes, its name as pushed, and the argument it is routed by (routing_argument in
-  // cluster_slots.hpp), nullopt for a command without a key.
+  // cluster_slots.hpp), nullopt for a command without a key. Read back from the bytes when
+  // asked, so that building a request for one server does no routing work.
   std::string_view command_bytes(std::size_t i) const;
   std::string_view name(std::size_t i) const;
   std::optional<std::string_view> key(std::size_t i) const;
@@ -58,15 +59,10 @@ class Request {
   void push_command_of(const Request& other, std::size_t i);
 
  private:
-  // Offsets into payload_ (views would not survive its growth).
-  struct Command {
-    std::size_t begin = 0;
-    std::size_t name_begin = 0, name_size = 0;
-    std::size_t key_begin = 0, key_size = 0;
-    bool has_key = false;
-  };
+  std::vector<std::string_view> arguments(std::size_t i) const;
+
   std::string payload_;
-  std::vector<Command> commands_;
+  std::vector<std::size_t> starts_;  // where each command begins in payload_
 };
 
 // Incremental RESP parser (hiredis's redisReader): feed bytes as they arrive from the socket
