@@ -738,6 +738,10 @@ void read_web(TreeReader& r, const Value& v, WebConfig& web) {
       {"ping_interval", [&](const Value& f) { r.read_duration(f, web.ping_interval, Zero::rejected); }},
       {"max_connections", [&](const Value& f) { r.read_count(f, web.max_connections); }},
       {"send_buffer", [&](const Value& f) { r.read_size(f, web.send_buffer); }},
+      {"threads", [&](const Value& f) {
+         r.read_count(f, web.threads, Zero::allowed);
+         if (web.threads > 64) r.error(f.path, f.line, "must be at most 64, got " + std::to_string(web.threads));
+       }},
   });
   if (web.enabled && web.secret.size() < 32) {
     const std::string path = v.path + ".secret";

@@ -5,6 +5,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <spdlog/spdlog.h>
 
 #include "pushgw/common/clock.hpp"
@@ -92,9 +93,47 @@ void Hub::deliver(Channel& channel, const Message& message) {
   if (channel.delivered && message.id <= channel.last) return;  // caught up already
   channel.last = message.id;
   channel.delivered = true;
-  // A copy: a session may leave (and so change the set) from deliver().
-  const std::vector<Session*> sessions(channel.sessions.begin(), channel.sessions.end());
-  for (Session* session : sessions) session->deliver(message);
+  message.sse();  // built here once, not by each group
+  for (const auto& [group, count] : channel.groups) {
+    // Inline when the group runs on this thread; else queued to it, in order after its join.
+    asio::dispatch(group->executor(), [group, message] { group->deliver(message); });
+  }
+}
+
+// ---- SessionGroup ----
+
+void SessionGroup::add(Session* session, const std::vector<std::string>& channels) {
+  for (const std::string& name : channels) {
+    Members& members = channels_[name];
+    members.changed |= members.set.insert(session).second;
+  }
+}
+
+void SessionGroup::remove(Session* session, const std::vector<std::string>& channels) {
+  for (const std::string& name : channels) {
+    auto it = channels_.find(name);
+    if (it == channels_.end()) continue;
+    it->second.changed |= it->second.set.erase(session) > 0;
+    if (it->second.set.empty()) channels_.erase(it);
+  }
+}
+
+void SessionGroup::deliver(const Message& message) {
+  auto it = channels_.find(message.channel);
+  if (it == channels_.end()) return;
+  Members& members = it->second;
+  if (members.changed) {
+    members.list.assign(members.set.begin(), members.set.end());
+    members.changed = false;
+  }
+  // A session never leaves from deliver() (it only marks itself closing and ends later, on its
+  // own coroutine), so the list stands for the walk.
+  for (Session* session : members.list) session->deliver(message);
+}
+
+std::size_t SessionGroup::sessions_of(const std::string& channel) const {
+  auto it = channels_.find(channel);
+  return it == channels_.end() ? 0 : it->second.set.size();
 }
 
 void Hub::on_connected() {
@@ -164,35 +203,50 @@ void Hub::unsubscribe(std::string channel) {
       asio::detached);
 }
 
-asio::awaitable<error_code> Hub::join(Session* session, std::vector<std::string> channels) {
+asio::awaitable<error_code> Hub::join(Session* session, SessionGroup& group, std::vector<std::string> channels) {
   auto alive = alive_;
   std::vector<std::string> to_subscribe;
   for (const std::string& name : channels) {
     auto [it, added] = channels_.try_emplace(name);
     if (added) it->second.since_ms = common::system_unix_ms();
-    it->second.sessions.insert(session);
+    auto& groups = it->second.groups;
+    auto g = std::find_if(groups.begin(), groups.end(), [&](const auto& entry) { return entry.first == &group; });
+    if (g == groups.end()) groups.emplace_back(&group, 1);
+    else ++g->second;
     if (!it->second.subscribed) to_subscribe.push_back(name);
   }
-  sessions_[session] = channels;
+  // Queued to the group before any message the hub hands it from now on.
+  asio::dispatch(group.executor(), [&group, session, channels] { group.add(session, channels); });
   // Two sessions may ask for one channel at once: Redis answers a second SUBSCRIBE all the same.
   const error_code ec = co_await subscribe(std::move(to_subscribe));
-  if (ec && *alive) leave(session);
+  if (ec && *alive) {
+    asio::dispatch(group.executor(), [this, session, &group, channels, alive] {
+      if (*alive) leave(session, group, channels);
+    });
+  }
   co_return ec;
 }
 
-void Hub::leave(Session* session) {
-  auto found = sessions_.find(session);
-  if (found == sessions_.end()) return;
-  for (const std::string& name : found->second) {
+void Hub::leave(Session* session, SessionGroup& group, const std::vector<std::string>& channels) {
+  group.remove(session, channels);
+  asio::dispatch(executor_, [this, &group, channels, alive = alive_] {
+    if (*alive) release(group, channels);
+  });
+}
+
+void Hub::release(SessionGroup& group, const std::vector<std::string>& channels) {
+  for (const std::string& name : channels) {
     auto it = channels_.find(name);
     if (it == channels_.end()) continue;
-    it->second.sessions.erase(session);
-    if (it->second.sessions.empty()) {
+    auto& groups = it->second.groups;
+    auto g = std::find_if(groups.begin(), groups.end(), [&](const auto& entry) { return entry.first == &group; });
+    if (g == groups.end()) continue;
+    if (--g->second == 0) groups.erase(g);
+    if (groups.empty()) {
       channels_.erase(it);
       unsubscribe(name);
     }
   }
-  sessions_.erase(found);
 }
 
 // One id is given for all the channels, but ids are per channel: two channels may hold a

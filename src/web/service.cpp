@@ -4,12 +4,16 @@
 #include "pushgw/web/service.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <deque>
 #include <optional>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
+
+#include <unistd.h>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -70,6 +74,26 @@ websocket::close_reason close_reason_of(CloseReason r) {
   return {websocket::close_code::going_away, "server shutting down"};
 }
 
+// The connection with its socket moved to `executor` (a shard's thread) from the HTTP
+// server's; null when the client has already gone.
+std::unique_ptr<http::Upgrade> rehome(std::unique_ptr<http::Upgrade> connection, const asio::any_io_executor& executor) {
+  if (connection->stream.get_executor() == executor) return connection;
+  asio::ip::tcp::socket socket = connection->stream.release_socket();
+  error_code ec;
+  const auto protocol = socket.local_endpoint(ec).protocol();
+  if (ec) return nullptr;
+  const auto fd = socket.release(ec);
+  if (ec) return nullptr;
+  asio::ip::tcp::socket moved(executor);
+  moved.assign(protocol, fd, ec);
+  if (ec) {
+    ::close(fd);
+    return nullptr;
+  }
+  return std::unique_ptr<http::Upgrade>(
+      new http::Upgrade{beast::tcp_stream(std::move(moved)), std::move(connection->buffer), std::move(connection->message)});
+}
+
 double seconds_since_published(const Message& m) {
   const auto now_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(SystemClock::now().time_since_epoch()).count();
@@ -80,22 +104,59 @@ double seconds_since_published(const Message& m) {
 
 class LiveSession;
 
+// The sessions of one thread (web.threads; with 0, one shard on the main thread). A session
+// lives wholly on its shard's executor: its socket, coroutine, queue and the hub's deliveries.
+struct Shard {
+  explicit Shard(std::unique_ptr<asio::io_context> own, asio::any_io_executor main)
+      : context(std::move(own)), group(context ? context->get_executor() : main) {}
+  std::unique_ptr<asio::io_context> context;  // null: the main thread's
+  std::thread thread;
+  SessionGroup group;
+  std::unordered_set<LiveSession*> sessions;  // started and not ended; on group.executor()
+};
+
 struct Service::Impl : std::enable_shared_from_this<Service::Impl> {
   std::shared_ptr<Impl> shared_from_this_impl() { return shared_from_this(); }
   Impl(asio::any_io_executor ex, const config::WebConfig& cfg, Hub& h, metrics::PushgwMetrics& m)
-      : executor(ex), config(cfg), hub(h), metrics(m), drained(ex) {}
+      : executor(ex), config(cfg), hub(h), metrics(m), drained(ex) {
+    if (config.threads == 0) {
+      shards.push_back(std::make_unique<Shard>(nullptr, executor));
+      return;
+    }
+    for (std::size_t i = 0; i < config.threads; ++i) {
+      auto& shard = *shards.emplace_back(std::make_unique<Shard>(std::make_unique<asio::io_context>(1), executor));
+      guards.push_back(asio::make_work_guard(*shard.context));
+      shard.thread = std::thread([context = shard.context.get()] { context->run(); });
+    }
+  }
 
-  asio::any_io_executor executor;
+  // Ends the shards' threads; what they still held (sessions' coroutines) is destroyed, and
+  // touches nothing of the service (detached).
+  void stop_threads() {
+    guards.clear();
+    for (auto& shard : shards) {
+      if (!shard->context) continue;
+      shard->context->stop();
+      if (shard->thread.joinable()) shard->thread.join();
+      shard->context.reset();
+    }
+  }
+
+  asio::any_io_executor executor;  // the main thread's: the hub, the HTTP server, open()
   config::WebConfig config;
   Hub& hub;
   metrics::PushgwMetrics& metrics;
-  std::unordered_set<LiveSession*> sessions;  // from joining the hub to the end
+  std::vector<std::unique_ptr<Shard>> shards;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  std::atomic<std::size_t> next_shard{0};
+  std::atomic<std::size_t> live{0};  // sessions from their creation until they are forgotten
   // Resolved once: the per-message path looks nothing up.
   std::array<metrics::Counter*, 2> messages_written{&metrics.web_messages.with({"sse"}), &metrics.web_messages.with({"ws"})};
   metrics::Histogram* fanout = &metrics.web_fanout.get();
-  bool stopping = false;
-  bool detached = false;  // the Service (and so the hub) is gone: sessions torn down late touch neither
-  asio::steady_timer drained;                 // cancelled when the last session ends while stopping
+  std::atomic<bool> stopping{false};
+  // The Service (and so the hub) is gone: sessions torn down late touch neither.
+  std::atomic<bool> detached{false};
+  asio::steady_timer drained;  // on the main thread: cancelled when the last session ends while stopping
 
   asio::awaitable<std::optional<http::Response>> open(const http::Request& request, http::TakeConnection take,
                                                       Transport transport);
@@ -108,19 +169,29 @@ struct Service::Impl : std::enable_shared_from_this<Service::Impl> {
 // pings and close frames).
 class LiveSession final : public Session, public std::enable_shared_from_this<LiveSession> {
  public:
-  LiveSession(std::shared_ptr<Service::Impl> service, Transport transport, SystemClock::time_point expires,
-              std::vector<std::string> channels)
+  LiveSession(std::shared_ptr<Service::Impl> service, Shard& shard, Transport transport,
+              SystemClock::time_point expires, std::vector<std::string> channels)
       : service_(std::move(service)),
+        shard_(shard),
         transport_(transport),
         expires_(expires),
         channels_(std::move(channels)),
-        wake_(service_->executor) {
-    service_->sessions.insert(this);
+        wake_(shard.group.executor()) {
+    ++service_->live;
   }
 
   ~LiveSession() override { forget(); }
 
   const std::vector<std::string>& channels() const { return channels_; }
+
+  // open() joined the hub for this session (on the main thread, before handing it to its shard).
+  void joined() { joined_ = true; }
+  // The first step of run_sse/run_ws, on the shard's thread.
+  void begin() {
+    begun_ = true;
+    shard_.sessions.insert(this);
+    if (service_->stopping) close(CloseReason::shutdown);
+  }
 
   void deliver(const Message& message) override {
     if (closing_) return;
@@ -157,14 +228,23 @@ class LiveSession final : public Session, public std::enable_shared_from_this<Li
     held_bytes_ = 0;
   }
 
-  // Leaves the hub and the service's count (once).
+  // Leaves the hub and the service's count (once). Normally on the shard's thread; open()'s
+  // refusals after the join forget it on the main thread, and the group's part is then queued
+  // to the shard (the pointer is only a key there: the session may be gone by then).
   void forget() {
     if (forgotten_) return;
     forgotten_ = true;
     if (service_->detached) return;
-    service_->hub.leave(this);
-    service_->sessions.erase(this);
-    if (service_->stopping && service_->sessions.empty()) service_->drained.cancel();
+    if (joined_) {
+      asio::dispatch(shard_.group.executor(), [service = service_, group = &shard_.group,
+                                               session = static_cast<Session*>(this), channels = channels_] {
+        if (!service->detached) service->hub.leave(session, *group, channels);
+      });
+    }
+    if (begun_) shard_.sessions.erase(this);
+    if (--service_->live == 0 && service_->stopping) {
+      asio::post(service_->executor, [service = service_] { service->drained.cancel(); });
+    }
   }
 
   static asio::awaitable<void> run_sse(std::shared_ptr<LiveSession> self, std::unique_ptr<http::Upgrade> connection,
@@ -217,12 +297,12 @@ class LiveSession final : public Session, public std::enable_shared_from_this<Li
     }
     queued_bytes_ += bytes;
     queue_.push_back(message);
-    wake_.cancel();
+    if (transport_ == Transport::sse) wake_.cancel();  // a WebSocket's write chain takes it (write_ws)
   }
 
   // Until there is something to write, the session closes, or a ping or the token's expiry is due.
   asio::awaitable<void> wait() {
-    if (!queue_.empty() || closing_) co_return;
+    if ((transport_ == Transport::sse && !queue_.empty()) || closing_) co_return;
     // Beast pings WebSocket clients itself; SSE heartbeats are ours.
     const auto ping_due = transport_ == Transport::sse ? last_write_ + service_->config.ping_interval
                                                        : SteadyClock::time_point::max();
@@ -245,7 +325,11 @@ class LiveSession final : public Session, public std::enable_shared_from_this<Li
   // without waking the session's coroutine, the cost that dominates a fan-out to many clients.
   // What the socket does not take now is queued, its first `front_offset_` bytes sent.
   bool try_write_now(const Message& m) {
-    if (transport_ != Transport::sse || !streaming_ || writing_) return false;
+    if (!streaming_ || writing_) return false;
+    if (transport_ == Transport::ws) {
+      write_ws(m);
+      return true;
+    }
     const std::string& text = m.sse();
     error_code ec;
     const std::size_t n = connection_->stream.socket().write_some(asio::buffer(text), ec);
@@ -262,6 +346,29 @@ class LiveSession final : public Session, public std::enable_shared_from_this<Li
     return true;
   }
 
+  // WebSocket: Beast's write of one message, started where the message arrives rather than by
+  // waking the session's coroutine; its completion starts the next queued one. (Beast orders
+  // its own pings and the close frame after a write under way.) The message being written no
+  // longer counts in queued_bytes_: once the socket has taken it, only its completion is due.
+  void write_ws(Message m) {
+    writing_ = true;
+    const auto text = asio::buffer(*m.json);
+    ws_->async_write(text, [self = shared_from_this(), m = std::move(m)](error_code ec, std::size_t) {
+      self->writing_ = false;
+      if (ec) {
+        self->client_left();
+        return;
+      }
+      self->last_write_ = SteadyClock::now();
+      self->written(m, false);
+      if (self->closing_ || self->queue_.empty()) return;
+      Message next = std::move(self->queue_.front());
+      self->queue_.pop_front();
+      self->queued_bytes_ -= self->size_of(next);
+      self->write_ws(std::move(next));
+    });
+  }
+
   void started() {
     service_->metrics.web_connections.with({label(transport_)}).inc();
     counted_ = true;
@@ -274,6 +381,7 @@ class LiveSession final : public Session, public std::enable_shared_from_this<Li
   }
 
   std::shared_ptr<Service::Impl> service_;
+  Shard& shard_;
   Transport transport_;
   SystemClock::time_point expires_;
   std::vector<std::string> channels_;
@@ -287,11 +395,13 @@ class LiveSession final : public Session, public std::enable_shared_from_this<Li
   bool closing_ = false;
   CloseReason reason_ = CloseReason::none;
   bool forgotten_ = false;
+  bool joined_ = false;
+  bool begun_ = false;  // on its shard's thread
   bool counted_ = false;
   SteadyClock::time_point last_write_ = SteadyClock::now();
   bool client_gone_ = false;
-  bool streaming_ = false;       // SSE: the response head is out, events may go straight to the socket
-  bool writing_ = false;         // SSE: the coroutine has a write under way
+  bool streaming_ = false;       // the response head is out (SSE) / the handshake done (WebSocket): writes may start from enqueue()
+  bool writing_ = false;         // a write is under way (SSE: the coroutine's; WebSocket: write_ws's)
   std::size_t front_offset_ = 0; // SSE: bytes of the first queued event already sent
   std::array<char, 16> sink_{};  // what a client sends anyway (dropped)
   std::unique_ptr<http::Upgrade> connection_;                           // SSE
@@ -302,6 +412,7 @@ class LiveSession final : public Session, public std::enable_shared_from_this<Li
 
 asio::awaitable<void> LiveSession::run_sse(std::shared_ptr<LiveSession> self, std::unique_ptr<http::Upgrade> connection,
                                            std::string head, std::vector<Message> missed) {
+  self->begin();
   // The connection belongs to the session: the reader below may outlive this coroutine.
   self->connection_ = std::move(connection);
   // Only the socket is needed from here: the request and its buffer go (memory per client).
@@ -373,6 +484,7 @@ asio::awaitable<void> LiveSession::run_sse(std::shared_ptr<LiveSession> self, st
 
 asio::awaitable<void> LiveSession::run_ws(std::shared_ptr<LiveSession> self, std::unique_ptr<http::Upgrade> connection,
                                           std::vector<Message> missed) {
+  self->begin();
   self->ws_ = std::make_unique<websocket::stream<beast::tcp_stream>>(std::move(connection->stream));
   auto& ws = *self->ws_;
   beast::get_lowest_layer(ws).expires_never();  // the websocket's own timeouts apply
@@ -392,12 +504,15 @@ asio::awaitable<void> LiveSession::run_ws(std::shared_ptr<LiveSession> self, std
     co_return;
   }
   self->started();
+  self->streaming_ = true;  // messages are written by write_ws() from here on
   self->end_replay(missed);
   missed.clear();
 
   // Reads (and drops) what the client sends; Beast answers its pings and close frames here.
   read_ws(self);
 
+  // The coroutine only waits for the end: the client leaving, a slow client, the token's
+  // expiry, shutdown. Beast sends the pings.
   while (true) {
     co_await self->wait();
     if (self->closing_) break;
@@ -405,17 +520,6 @@ asio::awaitable<void> LiveSession::run_ws(std::shared_ptr<LiveSession> self, std
       self->close(CloseReason::token_expired);
       break;
     }
-    if (self->queue_.empty()) continue;  // Beast sends the pings
-    Message m = std::move(self->queue_.front());
-    self->queue_.pop_front();
-    auto [ec, n] = co_await ws.async_write(asio::buffer(*m.json), use_tuple);
-    (void)n;
-    if (ec) {
-      self->client_gone_ = true;
-      break;
-    }
-    self->last_write_ = SteadyClock::now();
-    self->written(m);
   }
   if (!self->client_gone_ && ws.is_open()) {
     // A close frame with the reason, bounded in time: a client too slow to read may never
@@ -465,17 +569,19 @@ asio::awaitable<std::optional<http::Response>> Service::Impl::open(const http::R
   if (!token.ok()) co_return refuse(401, token.message);
   auto channels = select_channels(opening.channels, token.value());
   if (!channels.ok()) co_return refuse(channels.status, channels.message);
-  if (sessions.size() >= config.max_connections) {
+  if (live >= config.max_connections) {
     co_return refuse(503, "too many live connections (web.max_connections " +
                               std::to_string(config.max_connections) + ")");
   }
 
   auto self = shared_from_this_impl();
-  auto session = std::make_shared<LiveSession>(self, transport, token.value().expires, channels.value());
-  if (error_code ec = co_await hub.join(session.get(), session->channels())) {
+  Shard& shard = *shards[next_shard++ % shards.size()];
+  auto session = std::make_shared<LiveSession>(self, shard, transport, token.value().expires, channels.value());
+  if (error_code ec = co_await hub.join(session.get(), shard.group, session->channels())) {
     session->forget();
     co_return refuse(503, "cannot subscribe to the channels: Redis " + ec.message());
   }
+  session->joined();
   std::vector<Message> missed;
   if (opening.resume) {
     ReplayResult replay = co_await hub.replay(session->channels(), *opening.resume);
@@ -505,10 +611,16 @@ asio::awaitable<std::optional<http::Response>> Service::Impl::open(const http::R
     for (const auto& [name, value] : extra) head += name + ": " + value + "\r\n";
     head += "\r\n";
     head += sse_retry(2000);
-    asio::co_spawn(executor, LiveSession::run_sse(session, take(200), std::move(head), std::move(missed)),
+    auto connection = rehome(take(200), shard.group.executor());
+    if (!connection) co_return std::nullopt;  // the client left already
+    asio::co_spawn(shard.group.executor(),
+                   LiveSession::run_sse(session, std::move(connection), std::move(head), std::move(missed)),
                    asio::detached);
   } else {
-    asio::co_spawn(executor, LiveSession::run_ws(session, take(101), std::move(missed)), asio::detached);
+    auto connection = rehome(take(101), shard.group.executor());
+    if (!connection) co_return std::nullopt;
+    asio::co_spawn(shard.group.executor(), LiveSession::run_ws(session, std::move(connection), std::move(missed)),
+                   asio::detached);
   }
   co_return std::nullopt;
 }
@@ -523,10 +635,10 @@ Service::Service(asio::any_io_executor executor, const config::WebConfig& config
 
 Service::~Service() {
   impl_->detached = true;
-  impl_->sessions.clear();
+  impl_->stop_threads();
 }
 
-std::size_t Service::connections() const { return impl_->sessions.size(); }
+std::size_t Service::connections() const { return impl_->live; }
 
 std::vector<http::Route> Service::routes() {
   std::vector<http::Route> routes;
@@ -566,9 +678,14 @@ std::vector<http::Route> Service::routes() {
 
 asio::awaitable<void> Service::shutdown(std::chrono::milliseconds deadline) {
   impl_->stopping = true;
-  if (impl_->sessions.empty()) co_return;
-  const std::vector<LiveSession*> sessions(impl_->sessions.begin(), impl_->sessions.end());
-  for (LiveSession* session : sessions) session->close(CloseReason::shutdown);
+  if (impl_->live == 0) co_return;
+  // Each shard closes its own; the last session to end wakes this (forget()).
+  for (auto& shard : impl_->shards) {
+    asio::dispatch(shard->group.executor(), [impl = impl_, shard = shard.get()] {
+      const std::vector<LiveSession*> sessions(shard->sessions.begin(), shard->sessions.end());
+      for (LiveSession* session : sessions) session->close(CloseReason::shutdown);
+    });
+  }
   impl_->drained.expires_after(deadline);
   co_await impl_->drained.async_wait(use_tuple);
 }

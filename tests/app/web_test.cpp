@@ -358,7 +358,7 @@ TEST_F(WebTest, ASlowClientIsDroppedWithoutGrowingTheDaemonsMemory) {
     json body = {{"notifications", {{{"platform", "web"}, {"tokens", {"user:1"}}, {"title", "big"}, {"message", big}}}}};
     const HttpResponse r = post_json(a.port(), "/push", body.dump());
     ASSERT_EQ(r.status, 202) << r.body;
-    ASSERT_TRUE(fast.next()) << i;  // a client that reads keeps up
+    ASSERT_TRUE(fast.next()) << i << ": closed " << fast.close_code() << " " << fast.close_reason();  // a client that reads keeps up
   }
   ASSERT_TRUE(eventually([&] {
     return get(a.port(), "/metrics").body.find("pushgw_web_dropped_total{reason=\"slow\"} 1") != std::string::npos;

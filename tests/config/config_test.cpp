@@ -297,6 +297,26 @@ TEST_F(ConfigTest, BadDurations) {
                           IsError("redis.command_timeout", 7, "must be greater than 0")));
 }
 
+TEST_F(ConfigTest, WebSectionWithItsDefaultsAndThreads) {
+  const std::string secret = "0123456789abcdef0123456789abcdef";
+  const Config defaults = parse_ok("web:\n  enabled: true\n  secret: " + secret + "\n" + kApp);
+  EXPECT_TRUE(defaults.web.enabled);
+  EXPECT_EQ(defaults.web.threads, 2u);
+  EXPECT_EQ(defaults.web.max_connections, 100000u);
+  EXPECT_EQ(defaults.web.send_buffer, 64u * 1024);
+  const Config c = parse_ok("web:\n  enabled: true\n  secret: " + secret +
+                            "\n  threads: 8\n  send_buffer: 16KiB\n  max_connections: 5000\n" + kApp);
+  EXPECT_EQ(c.web.threads, 8u);
+  EXPECT_EQ(c.web.send_buffer, 16u * 1024);
+  EXPECT_EQ(c.web.max_connections, 5000u);
+  EXPECT_EQ(parse_ok("web:\n  threads: 0\n" + kApp).web.threads, 0u) << "0: on the main thread";
+  EXPECT_THAT(parse("web:\n  threads: 65\n" + kApp).errors,
+              ElementsAre(IsError("web.threads", 2, "must be at most 64, got 65")));
+  EXPECT_THAT(parse("web:\n  enabled: true\n  secret: short\n" + kApp).errors,
+              ElementsAre(IsError("web.secret", 3, "must be at least 32 bytes: it is the HS256 key client tokens are "
+                                                   "signed with, and a short one can be guessed")));
+}
+
 TEST_F(ConfigTest, FeedbackWebhookAndTtl) {
   const Config c = parse_ok(
       "feedback:\n"

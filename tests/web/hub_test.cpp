@@ -9,7 +9,10 @@
 #include <boost/asio.hpp>
 
 #include <map>
+#include <mutex>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "pushgw/job/notification.hpp"
@@ -94,6 +97,7 @@ class HubTest : public ::testing::Test {
   redis::Client reader_;
   Hub hub_;
   Provider provider_;
+  SessionGroup group_{io_.get_executor()};  // the sessions on the hub's own thread (web.threads 0)
 };
 
 TEST_F(HubTest, PublishedMessagesReachTheSessionsOfTheirChannelOnce) {
@@ -101,9 +105,9 @@ TEST_F(HubTest, PublishedMessagesReachTheSessionsOfTheirChannelOnce) {
   test::run_until_done(io_, [&]() -> asio::awaitable<void> {
     EXPECT_TRUE(co_await connected());
     const std::vector<std::string> user1{"user:1"}, both{"user:1", "room"}, user2{"user:2"};
-    EXPECT_FALSE(co_await hub_.join(&one, user1));
-    EXPECT_FALSE(co_await hub_.join(&two, both));
-    EXPECT_FALSE(co_await hub_.join(&other, user2));
+    EXPECT_FALSE(co_await hub_.join(&one, group_, user1));
+    EXPECT_FALSE(co_await hub_.join(&two, group_, both));
+    EXPECT_FALSE(co_await hub_.join(&other, group_, user2));
     EXPECT_EQ(hub_.channels(), 3u);
 
     const job::SendOutcome outcome = co_await publish("user:1", "hello");
@@ -116,14 +120,16 @@ TEST_F(HubTest, PublishedMessagesReachTheSessionsOfTheirChannelOnce) {
     EXPECT_TRUE(other.got.empty());
 
     // The last session of a channel leaves: the hub lets the channel go.
-    hub_.leave(&other);
-    hub_.leave(&one);
+    hub_.leave(&other, group_, user2);
+    hub_.leave(&one, group_, user1);
     EXPECT_EQ(hub_.channels(), 2u);
+    EXPECT_EQ(group_.sessions_of("user:1"), 1u);
     co_await publish("user:1", "again");
     EXPECT_TRUE(co_await test::eventually_async([&] { return two.got.size() == 3; }));
     EXPECT_EQ(one.got.size(), 1u);
-    hub_.leave(&two);
+    hub_.leave(&two, group_, both);
     EXPECT_EQ(hub_.channels(), 0u);
+    EXPECT_EQ(group_.sessions_of("room"), 0u);
   }());
 }
 
@@ -133,7 +139,7 @@ TEST_F(HubTest, MessagesPublishedWhileTheSubscriberWasDownAreDeliveredFromHistor
   test::run_until_done(io_, [&]() -> asio::awaitable<void> {
     EXPECT_TRUE(co_await connected());
     const std::vector<std::string> channels{"user:1"};
-    EXPECT_FALSE(co_await hub_.join(&session, channels));
+    EXPECT_FALSE(co_await hub_.join(&session, group_, channels));
     co_await publish("user:1", "before");
     EXPECT_TRUE(co_await test::eventually_async([&] { return session.got.size() == 1; }));
 
@@ -149,7 +155,7 @@ TEST_F(HubTest, MessagesPublishedWhileTheSubscriberWasDownAreDeliveredFromHistor
     std::vector<std::string> titles;
     for (const auto& [channel, title] : session.got) titles.push_back(title);
     EXPECT_EQ(titles, (std::vector<std::string>{"before", "during 1", "during 2", "after"}));
-    hub_.leave(&session);
+    hub_.leave(&session, group_, channels);
   }());
 }
 
@@ -175,6 +181,71 @@ TEST_F(HubTest, ReplayReturnsWhatCameAfterAnIdAndTellsATrimmedGap) {
     EXPECT_FALSE(empty.gap);
     EXPECT_TRUE(empty.messages.empty());
   }());
+}
+
+// A session on another thread: what it is given, and on which thread, under a lock (the test
+// reads it from the hub's thread).
+struct ThreadSession : Session {
+  mutable std::mutex mutex;
+  std::vector<std::string> titles;
+  std::set<std::thread::id> threads;
+  void deliver(const Message& m) override {
+    const auto j = nlohmann::json::parse(*m.json);
+    std::lock_guard lock(mutex);
+    titles.push_back(j.at("notification").value("title", ""));
+    threads.insert(std::this_thread::get_id());
+  }
+  std::size_t count() const {
+    std::lock_guard lock(mutex);
+    return titles.size();
+  }
+};
+
+// web.threads: each group runs on its own thread; the hub hands each message once to each
+// group with sessions of its channel, in the order published, and the group's sessions get it
+// on that group's thread.
+TEST_F(HubTest, GroupsOnTheirOwnThreadsEachGetEveryMessageInOrderOnTheirThread) {
+  asio::io_context a_io(1), b_io(1);
+  auto a_guard = asio::make_work_guard(a_io);
+  auto b_guard = asio::make_work_guard(b_io);
+  std::thread::id a_thread, b_thread;
+  std::thread a([&] { a_thread = std::this_thread::get_id(); a_io.run(); });
+  std::thread b([&] { b_thread = std::this_thread::get_id(); b_io.run(); });
+  SessionGroup group_a(a_io.get_executor()), group_b(b_io.get_executor());
+  ThreadSession on_a1, on_a2, on_b, elsewhere;
+  std::vector<std::string> published;
+  const std::vector<std::string> fan{"fan"}, other{"other"};
+  test::run_until_done(io_, [&]() -> asio::awaitable<void> {
+    EXPECT_TRUE(co_await connected());
+    EXPECT_FALSE(co_await hub_.join(&on_a1, group_a, fan));
+    EXPECT_FALSE(co_await hub_.join(&on_a2, group_a, fan));
+    EXPECT_FALSE(co_await hub_.join(&on_b, group_b, fan));
+    EXPECT_FALSE(co_await hub_.join(&elsewhere, group_b, other));
+    for (int i = 0; i < 50; ++i) {
+      published.push_back("m" + std::to_string(i));
+      co_await publish("fan", published.back());
+    }
+    EXPECT_TRUE(co_await test::eventually_async(
+        [&] { return on_a1.count() == 50 && on_a2.count() == 50 && on_b.count() == 50; }));
+    // On its group's thread, as a session leaves; queued there before the next message.
+    asio::post(a_io, [&] { hub_.leave(&on_a1, group_a, fan); });
+    co_await publish("fan", "after a1 left");
+    EXPECT_TRUE(co_await test::eventually_async([&] { return on_a2.count() == 51 && on_b.count() == 51; }));
+  }());
+  a_guard.reset();
+  b_guard.reset();
+  a.join();
+  b.join();
+  published.push_back("after a1 left");
+  const std::vector<std::string> first50(published.begin(), published.end() - 1);
+  EXPECT_EQ(on_a1.titles, first50);
+  EXPECT_EQ(on_a2.titles, published);
+  EXPECT_EQ(on_b.titles, published);
+  EXPECT_TRUE(elsewhere.titles.empty());
+  EXPECT_EQ(on_a2.threads, (std::set<std::thread::id>{a_thread}));
+  EXPECT_EQ(on_b.threads, (std::set<std::thread::id>{b_thread}));
+  EXPECT_EQ(group_a.sessions_of("fan"), 1u);
+  EXPECT_EQ(group_b.sessions_of("fan"), 1u);
 }
 
 }  // namespace

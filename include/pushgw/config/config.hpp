@@ -215,6 +215,9 @@ struct WebConfig {
   std::chrono::milliseconds ping_interval{25000};  // SSE comment / WebSocket ping on idle connections
   std::size_t max_connections = 100000;
   std::size_t send_buffer = 64 * 1024;             // bytes queued for one client; beyond, it is dropped
+  // Threads that write to live connections (sessions spread evenly over them, each message
+  // handed once to each); 0 = on the main thread.
+  std::size_t threads = 2;
   bool operator==(const WebConfig&) const = default;
 };
 

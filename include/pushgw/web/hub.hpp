@@ -3,16 +3,19 @@
 // read which channels, one Redis subscription per channel with sessions here (not one per
 // session), and the fan-out of each published message to them.
 //
-//   join(session, channels)   subscribes the channels new to this instance and completes when
-//                             Redis has confirmed them: every message published from then on
-//                             reaches the session through deliver()
-//   leave(session)            unsubscribes the channels it was the last session of
-//   replay(channels, after)   what was published after a message id (a client that resumes)
+//   join(session, group, channels)  subscribes the channels new to this instance and completes
+//                                   when Redis has confirmed them: every message published from
+//                                   then on reaches the session through deliver()
+//   leave(session, group, channels) unsubscribes the channels it was the last session of
+//   replay(channels, after)         what was published after a message id (a client that resumes)
 //
 // Messages are deduplicated per channel by id, so the catch-up after a lost subscriber
 // connection (re-read from the channel's history) never delivers one twice.
 //
-// Threading: everything on the hub's executor (the daemon's main thread), sessions included.
+// Threading: the hub runs on its executor (the daemon's main thread). Sessions live in
+// SessionGroups, one per thread that writes to live connections (web.threads): the hub hands
+// a message once to each group that has sessions of its channel, and the group walks its own
+// sessions on its own thread, so a fan-out to many clients is spread over those threads.
 
 #include <chrono>
 #include <cstdint>
@@ -57,8 +60,32 @@ Message make_message(StreamId id, std::string channel, std::string_view notifica
 class Session {
  public:
   virtual ~Session() = default;
-  // A message of one of the session's channels. Must not block; called on the hub's executor.
+  // A message of one of the session's channels. Must not block; called on its group's executor.
   virtual void deliver(const Message& message) = 0;
+};
+
+// The sessions of one thread, by channel. Everything but executor() on that executor.
+class SessionGroup {
+ public:
+  explicit SessionGroup(boost::asio::any_io_executor executor) : executor_(std::move(executor)) {}
+  SessionGroup(const SessionGroup&) = delete;
+  SessionGroup& operator=(const SessionGroup&) = delete;
+
+  const boost::asio::any_io_executor& executor() const { return executor_; }
+  void add(Session* session, const std::vector<std::string>& channels);
+  void remove(Session* session, const std::vector<std::string>& channels);
+  // To every session of the message's channel here.
+  void deliver(const Message& message);
+  std::size_t sessions_of(const std::string& channel) const;
+
+ private:
+  struct Members {
+    std::unordered_set<Session*> set;
+    std::vector<Session*> list;  // the set as walked by deliver(), rebuilt after a change
+    bool changed = false;
+  };
+  boost::asio::any_io_executor executor_;
+  std::unordered_map<std::string, Members> channels_;
 };
 
 struct ReplayResult {
@@ -80,10 +107,13 @@ class Hub {
   void start();
   void stop();
 
-  // Adds the session to the channels; see above. An error when Redis did not confirm (the
-  // session is then not added anywhere).
-  boost::asio::awaitable<boost::system::error_code> join(Session* session, std::vector<std::string> channels);
-  void leave(Session* session);
+  // Adds the session to the channels, in `group`; see above. On the hub's executor. An error
+  // when Redis did not confirm (the session is then not added anywhere).
+  boost::asio::awaitable<boost::system::error_code> join(Session* session, SessionGroup& group,
+                                                         std::vector<std::string> channels);
+  // Takes the session out of `group` at once, and lets the hub know: call it on the group's
+  // executor, with the channels it joined.
+  void leave(Session* session, SessionGroup& group, const std::vector<std::string>& channels);
 
   boost::asio::awaitable<ReplayResult> replay(const std::vector<std::string>& channels, StreamId after);
 
@@ -93,7 +123,8 @@ class Hub {
 
  private:
   struct Channel {
-    std::unordered_set<Session*> sessions;
+    // The groups with sessions of this channel, and how many sessions each.
+    std::vector<std::pair<SessionGroup*, std::size_t>> groups;
     StreamId last{};            // the newest message delivered here
     bool delivered = false;     // last is set
     bool subscribed = false;    // Redis confirmed the subscription on the current connection
@@ -103,6 +134,8 @@ class Hub {
   void on_push(const redis::Reply& reply);
   void on_connected();
   void deliver(Channel& channel, const Message& message);
+  // The hub's side of leave(): the channels `group` has one session fewer of.
+  void release(SessionGroup& group, const std::vector<std::string>& channels);
   // Subscribes to `names` again and delivers what they missed meanwhile from their histories.
   boost::asio::awaitable<void> resubscribe(std::vector<std::string> names);
   boost::asio::awaitable<boost::system::error_code> subscribe(std::vector<std::string> channels);
@@ -118,7 +151,6 @@ class Hub {
   redis::Client subscriber_;
   redis::Client& reader_;
   std::unordered_map<std::string, Channel> channels_;
-  std::unordered_map<Session*, std::vector<std::string>> sessions_;
   std::shared_ptr<bool> alive_;  // for coroutines spawned by the hub
 };
 
