@@ -3,7 +3,8 @@
 //   idle    holds them until stdin closes (bench/web/run measures the daemon's memory)
 //   fanout  every connection on one channel; POSTs --messages notifications one at a time
 //   spread  connection i on channel ch:i; POSTs --rate notifications a second, each to a
-//           random channel, for --seconds
+//           random channel, for --seconds: one POST every --interval-ms (default 10) with
+//           that interval's share
 // and prints one JSON line: connections opened and failed, and for fanout/spread the latency
 // from the POST (the generator's clock, carried in the notification's data) to the receipt,
 // in ms: count, p50, p90, p99, max, and messages expected but not received.
@@ -49,6 +50,7 @@ struct Options {
   int messages = 20;              // fanout
   int rate = 10000;               // spread: notifications a second
   int seconds = 10;               // spread
+  int interval_ms = 10;           // spread: one POST per interval
 };
 
 std::int64_t now_us() {
@@ -232,11 +234,12 @@ asio::awaitable<void> run(Options o, Stats& stats, std::size_t& expected) {
       co_await timer.async_wait(use_tuple);
     }
   } else {
-    // Batches every 100 ms, to random channels.
+    // A batch every interval, to random channels.
     std::minstd_rand random(42);
-    const int per_batch = std::max(1, o.rate / 10);
+    const int per_second = 1000 / o.interval_ms;
+    const int per_batch = std::max(1, o.rate / per_second);
     auto next = std::chrono::steady_clock::now();
-    for (int b = 0; b < o.seconds * 10; ++b) {
+    for (int b = 0; b < o.seconds * per_second; ++b) {
       std::string body = "[";
       for (int k = 0; k < per_batch; ++k) {
         if (k > 0) body += ",";
@@ -244,7 +247,7 @@ asio::awaitable<void> run(Options o, Stats& stats, std::size_t& expected) {
       }
       body += "]";
       if (co_await post(o, std::move(body)) == 202) expected += static_cast<std::size_t>(per_batch);
-      next += std::chrono::milliseconds(100);
+      next += std::chrono::milliseconds(o.interval_ms);
       timer.expires_at(next);
       co_await timer.async_wait(use_tuple);
     }
@@ -264,10 +267,11 @@ asio::awaitable<void> run(Options o, Stats& stats, std::size_t& expected) {
   const std::size_t received = l.size();
   std::printf(
       "{\"mode\":\"%s\",\"transport\":\"%s\",\"opened\":%zu,\"failed\":%zu,\"expected\":%zu,\"received\":%zu,"
-      "\"missing\":%zu,\"p50_ms\":%.2f,\"p90_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f}\n",
+      "\"missing\":%zu,\"p50_ms\":%.2f,\"p90_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f,\"rate\":%d,\"interval_ms\":%d}\n",
       o.mode.c_str(), o.transport.c_str(), stats.opened, stats.failed, expected, received,
       expected > received ? expected - received : 0, percentile(l, 0.5), percentile(l, 0.9), percentile(l, 0.99),
-      l.empty() ? 0.0 : *std::max_element(l.begin(), l.end()));
+      l.empty() ? 0.0 : *std::max_element(l.begin(), l.end()), o.mode == "spread" ? o.rate : 0,
+      o.mode == "spread" ? o.interval_ms : 0);
   std::fflush(stdout);
   std::exit(0);  // the connections go with the process
 }
@@ -289,6 +293,7 @@ int main(int argc, char** argv) {
     else if (key == "--messages") o.messages = std::stoi(value);
     else if (key == "--rate") o.rate = std::stoi(value);
     else if (key == "--seconds") o.seconds = std::stoi(value);
+    else if (key == "--interval-ms") o.interval_ms = std::clamp(std::stoi(value), 1, 1000);
     else {
       std::cerr << "pushgw-webload: unknown option " << key << "\n";
       return 2;
@@ -297,7 +302,7 @@ int main(int argc, char** argv) {
   if (o.secret.empty() || (o.mode != "idle" && o.mode != "fanout" && o.mode != "spread")) {
     std::cerr << "usage: pushgw-webload --port P --secret S [--mode idle|fanout|spread] [--transport sse|ws|mixed]\n"
                  "  [--connections N] [--sources 8] [--concurrency 512] [--api-key K] [--messages 20]\n"
-                 "  [--rate 10000] [--seconds 10]\n";
+                 "  [--rate 10000] [--seconds 10] [--interval-ms 10]\n";
     return 2;
   }
   asio::io_context io(1);
