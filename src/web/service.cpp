@@ -681,7 +681,7 @@ asio::awaitable<void> Service::shutdown(std::chrono::milliseconds deadline) {
   if (impl_->live == 0) co_return;
   // Each shard closes its own; the last session to end wakes this (forget()).
   for (auto& shard : impl_->shards) {
-    asio::dispatch(shard->group.executor(), [impl = impl_, shard = shard.get()] {
+    asio::dispatch(shard->group.executor(), [shard = shard.get()] {
       const std::vector<LiveSession*> sessions(shard->sessions.begin(), shard->sessions.end());
       for (LiveSession* session : sessions) session->close(CloseReason::shutdown);
     });
