@@ -599,8 +599,11 @@ TEST_F(PipelineTest, TransientFailuresAreRetriedWithBackoffUntilDelivered) {
   std::vector<std::string> jobs;
   for (std::size_t i = 0; i < kTokens; ++i) jobs.push_back(job(i, 1));
   lpush(*sync_, queue_key("default"), jobs);
-  Daemon daemon(options("retry", "  poll_interval: 50ms\n",
-                        "retries: {max_attempts: 20, backoff_min: 200ms, backoff_max: 800ms}\n"));
+  // Backoff is what is watched here, not the breaker: with its default min_requests of 100,
+  // the 100th 503 (20 tokens x 5 sends) could open it and park a job 30 s out (open_for).
+  auto o = options("retry", "  poll_interval: 50ms\n", "retries: {max_attempts: 20, backoff_min: 200ms, backoff_max: 800ms}\n");
+  o.demo_apns_yaml = "      breaker: {min_requests: 1000000}\n";
+  Daemon daemon(o);
 
   // Each retry waits in the ZSET with its due time (unix ms, from the daemon's clock) as its
   // score and job.attempt = the sends made so far. The delay after the k-th send is 200 ms
