@@ -54,15 +54,21 @@ std::vector<Unit> units_of(const Request& request) {
   for (std::size_t i = 0; i < request.size();) {
     Unit unit;
     unit.first = i;
-    if (is_command(request.name(i), "MULTI")) {
-      std::size_t end = i + 1;
-      while (end < request.size() && !is_command(request.name(end), "EXEC") && !is_command(request.name(end), "DISCARD")) ++end;
-      unit.count = std::min(end + 1, request.size()) - i;
-    }
-    for (std::size_t k = unit.first; k < unit.first + unit.count && !unit.slot; ++k) {
-      if (auto key = request.key(k)) unit.slot = key_slot(*key);
-    }
-    i += unit.count;
+    // A command, or MULTI through its EXEC or DISCARD (or the request's end); each command's
+    // arguments are read back once.
+    bool in_transaction = false;
+    std::size_t k = i;
+    do {
+      const auto argv = request.arguments(k);
+      if (k == i) in_transaction = is_command(argv.at(0), "MULTI");
+      else if (is_command(argv.at(0), "EXEC") || is_command(argv.at(0), "DISCARD")) in_transaction = false;
+      if (!unit.slot) {
+        if (const auto index = routing_argument(argv)) unit.slot = key_slot(argv[*index]);
+      }
+      ++k;
+    } while (in_transaction && k < request.size());
+    unit.count = k - i;
+    i = k;
     units.push_back(std::move(unit));
   }
   return units;

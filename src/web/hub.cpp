@@ -16,6 +16,16 @@ namespace pushgw::web {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
+namespace {
+
+// A channel's entry for `group` in its list of groups and their session counts.
+using GroupCounts = std::vector<std::pair<SessionGroup*, std::size_t>>;
+GroupCounts::iterator find_group(GroupCounts& groups, const SessionGroup& group) {
+  return std::find_if(groups.begin(), groups.end(), [&](const auto& entry) { return entry.first == &group; });
+}
+
+}  // namespace
+
 const std::string& Message::sse() const {
   if (!sse_) sse_ = std::make_shared<const std::string>(sse_message(id.to_string(), "notification", *json));
   return *sse_;
@@ -210,7 +220,7 @@ asio::awaitable<error_code> Hub::join(Session* session, SessionGroup& group, std
     auto [it, added] = channels_.try_emplace(name);
     if (added) it->second.since_ms = common::system_unix_ms();
     auto& groups = it->second.groups;
-    auto g = std::find_if(groups.begin(), groups.end(), [&](const auto& entry) { return entry.first == &group; });
+    auto g = find_group(groups, group);
     if (g == groups.end()) groups.emplace_back(&group, 1);
     else ++g->second;
     if (!it->second.subscribed) to_subscribe.push_back(name);
@@ -239,7 +249,7 @@ void Hub::release(SessionGroup& group, const std::vector<std::string>& channels)
     auto it = channels_.find(name);
     if (it == channels_.end()) continue;
     auto& groups = it->second.groups;
-    auto g = std::find_if(groups.begin(), groups.end(), [&](const auto& entry) { return entry.first == &group; });
+    auto g = find_group(groups, group);
     if (g == groups.end()) continue;
     if (--g->second == 0) groups.erase(g);
     if (groups.empty()) {

@@ -55,12 +55,12 @@ class Request {
   std::string_view command_bytes(std::size_t i) const;
   std::string_view name(std::size_t i) const;
   std::optional<std::string_view> key(std::size_t i) const;
+  // Command `i`'s arguments (its name first), parsed once for a caller that needs several.
+  std::vector<std::string_view> arguments(std::size_t i) const;
   // Appends command `i` of `other` as it is.
   void push_command_of(const Request& other, std::size_t i);
 
  private:
-  std::vector<std::string_view> arguments(std::size_t i) const;
-
   std::string payload_;
   std::vector<std::size_t> starts_;  // where each command begins in payload_
 };
